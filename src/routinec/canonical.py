@@ -1,0 +1,173 @@
+"""Bottom layer: canonical JSON text and sha256 digests over it.
+
+In: plain JSON-like values (dict, list, str, int, Decimal, bool, None). Out: bytes and
+"sha256:<hex>" strings that do not depend on dict order, float formatting or PYTHONHASHSEED.
+Numbers are `Decimal`, never `float`: a float printed back can come out as `1e+16`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "atomic_write",
+    "canonical_bytes",
+    "decimal_text",
+    "digest",
+    "digest_bytes",
+    "dumps_pretty",
+    "loads",
+    "to_decimal",
+]
+
+
+def decimal_text(value: Decimal) -> str:
+    """Print a Decimal as a plain JSON number: no exponent, no trailing zeros (`0.50` → `0.5`)."""
+    if not value.is_finite():
+        raise ValueError(f"non-finite number {value} has no JSON form")
+    if value == value.to_integral_value():
+        return str(int(value))
+    text = format(value.normalize(), "f")
+    return text
+
+
+def to_decimal(value: float | int | str | Decimal) -> Decimal:
+    """Turn a number into a Decimal via its shortest repr (never through binary float digits)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
+def _encode(value: Any, out: list[str], indent: str | None, level: int) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, str):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, int):
+        out.append(str(value))
+    elif isinstance(value, Decimal):
+        out.append(decimal_text(value))
+    elif isinstance(value, float):
+        out.append(decimal_text(to_decimal(value)))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        keys = sorted(value)
+        for key in keys:
+            if not isinstance(key, str):
+                raise TypeError(f"JSON object keys must be strings, got {type(key).__name__}")
+        if indent is None:
+            out.append("{")
+            for i, key in enumerate(keys):
+                if i:
+                    out.append(",")
+                out.append(json.dumps(key, ensure_ascii=False))
+                out.append(":")
+                _encode(value[key], out, None, level)
+            out.append("}")
+        else:
+            pad = "\n" + indent * (level + 1)
+            out.append("{")
+            for i, key in enumerate(keys):
+                if i:
+                    out.append(",")
+                out.append(pad)
+                out.append(json.dumps(key, ensure_ascii=False))
+                out.append(": ")
+                _encode(value[key], out, indent, level + 1)
+            out.append("\n" + indent * level + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        if indent is None:
+            out.append("[")
+            for i, item in enumerate(value):
+                if i:
+                    out.append(",")
+                _encode(item, out, None, level)
+            out.append("]")
+        else:
+            pad = "\n" + indent * (level + 1)
+            out.append("[")
+            for i, item in enumerate(value):
+                if i:
+                    out.append(",")
+                out.append(pad)
+                _encode(item, out, indent, level + 1)
+            out.append("\n" + indent * level + "]")
+    else:
+        raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """Compact canonical JSON (sorted keys, no spaces, UTF-8): the input of every hash."""
+    out: list[str] = []
+    _encode(value, out, None, 0)
+    return "".join(out).encode("utf-8")
+
+
+def dumps_pretty(value: Any) -> str:
+    """Readable canonical JSON: sorted keys, 2-space indent, trailing newline."""
+    out: list[str] = []
+    _encode(value, out, "  ", 0)
+    out.append("\n")
+    return "".join(out)
+
+
+def digest_bytes(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def digest(value: Any) -> str:
+    """sha256 over the canonical JSON form of `value`."""
+    return digest_bytes(canonical_bytes(value))
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse JSON with every non-integer number as Decimal (ints stay int)."""
+    return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+
+
+def atomic_write(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` via a temp file and os.replace; skip when the bytes are equal.
+
+    Returns True when the file changed. A crash or error leaves the old file as it was.
+    """
+    try:
+        if path.read_bytes() == data:
+            return False
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return True

@@ -1,0 +1,211 @@
+"""Bottom layer: the one diagnostic value type, its code registry and its renderers.
+
+In: Diagnostic records from any pass. Out: text (`path:line:col: error: message  [code]`
+with a caret line), JSON lines, or GitHub workflow annotations. Pure; no I/O but the
+source-line lookup handed in by the caller.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+__all__ = [
+    "CODES",
+    "Diagnostic",
+    "DiagnosticError",
+    "Severity",
+    "Span",
+    "exit_code_for",
+    "render",
+    "sort_unique",
+]
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A source range; lines and columns are 1-based, end is exclusive on the same line."""
+
+    path: str
+    line: int = 0
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
+
+    @property
+    def located(self) -> bool:
+        return self.line > 0
+
+
+# Stable kebab-case codes (mypy errorcodes.py): the first word says which phase owns it.
+CODES: dict[str, str] = {
+    "syntax": "the file does not follow the .routine grammar",
+    "encoding": "the file is not UTF-8 text",
+    "unknown-type": "a type name that no `type` block declares",
+    "duplicate-name": "a routine, type, consumer, test or field declared twice",
+    "undefined-variable": "a template variable that is not an input",
+    "unused-input": "an input the templates never use",
+    "template-syntax": "a Jinja2 template that does not parse",
+    "param-range": "a parameter outside its valid range",
+    "param-unsupported": "a parameter the chosen model does not accept",
+    "unknown-model": "a model id that routinec cannot pin",
+    "model-deprecated": "a model that is deprecated and will retire",
+    "model-retired": "a model that has retired and can no longer be called",
+    "missing-file": "a referenced file that does not exist",
+    "path-escape": "a path that leaves the project root",
+    "unknown-consumer": "a consumer name that no `consumer` block declares",
+    "invalid-test-input": "a test input that does not validate against the input schema",
+    "invalid-json": "a JSON file that does not parse",
+    "invalid-schema": "a JSON Schema file that is not a valid schema",
+    "invalid-default": "a default that does not fit its field's type",
+    "invalid-constraint": "a constraint that does not apply to the field's type",
+    "config": "a bad [tool.routinec] setting",
+    "no-specs": "no .routine files were found",
+    "lock-missing": "no lockfile exists",
+    "lock-corrupt": "the lockfile does not parse",
+    "lock-format": "the lockfile was written by a newer routinec",
+    "lock-tampered": "a lock entry does not match its hash",
+    "lock-drift": "the specs no longer compile to the lockfile",
+    "compat-break": "a schema change that breaks a reader",
+    "consumer-break": "a consumer that rejects a producer's output",
+    "runtime": "a routine run failed",
+    "transcript": "a transcript problem",
+    "golden": "a golden output problem",
+    "internal": "a bug in routinec",
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    severity: Severity
+    message: str
+    span: Span | None = None
+    help: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        span = self.span or Span("")
+        return (span.path, span.line, span.column, self.code, self.message)
+
+    def to_json(self) -> dict[str, object]:
+        span = self.span
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "path": span.path if span else None,
+            "line": span.line if span and span.located else None,
+            "column": span.column if span and span.located else None,
+            "end_line": span.end_line if span and span.located else None,
+            "end_column": span.end_column if span and span.located else None,
+            "help": self.help,
+            "notes": list(self.notes),
+        }
+
+
+class DiagnosticError(Exception):
+    """Raised once per phase with everything that phase found."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics = sort_unique(diagnostics)
+        first = self.diagnostics[0].message if self.diagnostics else "failed"
+        super().__init__(first)
+
+
+def sort_unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    seen: set[tuple[object, ...]] = set()
+    result: list[Diagnostic] = []
+    for diag in sorted(diagnostics, key=Diagnostic.sort_key):
+        key = (diag.sort_key(), diag.severity)
+        if key not in seen:
+            seen.add(key)
+            result.append(diag)
+    return result
+
+
+def exit_code_for(diagnostics: Iterable[Diagnostic], problem_exit: int = 2) -> int:
+    """0 when nothing is an error, else `problem_exit` (2: bad input, 1: a check failed)."""
+    return problem_exit if any(d.severity is Severity.ERROR for d in diagnostics) else 0
+
+
+SourceLookup = Callable[[str, int], "str | None"]
+
+
+def _text(diag: Diagnostic, source_line: SourceLookup | None) -> str:
+    span = diag.span
+    if span is None or not span.path:
+        head = f"routinec: {diag.severity.value}: {diag.message}  [{diag.code}]"
+    elif span.located:
+        head = (
+            f"{span.path}:{span.line}:{span.column}: {diag.severity.value}: "
+            f"{diag.message}  [{diag.code}]"
+        )
+    else:
+        head = f"{span.path}: {diag.severity.value}: {diag.message}  [{diag.code}]"
+    lines = [head]
+    if span is not None and span.located and source_line is not None:
+        text = source_line(span.path, span.line)
+        if text is not None:
+            text = text.expandtabs(4).rstrip("\r\n")
+            if len(text) > 200:
+                text = text[:200] + "…"
+            gutter = str(span.line)
+            lines.append(f" {gutter} | {text}")
+            width = 1
+            if span.end_line == span.line and span.end_column > span.column:
+                width = span.end_column - span.column
+            start = min(span.column - 1, len(text))
+            width = max(1, min(width, max(1, len(text) - start)))
+            marker = "^" + "~" * (width - 1)
+            lines.append(" " + " " * len(gutter) + " | " + " " * start + marker)
+    if diag.help:
+        lines.append(f"  help: {diag.help}")
+    for note in diag.notes:
+        lines.append(f"  note: {note}")
+    return "\n".join(lines)
+
+
+def _github_escape(text: str, *, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def _github(diag: Diagnostic) -> str:
+    kind = {"error": "error", "warning": "warning", "note": "notice"}[diag.severity.value]
+    props: list[str] = []
+    span = diag.span
+    if span is not None and span.path:
+        props.append(f"file={_github_escape(span.path, prop=True)}")
+        if span.located:
+            props.append(f"line={span.line}")
+            props.append(f"col={span.column}")
+            if span.end_line == span.line and span.end_column > span.column:
+                props.append(f"endColumn={span.end_column}")
+    props.append(f"title={_github_escape(diag.code, prop=True)}")
+    message = diag.message + (f"\nhelp: {diag.help}" if diag.help else "")
+    return f"::{kind} {','.join(props)}::{_github_escape(message)}"
+
+
+def render(
+    diagnostics: Iterable[Diagnostic],
+    fmt: str = "text",
+    source_line: SourceLookup | None = None,
+) -> str:
+    """Render diagnostics in one of `text`, `json` (JSON lines) or `github`."""
+    items = list(diagnostics)
+    if fmt == "json":
+        return "\n".join(json.dumps(d.to_json(), sort_keys=True) for d in items)
+    if fmt == "github":
+        return "\n".join(_github(d) for d in items)
+    return "\n".join(_text(d, source_line) for d in items)
