@@ -1,0 +1,103 @@
+"""Bottom layer: the project root and its `[tool.routinec]` settings.
+
+In: a directory. Out: a frozen `Config` (paths resolved against the project root, the
+directory holding `pyproject.toml`). Every setting is optional; a bad one is a diagnostic.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
+
+__all__ = ["Config", "find_root", "load_config"]
+
+_KNOWN = {"specs", "golden", "lockfile", "redact"}
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    specs_dir: str = "specs"
+    golden_dir: str = "golden"
+    lockfile: str = "routines.lock"
+    redact: tuple[str, ...] = field(default=())
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / self.lockfile
+
+    @property
+    def specs_path(self) -> Path:
+        return self.root / self.specs_dir
+
+    @property
+    def golden_path(self) -> Path:
+        return self.root / self.golden_dir
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest directory at or above `start` holding pyproject.toml, else `start`."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "pyproject.toml").is_file():
+            return candidate
+    return here
+
+
+def _bad(root: Path, message: str, hint: str | None = None) -> DiagnosticError:
+    return DiagnosticError(
+        [Diagnostic("config", Severity.ERROR, message, Span(str(root / "pyproject.toml")), hint)]
+    )
+
+
+def _relative_dir(root: Path, key: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _bad(root, f"[tool.routinec] {key} must be a non-empty string")
+    resolved = (root / value).resolve()
+    if resolved != root and root not in resolved.parents:
+        raise _bad(
+            root,
+            f"[tool.routinec] {key} = {value!r} leaves the project root",
+            "use a path inside the directory that holds pyproject.toml",
+        )
+    return Path(value).as_posix()
+
+
+def load_config(root: Path | None = None) -> Config:
+    root = find_root(root) if root is None else root.resolve()
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return Config(root=root)
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise _bad(root, f"pyproject.toml does not parse: {exc}") from None
+    section = data.get("tool", {}).get("routinec", {})
+    if not isinstance(section, dict):
+        raise _bad(root, "[tool.routinec] must be a table")
+    unknown = sorted(set(section) - _KNOWN)
+    if unknown:
+        raise _bad(
+            root,
+            f"unknown [tool.routinec] setting {unknown[0]!r}",
+            f"known settings: {', '.join(sorted(_KNOWN))}",
+        )
+    redact = section.get("redact", [])
+    if not isinstance(redact, list) or not all(isinstance(p, str) and p for p in redact):
+        raise _bad(root, "[tool.routinec] redact must be a list of regular expressions")
+    for pattern in redact:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise _bad(root, f"[tool.routinec] redact pattern {pattern!r}: {exc}") from None
+    return Config(
+        root=root,
+        specs_dir=_relative_dir(root, "specs", section.get("specs", "specs")),
+        golden_dir=_relative_dir(root, "golden", section.get("golden", "golden")),
+        lockfile=_relative_dir(root, "lockfile", section.get("lockfile", "routines.lock")),
+        redact=tuple(redact),
+    )
