@@ -1,0 +1,73 @@
+"""CLI layer: the `routinec` click group. Thin: parse flags, call one function, render, exit.
+
+Subcommands live in sibling modules and are imported only when named (or listed by --help),
+so `routinec --help` stays fast and no command pays for another's imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from routinec import __version__
+
+__all__ = ["main"]
+
+# command name -> "module:attribute"; the order here is the order --help lists them in.
+_COMMANDS: dict[str, str] = {
+    "check": "routinec.cli.compile:check",
+    "fmt": "routinec.cli.compile:fmt",
+    "lock": "routinec.cli.compile:lock",
+    "verify": "routinec.cli.compile:verify",
+    "record": "routinec.cli.runtime:record",
+    "test": "routinec.cli.runtime:test",
+    "compat": "routinec.cli.compat:compat",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attr = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            return None
+        command: click.Command = getattr(module, attr)
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="""\b
+Example:
+  routinec check            # parse and check every spec under specs/
+  routinec lock             # pin models, prompts and schemas into routines.lock
+  routinec verify           # in CI: fail when the specs drifted from the lock
+  routinec test             # replay transcripts offline, compare with goldens
+
+Exit codes: 0 all good; 1 the check found problems; 2 bad input or invocation.""",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="routinec")
+def cli() -> None:
+    """routinec: compile .routine specs into a lockfile, verify them in CI, replay and test them."""
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console entry point. Unexpected exceptions become one line and exit 2, never a traceback."""
+    try:
+        return cli.main(args=argv, prog_name="routinec", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("routinec: interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""lockfile package."""
