@@ -1,1 +1,166 @@
-"""lockfile package."""
+"""Lockfile layer: the versioned `routines.lock` model and its canonical IO.
+
+In: bytes on disk or entry dicts from the compiler. Out: a validated `Lock` (plain dicts,
+numbers as Decimal) or canonical bytes. Shared by compiler (writes), runtime (reads) and
+verify (compares). Format: docs/lockfile.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from routinec import __version__
+from routinec.canonical import atomic_write, digest, dumps_pretty, loads
+from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Lock",
+    "entry_hash",
+    "read_lock",
+    "seal_entry",
+    "write_lock",
+]
+
+FORMAT_VERSION = 1
+# Oldest format this reader understands; a newer one gets its own message.
+MIN_FORMAT_VERSION = 1
+
+_ENTRY_KEYS = (
+    "name",
+    "version",
+    "source",
+    "spec_hash",
+    "model",
+    "params",
+    "state",
+    "prompt",
+    "input_schema",
+    "input_schema_hash",
+    "output_schema",
+    "output_schema_hash",
+    "consumers",
+    "tests",
+    "sources",
+    "entry_hash",
+)
+
+
+@dataclass
+class Lock:
+    """A parsed lockfile. `routines` maps routine name to its entry dict."""
+
+    format_version: int = FORMAT_VERSION
+    compiler_version: str = __version__
+    routines: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format_version": self.format_version,
+            "compiler_version": self.compiler_version,
+            "routines": self.routines,
+        }
+
+    def to_bytes(self) -> bytes:
+        return dumps_pretty(self.to_json()).encode("utf-8")
+
+
+def entry_hash(entry: dict[str, Any]) -> str:
+    """Digest of an entry without its own `entry_hash` key."""
+    return digest({k: v for k, v in entry.items() if k != "entry_hash"})
+
+
+def seal_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    sealed = dict(entry)
+    sealed["entry_hash"] = entry_hash(sealed)
+    return sealed
+
+
+def _error(path: Path, code: str, message: str, hint: str | None) -> DiagnosticError:
+    return DiagnosticError([Diagnostic(code, Severity.ERROR, message, Span(str(path)), hint)])
+
+
+def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
+    """Read and validate a lockfile; every problem is a DiagnosticError with its own code."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise _error(
+            path, "lock-missing", "no lockfile at this path", "run 'routinec lock' and commit it"
+        ) from None
+    except OSError as exc:
+        raise _error(path, "lock-missing", f"cannot read the lockfile: {exc.strerror}", None) from None
+    try:
+        data = loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise _error(
+            path,
+            "lock-corrupt",
+            f"the lockfile is not valid JSON ({type(exc).__name__}: {str(exc)[:120]})",
+            "restore it from git, or delete it and run 'routinec lock'",
+        ) from None
+    if not isinstance(data, dict):
+        raise _error(path, "lock-corrupt", "the lockfile is not a JSON object", None)
+    version = data.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _error(path, "lock-corrupt", "the lockfile has no integer format_version", None)
+    if version > FORMAT_VERSION:
+        raise _error(
+            path,
+            "lock-format",
+            f"the lockfile has format version {version}, written by a newer routinec "
+            f"({data.get('compiler_version', '?')}); this routinec reads formats "
+            f"{MIN_FORMAT_VERSION}..{FORMAT_VERSION}",
+            "upgrade routinec (pip install -U routinec)",
+        )
+    if version < MIN_FORMAT_VERSION:
+        raise _error(
+            path,
+            "lock-format",
+            f"the lockfile has format version {version}, older than this routinec reads",
+            "run 'routinec lock' to rewrite it",
+        )
+    routines = data.get("routines")
+    if not isinstance(routines, dict):
+        raise _error(path, "lock-corrupt", "the lockfile has no 'routines' object", None)
+    problems: list[Diagnostic] = []
+    for name in sorted(routines):
+        entry = routines[name]
+        missing = (
+            [k for k in _ENTRY_KEYS if k not in entry] if isinstance(entry, dict) else ["*"]
+        )
+        if missing:
+            problems.append(
+                Diagnostic(
+                    "lock-corrupt",
+                    Severity.ERROR,
+                    f"lock entry {name!r} is incomplete (missing {', '.join(missing)})",
+                    Span(str(path)),
+                    "restore it from git, or run 'routinec lock'",
+                )
+            )
+        elif check_hashes and entry_hash(entry) != entry["entry_hash"]:
+            problems.append(
+                Diagnostic(
+                    "lock-tampered",
+                    Severity.ERROR,
+                    f"lock entry {name!r} does not match its entry_hash: the lockfile was edited by hand",
+                    Span(str(path)),
+                    "never edit routines.lock; change the spec and run 'routinec lock'",
+                )
+            )
+    if problems:
+        raise DiagnosticError(problems)
+    compiler_version = data.get("compiler_version")
+    return Lock(
+        format_version=version,
+        compiler_version=compiler_version if isinstance(compiler_version, str) else "?",
+        routines=routines,
+    )
+
+
+def write_lock(path: Path, lock: Lock) -> bool:
+    """Write atomically; an unchanged lock is not rewritten. True when the file changed."""
+    return atomic_write(path, lock.to_bytes())
