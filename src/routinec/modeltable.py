@@ -1,0 +1,117 @@
+"""Bottom layer: the shipped model table (what the Models API's `ModelInfo` carries).
+
+In: a model id or alias as written in a spec. Out: a `ModelInfo` with the dated snapshot,
+lifecycle, retirement date, `max_tokens` limit and capabilities. Drawn from the anthropic
+SDK's model list (`anthropic.types.Model`) and its deprecation table
+(`anthropic._data.deprecated_models`); `lock --resolve-online` can overrule it per model.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+
+__all__ = ["EFFORT_LEVELS", "MODELS", "ModelInfo", "lifecycle_on", "lookup"]
+
+EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str  # the pinned id requests use
+    aliases: tuple[str, ...] = ()
+    lifecycle: str = "active"  # active | deprecated | retired
+    retires_at: str | None = None  # YYYY-MM-DD
+    max_tokens: int = 64000
+    structured_outputs: bool = True
+    sampling: bool = True  # accepts temperature / top_p / top_k
+    one_sampler: bool = True  # rejects temperature and top_p together
+    effort: tuple[str, ...] = ()  # accepted effort levels; empty: no effort parameter
+    thinking_budget: bool = True  # accepts thinking {type: enabled, budget_tokens}
+    resolved_by: str = "table"
+    notes: tuple[str, ...] = field(default=())
+
+
+_ALL_EFFORT = ("low", "medium", "high", "max")
+_X_EFFORT = ("low", "medium", "high", "xhigh", "max")
+
+
+def _new(model_id: str, *, max_tokens: int = 128000, xhigh: bool = True) -> ModelInfo:
+    # From Opus 4.7 on, models reject sampling parameters and budgeted thinking (adaptive only).
+    return ModelInfo(
+        id=model_id,
+        max_tokens=max_tokens,
+        sampling=False,
+        effort=_X_EFFORT if xhigh else _ALL_EFFORT,
+        thinking_budget=False,
+    )
+
+
+MODELS: tuple[ModelInfo, ...] = (
+    ModelInfo(
+        "claude-sonnet-4-5-20250929",
+        aliases=("claude-sonnet-4-5",),
+        lifecycle="deprecated",
+        retires_at="2026-11-30",
+        max_tokens=64000,
+    ),
+    ModelInfo(
+        "claude-opus-4-5-20251101",
+        aliases=("claude-opus-4-5",),
+        lifecycle="deprecated",
+        retires_at="2027-01-22",
+        max_tokens=64000,
+        effort=("low", "medium", "high"),
+    ),
+    ModelInfo("claude-haiku-4-5-20251001", aliases=("claude-haiku-4-5",), max_tokens=64000),
+    ModelInfo("claude-sonnet-4-6", max_tokens=64000, effort=_ALL_EFFORT),
+    ModelInfo("claude-opus-4-6", max_tokens=128000, effort=_ALL_EFFORT),
+    ModelInfo(
+        "claude-mythos-preview",
+        lifecycle="retired",
+        retires_at="2026-06-30",
+        sampling=False,
+        effort=_ALL_EFFORT,
+        thinking_budget=False,
+        structured_outputs=False,
+    ),
+    _new("claude-opus-4-7"),
+    _new("claude-opus-4-8"),
+    _new("claude-opus-5"),
+    _new("claude-sonnet-5", max_tokens=64000),
+    _new("claude-mythos-5"),
+    _new("claude-fable-5"),
+    _new("claude-mythos-5-1"),
+    _new("claude-fable-5-1"),
+    _new("claude-opus-5-5"),
+    _new("claude-sonnet-5-5", max_tokens=64000),
+    _new("claude-haiku-5-5", max_tokens=64000, xhigh=False),
+    _new("claude-mythos-5-2"),
+    _new("claude-fable-5-2"),
+)
+
+_BY_NAME: dict[str, ModelInfo] = {}
+for _info in MODELS:
+    _BY_NAME[_info.id] = _info
+    for _alias in _info.aliases:
+        _BY_NAME[_alias] = _info
+
+
+def lookup(name: str) -> ModelInfo | None:
+    """The table entry for an id or alias, or None when routinec does not know the model."""
+    return _BY_NAME.get(name)
+
+
+def known_names() -> list[str]:
+    return sorted(_BY_NAME)
+
+
+def lifecycle_on(lifecycle: str, retires_at: str | None, today: _dt.date) -> str:
+    """The lifecycle as of `today`: a deprecated model past its retirement date is retired."""
+    if lifecycle == "deprecated" and retires_at is not None:
+        try:
+            if _dt.date.fromisoformat(retires_at) <= today:
+                return "retired"
+        except ValueError:
+            return lifecycle
+    return lifecycle
