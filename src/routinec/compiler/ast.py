@@ -1,0 +1,214 @@
+"""Compiler layer: the typed AST of a .routine file. Plain frozen nodes, each with a span.
+
+In: built only by `compiler.parse`'s transformer. Out: read by check, lower and fmt.
+Numbers are Decimal; nothing here validates (that is `compiler.check`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from decimal import Decimal
+from typing import Any, Union
+
+from routinec.diagnostics import Span
+
+__all__ = [
+    "Comment",
+    "CompareItem",
+    "Constraint",
+    "ConsumerDef",
+    "ConsumerRef",
+    "Field",
+    "File",
+    "ListType",
+    "LiteralUnion",
+    "NamedType",
+    "RoutineDef",
+    "Setting",
+    "Template",
+    "TestDef",
+    "TypeDef",
+    "TypeExpr",
+    "Value",
+    "to_plain",
+]
+
+# JSON-like literal values: str, Decimal, bool, None, list, dict (keys in source order).
+Value = Any
+
+
+@dataclass(frozen=True)
+class NamedType:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ListType:
+    item: TypeExpr
+    span: Span
+
+
+@dataclass(frozen=True)
+class LiteralUnion:
+    values: tuple[str, ...]
+    span: Span
+
+
+TypeExpr = Union[NamedType, ListType, LiteralUnion]
+
+
+@dataclass(frozen=True)
+class Constraint:
+    name: str
+    value: Value
+    span: Span
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    optional: bool
+    type: TypeExpr
+    constraints: tuple[Constraint, ...]
+    default: Value
+    has_default: bool
+    span: Span
+    default_span: Span | None = None
+
+
+@dataclass(frozen=True)
+class TypeDef:
+    name: str
+    fields: tuple[Field, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Template:
+    """An inline template (`text`) or a file one (`path`, relative to the project root)."""
+
+    text: str | None
+    path: str | None
+    span: Span
+    # Where the inline text starts in the spec (for mapping template errors to spec lines).
+    text_line: int = 0
+    triple: bool = False
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One `keyword value` statement in a routine: model, temperature, effort, stop, …"""
+
+    key: str
+    value: Value
+    span: Span
+    value_span: Span
+
+
+@dataclass(frozen=True)
+class ConsumerRef:
+    name: str
+    is_file: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class CompareItem:
+    field: str
+    rule: str
+    arg_name: str | None
+    arg: Decimal | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class TestDef:
+    name: str
+    input_file: str | None
+    input_value: dict[str, Value] | None
+    compare: tuple[CompareItem, ...]
+    span: Span
+    input_span: Span | None = None
+    # How many `input` / `compare` statements the block had (checked: at most one each).
+    input_count: int = 0
+    compare_count: int = 0
+
+
+@dataclass(frozen=True)
+class RoutineDef:
+    name: str
+    version: int
+    settings: tuple[Setting, ...]
+    system: Template | None
+    prompt: Template | None
+    inputs: tuple[Field, ...] | None
+    outputs: tuple[Field, ...] | None
+    consumers: tuple[ConsumerRef, ...]
+    tests: tuple[TestDef, ...]
+    span: Span
+    name_span: Span
+    # Statements given more than once, for the checker: (keyword, span of the repeat).
+    repeats: tuple[tuple[str, Span], ...] = ()
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsumerDef:
+    name: str
+    description: str | None
+    expects: tuple[Field, ...]
+    span: Span
+    name_span: Span
+    expects_count: int = 1
+
+
+@dataclass(frozen=True)
+class Comment:
+    text: str
+    line: int
+    column: int
+    # True when code precedes the comment on its line.
+    trailing: bool
+
+
+@dataclass(frozen=True)
+class File:
+    path: str
+    items: tuple[TypeDef | RoutineDef | ConsumerDef, ...]
+    comments: tuple[Comment, ...] = field(default=())
+
+
+_NOT_CONTENT = frozenset(
+    {
+        "span",
+        "name_span",
+        "value_span",
+        "default_span",
+        "input_span",
+        "text_line",
+        "triple",
+        "comments",
+        "path",
+        "repeats",
+        "input_count",
+        "compare_count",
+        "expects_count",
+    }
+)
+
+
+def to_plain(node: Any) -> Any:
+    """A node as plain JSON-like data without spans or comments (for hashing and equality)."""
+    if is_dataclass(node) and not isinstance(node, type):
+        out: dict[str, Any] = {"node": type(node).__name__}
+        for f in fields(node):
+            if f.name in _NOT_CONTENT and not (isinstance(node, Template) and f.name == "path"):
+                continue
+            out[f.name] = to_plain(getattr(node, f.name))
+        return out
+    if isinstance(node, tuple | list):
+        return [to_plain(item) for item in node]
+    if isinstance(node, dict):
+        return {str(k): to_plain(v) for k, v in node.items()}
+    return node

@@ -1,0 +1,557 @@
+"""Compiler layer, first pass: .routine source text → AST (`compiler.ast.File`).
+
+In: bytes or text of one spec file. Out: a `File`, or a DiagnosticError whose diagnostics
+say, in words, what was expected where. The only module that imports Lark.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
+
+from routinec.compiler import ast
+from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
+
+__all__ = ["MAX_DEPTH", "grammar_text", "parse_file", "parse_text"]
+
+MAX_DEPTH = 64  # brackets and braces; deeper nesting is a diagnostic, never a RecursionError
+
+_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": "a string",
+    "TRIPLE_STRING": 'a """string"""',
+    "VERSION": "a version like v1",
+    "OPTIONAL": "'?'",
+    "$END": "the end of the file",
+}
+
+
+def grammar_text() -> str:
+    return resources.files("routinec.compiler").joinpath("grammar/routine.lark").read_text("utf-8")
+
+
+class _Depth:
+    """Lexer callbacks that bound nesting depth while tokens stream (no tree walk needed)."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+
+    def open(self, token: Token) -> Token:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _TooDeep(token)
+        return token
+
+    def close(self, token: Token) -> Token:
+        self.depth -= 1
+        return token
+
+
+class _TooDeep(Exception):
+    def __init__(self, token: Token) -> None:
+        super().__init__("too deep")
+        self.token = token
+
+
+_DEPTH = _Depth()
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    callbacks = {
+        "LBRACE": _DEPTH.open,
+        "LSQB": _DEPTH.open,
+        "LPAR": _DEPTH.open,
+        "RBRACE": _DEPTH.close,
+        "RSQB": _DEPTH.close,
+        "RPAR": _DEPTH.close,
+    }
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        lexer_callbacks=callbacks,
+        cache=False,
+    )
+
+
+@lru_cache(maxsize=1)
+def _terminal_words() -> dict[str, str]:
+    words = dict(_WORDS)
+    for term in _parser().terminals:
+        if term.name not in words and term.pattern.type == "str":
+            words[term.name] = repr(term.pattern.value).replace('"', "'")
+    return words
+
+
+def _describe(names: set[str] | frozenset[str]) -> str:
+    words = sorted({_terminal_words().get(n, n) for n in names})
+    if len(words) > 20:
+        return ", ".join(words[:20]) + ", …"
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _unquote(token: Token | str) -> str:
+    text = str(token)
+    if text.startswith('"""'):
+        body = text[3:-3]
+        # Triple strings are raw apart from \" and \\ so templates keep their backslashes.
+        return body.replace('\\"', '"').replace("\\\\", "\\")
+    try:
+        value = json.loads(text, strict=False)
+    except ValueError:
+        raise ValueError("bad escape") from None
+    if not isinstance(value, str):
+        raise ValueError("bad string")
+    return value
+
+
+class _Build(Transformer[Token, Any]):
+    """Builds AST nodes only; every check lives in compiler.check."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def span(self, meta: Any) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.path)
+        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def tspan(self, tok: Token) -> Span:
+        return Span(self.path, tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0)
+
+    # ---- literals
+    def STRING(self, tok: Token) -> Token:
+        return tok
+
+    @v_args(meta=True)
+    def string(self, meta: Any, children: list[Token]) -> tuple[str, Span, bool, int]:
+        tok = children[0]
+        try:
+            text = _unquote(tok)
+        except ValueError:
+            raise _Located("invalid escape sequence in string", self.tspan(tok)) from None
+        return (text, self.tspan(tok), tok.type == "TRIPLE_STRING", tok.line or 0)
+
+    def number(self, children: list[Token]) -> Decimal:
+        return _decimal(children[0], self)
+
+    def true(self, _: list[Any]) -> bool:
+        return True
+
+    def false(self, _: list[Any]) -> bool:
+        return False
+
+    def null(self, _: list[Any]) -> None:
+        return None
+
+    def array(self, children: list[Any]) -> list[Any]:
+        return [_plain(c) for c in children]
+
+    def object(self, children: list[Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in children:
+            out[key] = value
+        return out
+
+    def pair(self, children: list[Any]) -> tuple[str, Any]:
+        key = children[0]
+        name = _unquote(key) if key.type == "STRING" else str(key)
+        return (name, _plain(children[1]))
+
+    # ---- types and fields
+    @v_args(meta=True)
+    def named_type(self, meta: Any, children: list[Token]) -> ast.NamedType:
+        return ast.NamedType(str(children[0]), self.span(meta))
+
+    @v_args(meta=True)
+    def list_type(self, meta: Any, children: list[Any]) -> ast.ListType:
+        return ast.ListType(children[0], self.span(meta))
+
+    @v_args(meta=True)
+    def literal_union(self, meta: Any, children: list[Token]) -> ast.LiteralUnion:
+        return ast.LiteralUnion(tuple(_unquote(c) for c in children), self.span(meta))
+
+    @v_args(meta=True)
+    def constraint(self, meta: Any, children: list[Any]) -> ast.Constraint:
+        return ast.Constraint(str(children[0]), _plain(children[1]), self.span(meta))
+
+    def constraints(self, children: list[Any]) -> tuple[ast.Constraint, ...]:
+        return tuple(c for c in children if c is not None)
+
+    @v_args(meta=True)
+    def default(self, meta: Any, children: list[Any]) -> tuple[Any, Span]:
+        return (_plain(children[0]), self.span(meta))
+
+    @v_args(meta=True)
+    def field(self, meta: Any, children: list[Any]) -> ast.Field:
+        name, optional, type_, constraints, default = children
+        return ast.Field(
+            name=str(name),
+            optional=optional is not None,
+            type=type_,
+            constraints=constraints or (),
+            default=default[0] if default is not None else None,
+            has_default=default is not None,
+            span=self.tspan(name),
+            default_span=default[1] if default is not None else None,
+        )
+
+    @v_args(meta=True)
+    def type_def(self, meta: Any, children: list[Any]) -> ast.TypeDef:
+        name = children[0]
+        return ast.TypeDef(str(name), tuple(children[1:]), self.tspan(name))
+
+    # ---- routine statements: each becomes (keyword, payload, span)
+    def _setting(self, key: str, meta: Any, value: Any, vspan: Span) -> tuple[str, Any, Span]:
+        return (key, ast.Setting(key, value, self.span(meta), vspan), self.span(meta))
+
+    @v_args(meta=True)
+    def description_stmt(self, meta: Any, children: list[Any]) -> tuple[str, Any, Span]:
+        return ("description", children[0][0], self.span(meta))
+
+    @v_args(meta=True)
+    def model_stmt(self, meta: Any, children: list[Any]) -> tuple[str, Any, Span]:
+        text, vspan, _, _ = children[0]
+        return self._setting("model", meta, text, vspan)
+
+    def _num_stmt(self, key: str, meta: Any, children: list[Token]) -> tuple[str, Any, Span]:
+        return self._setting(key, meta, _decimal(children[0], self), self.tspan(children[0]))
+
+    @v_args(meta=True)
+    def temperature_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
+        return self._num_stmt("temperature", meta, c)
+
+    @v_args(meta=True)
+    def top_p_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
+        return self._num_stmt("top_p", meta, c)
+
+    @v_args(meta=True)
+    def top_k_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
+        return self._num_stmt("top_k", meta, c)
+
+    @v_args(meta=True)
+    def max_tokens_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
+        return self._num_stmt("max_tokens", meta, c)
+
+    @v_args(meta=True)
+    def thinking_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
+        return self._num_stmt("thinking", meta, c)
+
+    @v_args(meta=True)
+    def effort_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
+        return self._setting("effort", meta, str(c[0]), self.tspan(c[0]))
+
+    @v_args(meta=True)
+    def state_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
+        return self._setting("state", meta, str(c[0]), self.tspan(c[0]))
+
+    @v_args(meta=True)
+    def stop_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        values = tuple(s[0] for s in c if s is not None)
+        return self._setting("stop", meta, values, self.span(meta))
+
+    @v_args(meta=True)
+    def inline_template(self, meta: Any, c: list[Any]) -> ast.Template:
+        text, _, triple, line = c[0]
+        return ast.Template(text, None, self.span(meta), text_line=line, triple=triple)
+
+    @v_args(meta=True)
+    def file_template(self, meta: Any, c: list[Token]) -> ast.Template:
+        return ast.Template(None, _unquote(c[0]), self.tspan(c[0]))
+
+    @v_args(meta=True)
+    def system_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return ("system", c[0], self.span(meta))
+
+    @v_args(meta=True)
+    def prompt_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return ("prompt", c[0], self.span(meta))
+
+    @v_args(meta=True)
+    def input_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return ("input", tuple(c), self.span(meta))
+
+    @v_args(meta=True)
+    def output_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return ("output", tuple(c), self.span(meta))
+
+    @v_args(meta=True)
+    def consumer_name(self, meta: Any, c: list[Token]) -> ast.ConsumerRef:
+        return ast.ConsumerRef(str(c[0]), False, self.tspan(c[0]))
+
+    @v_args(meta=True)
+    def consumer_file(self, meta: Any, c: list[Token]) -> ast.ConsumerRef:
+        return ast.ConsumerRef(_unquote(c[0]), True, self.tspan(c[0]))
+
+    @v_args(meta=True)
+    def consumers_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return ("consumers", tuple(x for x in c if x is not None), self.span(meta))
+
+    # ---- tests
+    @v_args(meta=True)
+    def test_input_file(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
+        return ("input_file", _unquote(c[0]), self.span(meta))
+
+    @v_args(meta=True)
+    def test_input_inline(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return ("input_value", c[0], self.span(meta))
+
+    def compare_args(self, c: list[Token]) -> tuple[str, Decimal]:
+        return (str(c[0]), _decimal(c[1], self))
+
+    @v_args(meta=True)
+    def compare_item(self, meta: Any, c: list[Any]) -> ast.CompareItem:
+        field, rule, args = c
+        return ast.CompareItem(
+            str(field),
+            str(rule),
+            args[0] if args else None,
+            args[1] if args else None,
+            self.span(meta),
+        )
+
+    @v_args(meta=True)
+    def compare_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return ("compare", tuple(x for x in c if x is not None), self.span(meta))
+
+    @v_args(meta=True)
+    def test_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        name = c[0]
+        input_file = input_value = None
+        input_span = None
+        compare: tuple[ast.CompareItem, ...] = ()
+        n_input = n_compare = 0
+        for kind, payload, span in c[1:]:
+            if kind == "compare":
+                n_compare += 1
+                compare = compare + payload
+            else:
+                n_input += 1
+                input_span = span
+                if kind == "input_file":
+                    input_file = payload
+                else:
+                    input_value = payload
+        test = ast.TestDef(
+            str(name), input_file, input_value, compare, self.tspan(name),
+            input_span, n_input, n_compare,
+        )
+        return ("test", test, self.span(meta))
+
+    @v_args(meta=True)
+    def routine_def(self, meta: Any, c: list[Any]) -> ast.RoutineDef:
+        name, version = c[0], c[1]
+        settings: list[ast.Setting] = []
+        single: dict[str, Any] = {}
+        repeats: list[tuple[str, Span]] = []
+        consumers: list[ast.ConsumerRef] = []
+        tests: list[ast.TestDef] = []
+        for kind, payload, span in c[2:]:
+            if kind == "test":
+                tests.append(payload)
+                continue
+            if kind in single or (kind == "consumers" and consumers):
+                repeats.append((kind, span))
+                continue
+            if kind == "consumers":
+                consumers.extend(payload)
+                single[kind] = payload
+            elif isinstance(payload, ast.Setting):
+                settings.append(payload)
+                single[kind] = payload
+            else:
+                single[kind] = payload
+        return ast.RoutineDef(
+            name=str(name),
+            version=int(str(version)[1:]),
+            settings=tuple(settings),
+            system=single.get("system"),
+            prompt=single.get("prompt"),
+            inputs=single.get("input"),
+            outputs=single.get("output"),
+            consumers=tuple(consumers),
+            tests=tuple(tests),
+            span=self.span(meta),
+            name_span=self.tspan(name),
+            repeats=tuple(repeats),
+            description=single.get("description"),
+        )
+
+    @v_args(meta=True)
+    def expects_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return ("expects", tuple(c), self.span(meta))
+
+    @v_args(meta=True)
+    def consumer_def(self, meta: Any, c: list[Any]) -> ast.ConsumerDef:
+        name = c[0]
+        description = None
+        expects: tuple[ast.Field, ...] = ()
+        count = 0
+        for kind, payload, _ in c[1:]:
+            if kind == "description":
+                description = payload
+            else:
+                count += 1
+                expects = expects + payload
+        return ast.ConsumerDef(
+            str(name), description, expects, self.span(meta), self.tspan(name), count
+        )
+
+    def start(self, children: list[Any]) -> tuple[Any, ...]:
+        return tuple(children)
+
+
+class _Located(Exception):
+    def __init__(self, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.span = span
+
+
+def _decimal(tok: Token, build: _Build) -> Decimal:
+    try:
+        value = Decimal(str(tok))
+    except InvalidOperation:
+        raise _Located(f"invalid number {tok}", build.tspan(tok)) from None
+    if not value.is_finite() or abs(value.adjusted()) > 100:
+        raise _Located(f"number {tok} is out of range", build.tspan(tok))
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """Strings arrive from the `string` rule as (text, span, triple, line); keep the text."""
+    if isinstance(value, tuple) and len(value) == 4 and isinstance(value[1], Span):
+        return value[0]
+    return value
+
+
+def _syntax(path: str, exc: UnexpectedInput, text: str) -> Diagnostic:
+    line = getattr(exc, "line", 0) or 0
+    column = getattr(exc, "column", 0) or 0
+    help_: str | None = None
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        if char == '"':
+            message = "unterminated string"
+            help_ = 'close the string with " on the same line, or use """…""" for several lines'
+        else:
+            message = f"unexpected character {char!r}"
+            allowed = exc.allowed or set()
+            if allowed:
+                help_ = f"expected {_describe(allowed)}"
+        return Diagnostic("syntax", Severity.ERROR, message, Span(path, line, column, line, column + 1), help_)
+    if isinstance(exc, UnexpectedEOF):
+        lines = text.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+        expected = _describe(set(exc.expected))
+        return Diagnostic(
+            "syntax", Severity.ERROR, f"unexpected end of file, expected {expected}",
+            Span(path, line, column, line, column + 1), "a '{' block may be missing its '}'",
+        )
+    assert isinstance(exc, UnexpectedToken)
+    tok = exc.token
+    expected_names = set(exc.expected)
+    if tok.type == "$END":
+        lines = text.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+        found = "end of file"
+        span = Span(path, line, column, line, column + 1)
+        help_ = "a '{' block may be missing its '}'" if "RBRACE" in expected_names else None
+    else:
+        found = repr(str(tok)) if len(str(tok)) <= 40 else repr(str(tok)[:40] + "…")
+        span = Span(path, tok.line or line, tok.column or column, tok.end_line or line,
+                    tok.end_column or column + 1)
+    if expected_names == {"VERSION"}:
+        help_ = "a routine needs a version: `routine NAME v1 { … }`"
+    elif "COLON" in expected_names and tok.type in ("NAME", "RBRACE"):
+        help_ = "fields are written `name: type`, e.g. `title: string`"
+    elif tok.type == "NAME" and "RBRACE" in expected_names and len(expected_names) > 3:
+        help_ = f"{str(tok)!r} is not a statement here"
+    return Diagnostic(
+        "syntax", Severity.ERROR,
+        f"unexpected {found}, expected {_describe(expected_names)}", span, help_,
+    )
+
+
+def _comments(tokens: list[Token], text: str) -> tuple[ast.Comment, ...]:
+    out: list[ast.Comment] = []
+    lines = text.split("\n")
+    for tok in tokens:
+        line = tok.line or 0
+        col = tok.column or 0
+        before = lines[line - 1][: col - 1] if 0 < line <= len(lines) else ""
+        out.append(ast.Comment(str(tok).rstrip("\r"), line, col, bool(before.strip())))
+    return tuple(out)
+
+
+def parse_text(text: str, path: str) -> ast.File:
+    """Parse one spec. Raises DiagnosticError (code `syntax`) on any malformed input."""
+    if "\x00" in text:
+        pos = text.index("\x00")
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        raise DiagnosticError([Diagnostic(
+            "encoding", Severity.ERROR, "the file contains NUL bytes; is it a binary file?",
+            Span(path, line, col, line, col + 1), "a .routine spec is UTF-8 text",
+        )])
+    comments: list[Token] = []
+    parser = _parser()
+    _DEPTH.depth = 0
+    try:
+        parser.lexer_conf.callbacks["COMMENT"] = comments.append
+        tree = parser.parse(text)
+    except UnexpectedInput as exc:
+        raise DiagnosticError([_syntax(path, exc, text)]) from None
+    except _TooDeep as exc:
+        tok = exc.token
+        raise DiagnosticError([Diagnostic(
+            "syntax", Severity.ERROR, f"nesting deeper than {MAX_DEPTH} levels",
+            Span(path, tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0),
+            "flatten the structure with named `type` blocks",
+        )]) from None
+    finally:
+        parser.lexer_conf.callbacks.pop("COMMENT", None)
+    try:
+        items = _Build(path).transform(tree)
+    except VisitError as exc:
+        inner = exc.orig_exc
+        if isinstance(inner, _Located):
+            raise DiagnosticError([Diagnostic("syntax", Severity.ERROR, str(inner), inner.span)]) from None
+        raise
+    return ast.File(path, items, _comments(comments, text))
+
+
+def parse_file(data: bytes, path: str) -> ast.File:
+    """Decode (UTF-8, optional BOM) and parse; undecodable bytes are a located diagnostic."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        pos = exc.start
+        line = data.count(b"\n", 0, pos) + 1
+        col = pos - (data.rfind(b"\n", 0, pos) + 1) + 1
+        raise DiagnosticError([Diagnostic(
+            "encoding", Severity.ERROR, f"the file is not UTF-8 (byte 0x{data[pos]:02x})",
+            Span(path, line, col, line, col + 1), "save the spec as UTF-8 text",
+        )]) from None
+    return parse_text(text, path)
+
+
+# Tree is re-exported for tests that want the raw parse tree.
+_ = Tree
