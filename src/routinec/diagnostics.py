@@ -51,6 +51,8 @@ CODES: dict[str, str] = {
     "encoding": "the file is not UTF-8 text",
     "unknown-type": "a type name that no `type` block declares",
     "duplicate-name": "a routine, type, consumer, test or field declared twice",
+    "duplicate-statement": "a statement given twice where one is allowed",
+    "missing-statement": "a routine, test or consumer lacks a required statement",
     "undefined-variable": "a template variable that is not an input",
     "unused-input": "an input the templates never use",
     "template-syntax": "a Jinja2 template that does not parse",

@@ -1,0 +1,387 @@
+"""Compiler layer, check pass: names, types, parameters and models of a resolved project.
+
+In: a `Project` and a model resolver. Out: diagnostics (each with a stable code and a span).
+File-backed checks (templates, test inputs, consumer schemas) live in `compiler.materials`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from routinec.compiler import ast
+from routinec.compiler.lower import CONSTRAINT_KEYWORDS
+from routinec.compiler.symbols import PRIMITIVES, Project
+from routinec.diagnostics import Diagnostic, Severity, Span
+from routinec.modeltable import EFFORT_LEVELS, ModelInfo, known_names
+
+__all__ = ["Resolver", "check_consumer", "check_routine", "check_type"]
+
+Resolver = Callable[[str], ModelInfo | None]
+
+_STATES = ("reset", "session")
+
+
+def _err(code: str, message: str, span: Span | None, help_: str | None = None) -> Diagnostic:
+    return Diagnostic(code, Severity.ERROR, message, span, help_)
+
+
+def _expr_kind(expr: ast.TypeExpr, project: Project) -> str | None:
+    """The JSON Schema type a constraint would apply to (None for named object types)."""
+    if isinstance(expr, ast.LiteralUnion):
+        return "enum"
+    if isinstance(expr, ast.ListType):
+        return "array"
+    return PRIMITIVES.get(expr.name)
+
+
+def _check_type_expr(expr: ast.TypeExpr, project: Project, out: list[Diagnostic]) -> None:
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.ListType):
+            stack.append(node.item)
+        elif isinstance(node, ast.LiteralUnion):
+            seen: set[str] = set()
+            for value in node.values:
+                if value in seen:
+                    out.append(_err("duplicate-name", f"literal {value!r} appears twice in the union", node.span))
+                seen.add(value)
+        elif node.name not in PRIMITIVES and node.name not in project.types:
+            close = _closest(node.name, [*PRIMITIVES, *project.types])
+            out.append(
+                _err(
+                    "unknown-type",
+                    f"unknown type {node.name!r}",
+                    node.span,
+                    f"did you mean {close!r}?" if close else "declare it with `type NAME { … }`",
+                )
+            )
+
+
+def _closest(name: str, candidates: list[str]) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.75)
+    return matches[0] if matches else None
+
+
+def _check_constraints(field: ast.Field, project: Project, out: list[Diagnostic]) -> None:
+    kind = _expr_kind(field.type, project)
+    seen: dict[str, ast.Constraint] = {}
+    for c in field.constraints:
+        if c.name not in CONSTRAINT_KEYWORDS:
+            out.append(
+                _err(
+                    "invalid-constraint",
+                    f"unknown constraint {c.name!r}",
+                    c.span,
+                    f"known constraints: {', '.join(sorted(CONSTRAINT_KEYWORDS))}",
+                )
+            )
+            continue
+        if c.name in seen:
+            out.append(_err("duplicate-name", f"constraint {c.name!r} is given twice", c.span))
+            continue
+        seen[c.name] = c
+        applies = CONSTRAINT_KEYWORDS[c.name][1]
+        if kind not in applies:
+            what = "a string-literal union" if kind == "enum" else (kind or "a named object type")
+            out.append(
+                _err(
+                    "invalid-constraint",
+                    f"{c.name} does not apply to {what}",
+                    c.span,
+                    f"{c.name} applies to {' and '.join(sorted(applies))} fields",
+                )
+            )
+            continue
+        if c.name == "pattern":
+            if not isinstance(c.value, str):
+                out.append(_err("invalid-constraint", "pattern takes a string", c.span))
+            else:
+                try:
+                    re.compile(c.value)
+                except re.error as exc:
+                    out.append(_err("invalid-constraint", f"pattern is not a valid regular expression: {exc}", c.span))
+        elif not isinstance(c.value, Decimal):
+            out.append(_err("invalid-constraint", f"{c.name} takes a number", c.span))
+        elif c.name not in ("minimum", "maximum") and (
+            c.value < 0 or c.value != c.value.to_integral_value()
+        ):
+            out.append(_err("invalid-constraint", f"{c.name} must be a whole number ≥ 0", c.span))
+    for low, high in (("min_length", "max_length"), ("minimum", "maximum"), ("min_items", "max_items")):
+        lo, hi = seen.get(low), seen.get(high)
+        if (
+            lo is not None and hi is not None
+            and isinstance(lo.value, Decimal) and isinstance(hi.value, Decimal)
+            and lo.value > hi.value
+        ):
+            out.append(_err("invalid-constraint", f"{low} {lo.value} is greater than {high} {hi.value}", hi.span))
+
+
+def check_fields(
+    fields: tuple[ast.Field, ...], project: Project, what: str, out: list[Diagnostic]
+) -> None:
+    names: dict[str, ast.Field] = {}
+    for field in fields:
+        if field.name in names:
+            first = names[field.name].span
+            out.append(
+                Diagnostic(
+                    "duplicate-name",
+                    Severity.ERROR,
+                    f"field {field.name!r} is declared twice in {what}",
+                    field.span,
+                    None,
+                    (f"first declared at {first.path}:{first.line}:{first.column}",),
+                )
+            )
+        names.setdefault(field.name, field)
+        _check_type_expr(field.type, project, out)
+        _check_constraints(field, project, out)
+        if field.has_default and field.optional:
+            out.append(
+                _err(
+                    "invalid-default",
+                    f"field {field.name!r} is optional and has a default",
+                    field.default_span or field.span,
+                    "use one: `name?: T` (may be absent) or `name: T = value` (filled in when absent)",
+                )
+            )
+
+
+def check_type(typedef: ast.TypeDef, project: Project) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    check_fields(typedef.fields, project, f"type {typedef.name}", out)
+    return out
+
+
+def check_consumer(consumer: ast.ConsumerDef, project: Project) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    if consumer.expects_count == 0:
+        out.append(_err("missing-statement", f"consumer {consumer.name!r} has no `expects {{ … }}` block", consumer.name_span))
+    elif consumer.expects_count > 1:
+        out.append(_err("duplicate-statement", f"consumer {consumer.name!r} has more than one `expects` block", consumer.name_span))
+    check_fields(consumer.expects, project, f"consumer {consumer.name}", out)
+    return out
+
+
+def _whole(value: Decimal) -> bool:
+    return value == value.to_integral_value()
+
+
+def _check_settings(
+    routine: ast.RoutineDef, model: ModelInfo | None, out: list[Diagnostic]
+) -> None:
+    settings = {s.key: s for s in routine.settings}
+    name = routine.name
+
+    def num(key: str) -> Decimal | None:
+        s = settings.get(key)
+        return s.value if s is not None and isinstance(s.value, Decimal) else None
+
+    for key, low, high in (("temperature", Decimal(0), Decimal(1)), ("top_p", Decimal(0), Decimal(1))):
+        value = num(key)
+        if value is not None and not low <= value <= high:
+            out.append(_err("param-range", f"{key} {value} is outside {low}..{high}", settings[key].value_span))
+    top_k = num("top_k")
+    if top_k is not None and (top_k < 1 or not _whole(top_k)):
+        out.append(_err("param-range", f"top_k {top_k} must be a whole number ≥ 1", settings["top_k"].value_span))
+    max_tokens = num("max_tokens")
+    if max_tokens is not None:
+        if max_tokens < 1 or not _whole(max_tokens):
+            out.append(_err("param-range", f"max_tokens {max_tokens} must be a whole number ≥ 1", settings["max_tokens"].value_span))
+        elif model is not None and max_tokens > model.max_tokens:
+            out.append(
+                _err(
+                    "param-range",
+                    f"max_tokens {max_tokens} is over {model.id}'s limit of {model.max_tokens}",
+                    settings["max_tokens"].value_span,
+                    f"use at most {model.max_tokens}",
+                )
+            )
+    thinking = num("thinking")
+    if thinking is not None:
+        if thinking < 1024 or not _whole(thinking):
+            out.append(_err("param-range", f"thinking budget {thinking} must be a whole number ≥ 1024", settings["thinking"].value_span))
+        elif max_tokens is not None and thinking >= max_tokens:
+            out.append(
+                _err(
+                    "param-range",
+                    f"thinking budget {thinking} must be less than max_tokens {max_tokens}",
+                    settings["thinking"].value_span,
+                    "thinking tokens count toward max_tokens",
+                )
+            )
+        for key in ("temperature", "top_k"):
+            if key in settings:
+                out.append(
+                    _err(
+                        "param-unsupported",
+                        f"{key} cannot be set together with thinking",
+                        settings[key].span,
+                        "extended thinking runs with the default sampling; remove one of them",
+                    )
+                )
+    stop = settings.get("stop")
+    if stop is not None:
+        for seq in stop.value:
+            if not seq.strip():
+                out.append(_err("param-range", "stop sequences must contain a non-whitespace character", stop.value_span))
+    state = settings.get("state")
+    if state is not None and state.value not in _STATES:
+        out.append(_err("param-range", f"unknown state {state.value!r}", state.value_span, "use `state reset` or `state session`"))
+    effort = settings.get("effort")
+    if effort is not None and effort.value not in EFFORT_LEVELS:
+        out.append(_err("param-range", f"unknown effort level {effort.value!r}", effort.value_span, f"use one of: {', '.join(EFFORT_LEVELS)}"))
+    if model is None:
+        return
+    if not model.sampling:
+        for key in ("temperature", "top_p", "top_k"):
+            if key in settings:
+                out.append(
+                    _err(
+                        "param-unsupported",
+                        f"{model.id} does not accept {key}",
+                        settings[key].span,
+                        f"remove {key}; from Claude Opus 4.7 on, models fix their own sampling",
+                    )
+                )
+    elif model.one_sampler and "temperature" in settings and "top_p" in settings:
+        out.append(
+            _err(
+                "param-unsupported",
+                f"{model.id} accepts temperature or top_p, not both",
+                settings["top_p"].span,
+                "keep one of them",
+            )
+        )
+    if effort is not None and effort.value in EFFORT_LEVELS and effort.value not in model.effort:
+        accepted = ", ".join(model.effort) if model.effort else "none"
+        out.append(
+            _err(
+                "param-unsupported",
+                f"{model.id} does not accept effort {effort.value!r}",
+                effort.value_span,
+                f"accepted effort levels: {accepted}",
+            )
+        )
+    if thinking is not None and not model.thinking_budget:
+        out.append(
+            _err(
+                "param-unsupported",
+                f"{model.id} does not accept a thinking budget",
+                settings["thinking"].span,
+                "this model thinks adaptively; use `effort` to steer it",
+            )
+        )
+
+
+def check_routine(
+    routine: ast.RoutineDef, project: Project, resolve: Resolver
+) -> tuple[ModelInfo | None, list[Diagnostic]]:
+    """Checks that need no files; returns the resolved model (None when it cannot be)."""
+    out: list[Diagnostic] = []
+    for keyword, span in routine.repeats:
+        out.append(_err("duplicate-statement", f"`{keyword}` is given more than once in routine {routine.name!r}", span, "keep one"))
+    if routine.version < 1:
+        out.append(_err("param-range", "routine versions start at v1", routine.name_span))
+    settings = {s.key: s for s in routine.settings}
+    for keyword in ("model", "max_tokens"):
+        if keyword not in settings:
+            out.append(_err("missing-statement", f"routine {routine.name!r} has no `{keyword}`", routine.name_span, _MISSING_HINT[keyword]))
+    if routine.prompt is None:
+        out.append(_err("missing-statement", f"routine {routine.name!r} has no `prompt`", routine.name_span, _MISSING_HINT["prompt"]))
+    if routine.outputs is None:
+        out.append(_err("missing-statement", f"routine {routine.name!r} has no `output {{ … }}` block", routine.name_span, _MISSING_HINT["output"]))
+    elif not routine.outputs:
+        out.append(_err("missing-statement", f"routine {routine.name!r} declares no output fields", routine.name_span))
+    model: ModelInfo | None = None
+    model_setting = settings.get("model")
+    if model_setting is not None:
+        model = resolve(str(model_setting.value))
+        if model is None:
+            close = _closest(str(model_setting.value), known_names())
+            out.append(
+                _err(
+                    "unknown-model",
+                    f"unknown model {model_setting.value!r}",
+                    model_setting.value_span,
+                    (f"did you mean {close!r}? " if close else "")
+                    + "use a model routinec knows, or run 'routinec lock --resolve-online' with ANTHROPIC_API_KEY set",
+                )
+            )
+    _check_settings(routine, model, out)
+    check_fields(routine.inputs or (), project, f"the input of {routine.name}", out)
+    check_fields(routine.outputs or (), project, f"the output of {routine.name}", out)
+    _check_tests(routine, out)
+    seen: set[str] = set()
+    for ref in routine.consumers:
+        if ref.name in seen:
+            out.append(_err("duplicate-name", f"consumer {ref.name!r} is listed twice", ref.span))
+        seen.add(ref.name)
+        if not ref.is_file and ref.name not in project.consumers:
+            close = _closest(ref.name, list(project.consumers))
+            out.append(
+                _err(
+                    "unknown-consumer",
+                    f"no consumer named {ref.name!r}",
+                    ref.span,
+                    f"did you mean {close!r}?" if close else 'declare `consumer NAME { expects { … } }`, or give a schema file as "path.schema.json"',
+                )
+            )
+    return model, out
+
+
+_MISSING_HINT = {
+    "model": 'add e.g. `model "claude-haiku-4-5"`',
+    "max_tokens": "add e.g. `max_tokens 1024`: the lock pins it, so runs are reproducible",
+    "prompt": 'add `prompt """…"""` or `prompt file "specs/prompts/NAME.j2"`',
+    "output": "add `output { field: type }`: the model's answer is validated against it",
+}
+
+_COMPARE_RULES = {"exact": None, "text": None, "ignore": None, "schema": None, "number": "tolerance"}
+
+
+def _check_tests(routine: ast.RoutineDef, out: list[Diagnostic]) -> None:
+    names: set[str] = set()
+    outputs = {f.name for f in routine.outputs or ()}
+    for test in routine.tests:
+        if test.name in names:
+            out.append(_err("duplicate-name", f"test {test.name!r} is declared twice in routine {routine.name!r}", test.span))
+        names.add(test.name)
+        if test.input_count == 0:
+            out.append(_err("missing-statement", f"test {test.name!r} has no input", test.span, 'add `input file "golden/…json"` or `input { name: value }`'))
+        elif test.input_count > 1:
+            out.append(_err("duplicate-statement", f"test {test.name!r} has more than one input", test.input_span))
+        if test.compare_count > 1:
+            out.append(_err("duplicate-statement", f"test {test.name!r} has more than one compare block", test.span))
+        seen: set[str] = set()
+        for item in test.compare:
+            if item.field in seen:
+                out.append(_err("duplicate-name", f"field {item.field!r} is compared twice", item.span))
+            seen.add(item.field)
+            if routine.outputs is not None and item.field not in outputs:
+                out.append(_err("unknown-type", f"{item.field!r} is not an output field of {routine.name!r}", item.span, f"output fields: {', '.join(sorted(outputs)) or 'none'}"))
+            if item.rule not in _COMPARE_RULES:
+                out.append(_err("param-range", f"unknown compare rule {item.rule!r}", item.span, "use exact, text, number(tolerance X), ignore or schema"))
+                continue
+            wanted = _COMPARE_RULES[item.rule]
+            if wanted is None and item.arg_name is not None:
+                out.append(_err("param-range", f"compare rule {item.rule!r} takes no argument", item.span))
+            elif wanted is not None and (item.arg_name != wanted or item.arg is None or item.arg < 0):
+                out.append(_err("param-range", "number comparison needs `number(tolerance X)` with X ≥ 0", item.span))
+
+
+def compare_rules(test: ast.TestDef) -> dict[str, Any]:
+    rules: dict[str, Any] = {}
+    for item in test.compare:
+        rule: dict[str, Any] = {"rule": item.rule}
+        if item.rule == "number" and item.arg is not None:
+            arg = item.arg
+            rule["tolerance"] = int(arg) if _whole(arg) else arg
+        rules[item.field] = rule
+    return rules

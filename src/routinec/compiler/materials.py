@@ -1,0 +1,253 @@
+"""Compiler layer, file-backed checks: templates, test inputs and consumer schema files.
+
+In: a checked routine, its input/output schemas and `ProjectFiles`. Out: the lock's
+`prompt`, `tests` and `consumers` sections plus the files they came from, or diagnostics
+(template syntax, undefined variables, unused inputs, invalid test inputs, bad schemas).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+import jinja2.meta
+import jsonschema
+from jinja2.sandbox import SandboxedEnvironment
+
+from routinec.canonical import digest
+from routinec.compiler import ast
+from routinec.compiler.check import compare_rules
+from routinec.compiler.files import FileError, ProjectFiles
+from routinec.diagnostics import Diagnostic, Severity, Span
+
+__all__ = ["Materials", "gather"]
+
+_ENV = SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
+
+
+@dataclass
+class Materials:
+    prompt: dict[str, Any] = field(default_factory=dict)
+    tests: dict[str, Any] = field(default_factory=dict)
+    consumers: list[dict[str, Any]] = field(default_factory=list)
+    used_files: set[str] = field(default_factory=set)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _template_span(tpl: ast.Template, rel: str | None, lineno: int | None) -> Span:
+    line = max(lineno or 1, 1)
+    if rel is not None:
+        return Span(rel, line, 1, line, 2)
+    start = tpl.text_line + line - 1
+    if line == 1:
+        return tpl.span
+    return Span(tpl.span.path, start, 1, start, 2)
+
+
+def _parse_template(source: str, span: Span) -> tuple[jinja2.nodes.Template | None, Diagnostic | None]:
+    try:
+        return _ENV.parse(source), None
+    except jinja2.TemplateSyntaxError as exc:
+        return None, Diagnostic(
+            "template-syntax",
+            Severity.ERROR,
+            f"template does not parse: {exc.message}",
+            span,
+            "templates are Jinja2: {{ variable }}, {% if … %}…{% endif %}",
+        )
+
+
+def _load_template(
+    tpl: ast.Template, files: ProjectFiles, mats: Materials, variables: set[str], includes: dict[str, str]
+) -> dict[str, Any] | None:
+    rel: str | None = None
+    if tpl.path is not None:
+        try:
+            rel, text = files.read_text(tpl.path, tpl.span, "prompt")
+        except FileError as exc:
+            mats.diagnostics.append(exc.diagnostic)
+            return None
+        mats.used_files.add(rel)
+    else:
+        text = tpl.text or ""
+    tree, problem = _parse_template(text, _template_span(tpl, rel, None))
+    if problem is not None or tree is None:
+        if problem is not None:
+            lineno = None
+            try:
+                _ENV.parse(text)
+            except jinja2.TemplateSyntaxError as exc:
+                lineno = exc.lineno
+            mats.diagnostics.append(
+                Diagnostic(problem.code, problem.severity, problem.message, _template_span(tpl, rel, lineno), problem.help)
+            )
+        return None
+    _collect(tree, tpl, rel, files, mats, variables, includes, set())
+    return {"path": rel, "template": text}
+
+
+def _collect(
+    tree: jinja2.nodes.Template,
+    tpl: ast.Template,
+    rel: str | None,
+    files: ProjectFiles,
+    mats: Materials,
+    variables: set[str],
+    includes: dict[str, str],
+    stack: set[str],
+) -> None:
+    """Variables a template (and everything it includes) reads; includes by literal path."""
+    for name in jinja2.meta.find_undeclared_variables(tree):
+        variables.add(name)
+    for target in jinja2.meta.find_referenced_templates(tree):
+        where = _template_span(tpl, rel, None)
+        if target is None:
+            mats.diagnostics.append(
+                Diagnostic("template-syntax", Severity.ERROR, "a template includes a computed name", where,
+                           "include templates by a literal path so the lock can pin them")
+            )
+            continue
+        try:
+            inc_rel, text = files.read_text(target, where, "included template")
+        except FileError as exc:
+            mats.diagnostics.append(exc.diagnostic)
+            continue
+        mats.used_files.add(inc_rel)
+        if inc_rel in stack or inc_rel in includes:
+            continue
+        includes[inc_rel] = text
+        sub, problem = _parse_template(text, Span(inc_rel, 1, 1, 1, 2))
+        if problem is not None or sub is None:
+            if problem is not None:
+                mats.diagnostics.append(problem)
+            continue
+        _collect(sub, ast.Template(None, inc_rel, Span(inc_rel)), inc_rel, files, mats, variables, includes, stack | {inc_rel})
+
+
+def _templates(routine: ast.RoutineDef, files: ProjectFiles, mats: Materials) -> None:
+    variables: set[str] = set()
+    includes: dict[str, str] = {}
+    system = _load_template(routine.system, files, mats, variables, includes) if routine.system else None
+    user = _load_template(routine.prompt, files, mats, variables, includes) if routine.prompt else None
+    inputs = {f.name: f for f in routine.inputs or ()}
+    anchor = routine.prompt.span if routine.prompt else routine.name_span
+    for name in sorted(variables - set(inputs)):
+        mats.diagnostics.append(
+            Diagnostic(
+                "undefined-variable",
+                Severity.ERROR,
+                f"template variable {name!r} is not an input of {routine.name!r}",
+                anchor,
+                f"declare it in `input {{ {name}: string }}`, or fix the name"
+                + (f" (inputs: {', '.join(sorted(inputs))})" if inputs else ""),
+            )
+        )
+    if user is not None and (routine.system is None or system is not None):
+        for name in sorted(set(inputs) - variables):
+            mats.diagnostics.append(
+                Diagnostic(
+                    "unused-input",
+                    Severity.WARNING,
+                    f"input {name!r} is never used by the prompt or system templates",
+                    inputs[name].span,
+                    f"use {{{{ {name} }}}} in the prompt, or remove the input",
+                )
+            )
+    mats.prompt = {
+        "system": system,
+        "user": user,
+        "includes": dict(sorted(includes.items())),
+    }
+    mats.prompt["hash"] = digest(mats.prompt)
+
+
+def _validation_message(error: jsonschema.ValidationError) -> str:
+    where = "/".join(str(p) for p in error.absolute_path)
+    return f"{'at ' + where + ': ' if where else ''}{error.message[:200]}"
+
+
+def _tests(
+    routine: ast.RoutineDef, input_schema: dict[str, Any], files: ProjectFiles, mats: Materials
+) -> None:
+    validator: Any = None
+    for test in routine.tests:
+        value: Any = None
+        input_path: str | None = None
+        span = test.input_span or test.span
+        if test.input_file is not None:
+            try:
+                input_path, value = files.read_json(test.input_file, span, "test input")
+            except FileError as exc:
+                mats.diagnostics.append(exc.diagnostic)
+                continue
+            mats.used_files.add(input_path)
+        elif test.input_value is not None:
+            value = test.input_value
+        else:
+            continue
+        if validator is None:
+            validator = jsonschema.Draft202012Validator(input_schema)
+        errors = sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
+        for error in errors[:3]:
+            mats.diagnostics.append(
+                Diagnostic(
+                    "invalid-test-input",
+                    Severity.ERROR,
+                    f"test {test.name!r}: input does not match the input schema: {_validation_message(error)}",
+                    span,
+                    f"fix {input_path}" if input_path else "fix the inline input",
+                )
+            )
+        if errors:
+            continue
+        mats.tests[test.name] = {
+            "input": None if input_path else value,
+            "input_path": input_path,
+            "input_hash": digest(value),
+            "compare": compare_rules(test),
+        }
+
+
+def _consumers(
+    refs: Iterable[ast.ConsumerRef], named: dict[str, dict[str, Any]], files: ProjectFiles, mats: Materials
+) -> None:
+    for ref in refs:
+        if not ref.is_file:
+            schema = named.get(ref.name)
+            if schema is not None:
+                mats.consumers.append({"name": ref.name, "kind": "consumer", "schema": schema, "schema_hash": digest(schema)})
+            continue
+        try:
+            rel, schema = files.read_json(ref.name, ref.span, "consumer schema")
+        except FileError as exc:
+            mats.diagnostics.append(exc.diagnostic)
+            continue
+        mats.used_files.add(rel)
+        try:
+            if not isinstance(schema, dict | bool):
+                raise jsonschema.SchemaError("a schema must be an object or a boolean")
+            jsonschema.Draft202012Validator.check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            mats.diagnostics.append(
+                Diagnostic("invalid-schema", Severity.ERROR, f"{rel} is not a valid JSON Schema: {exc.message[:200]}", ref.span)
+            )
+            continue
+        except RecursionError:
+            mats.diagnostics.append(Diagnostic("invalid-schema", Severity.ERROR, f"{rel} nests too deeply", ref.span))
+            continue
+        mats.consumers.append({"name": rel, "kind": "file", "schema": schema, "schema_hash": digest(schema)})
+
+
+def gather(
+    routine: ast.RoutineDef,
+    input_schema: dict[str, Any],
+    consumer_schemas: dict[str, dict[str, Any]],
+    files: ProjectFiles,
+) -> Materials:
+    mats = Materials()
+    _templates(routine, files, mats)
+    _tests(routine, input_schema, files, mats)
+    _consumers(routine.consumers, consumer_schemas, files, mats)
+    return mats
