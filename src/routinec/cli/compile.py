@@ -1,0 +1,174 @@
+"""CLI layer: `check`, `fmt`, `lock` and `verify`. Parse flags, call commands, render, exit."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from routinec.cli.options import emit, format_option, guard, load_or_exit, project_option
+
+__all__ = ["check", "fmt", "lock", "verify"]
+
+
+def _summary(fmt: str, text: str) -> None:
+    if fmt == "text":
+        click.echo(text, err=True)
+
+
+def _counts(diagnostics: list[object]) -> str:
+    from routinec.diagnostics import Severity
+
+    errors = sum(1 for d in diagnostics if getattr(d, "severity", None) is Severity.ERROR)
+    warnings = sum(1 for d in diagnostics if getattr(d, "severity", None) is Severity.WARNING)
+    return f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  routinec check                      # every spec under specs/
+  routinec check specs/triage.routine # one file (names resolve project-wide)
+  routinec check --format github      # annotations in a GitHub Actions log"""
+)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@format_option
+@project_option
+@guard
+def check(paths: tuple[Path, ...], fmt: str, project: Path | None) -> None:
+    """Parse and check specs; print diagnostics. Exit 0 when there is no error."""
+    from routinec.commands.project import check as run
+
+    config = load_or_exit(project, fmt)
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        click.echo(f"routinec: error: no such file or directory: {missing[0]}", err=True)
+        sys.exit(2)
+    outcome = run(config, paths)
+    emit(outcome.diagnostics, fmt, config.root)
+    _summary(fmt, f"checked {outcome.routines} routine{'s' if outcome.routines != 1 else ''}: {_counts(outcome.diagnostics)}")
+    sys.exit(outcome.exit_code)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  routinec fmt                 # rewrite every spec under specs/ canonically
+  routinec fmt --check         # CI: exit 1 and show a diff when a file would change"""
+)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 and print a diff if a file would change.")
+@format_option
+@project_option
+@guard
+def fmt(paths: tuple[Path, ...], check_only: bool, fmt: str, project: Path | None) -> None:
+    """Rewrite .routine files in the canonical layout (comments are kept)."""
+    import difflib
+
+    from routinec.canonical import atomic_write
+    from routinec.compiler.build import discover
+    from routinec.compiler.fmt import format_text
+    from routinec.diagnostics import DiagnosticError
+
+    config = load_or_exit(project, fmt)
+    files = [config.root / p for p in discover(config, paths)] if paths else [config.root / p for p in discover(config)]
+    if paths:
+        files = [f for f in files if any(f == p.resolve() or p.resolve() in f.parents for p in paths)]
+    problems = []
+    changed = []
+    for path in files:
+        rel = path.relative_to(config.root).as_posix()
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+            new = format_text(text, rel)
+        except UnicodeDecodeError:
+            from routinec.compiler.parse import parse_file
+
+            try:
+                parse_file(data, rel)
+            except DiagnosticError as exc:
+                problems.extend(exc.diagnostics)
+            continue
+        except DiagnosticError as exc:
+            problems.extend(exc.diagnostics)
+            continue
+        if new == text:
+            continue
+        changed.append(rel)
+        if check_only:
+            diff = difflib.unified_diff(text.splitlines(True), new.splitlines(True), f"a/{rel}", f"b/{rel}")
+            sys.stdout.write("".join(diff))
+        else:
+            atomic_write(path, new.encode("utf-8"))
+    emit(problems, fmt, config.root)
+    verb = "would reformat" if check_only else "reformatted"
+    _summary(fmt, f"{verb} {len(changed)} of {len(files)} file{'s' if len(files) != 1 else ''}")
+    if problems:
+        sys.exit(2)
+    sys.exit(1 if check_only and changed else 0)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  routinec lock                       # pin models, prompts and schemas into routines.lock
+  routinec lock --resolve-online      # ask the Models API (needs ANTHROPIC_API_KEY)"""
+)
+@click.option("--resolve-online", is_flag=True, help="Pin model aliases through the Models API instead of the shipped table.")
+@format_option
+@project_option
+@guard
+def lock(resolve_online: bool, fmt: str, project: Path | None) -> None:
+    """Compile every spec and write routines.lock (only when it changes; atomically)."""
+    from routinec.commands.project import lock as run
+
+    config = load_or_exit(project, fmt)
+    outcome = run(config, resolve_online=resolve_online)
+    emit(outcome.diagnostics, fmt, config.root)
+    if outcome.exit_code:
+        _summary(fmt, f"{config.lockfile} left unchanged: {_counts(outcome.diagnostics)}")
+    else:
+        state = "written" if outcome.changed else "already up to date"
+        _summary(fmt, f"{config.lockfile}: {outcome.routines} routine{'s' if outcome.routines != 1 else ''}, {state}")
+    sys.exit(outcome.exit_code)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  routinec verify                     # in CI: exit 1 when specs drifted from routines.lock
+  routinec verify --format github     # drift as workflow annotations
+  routinec verify --full              # recompile even when every source hashes the same"""
+)
+@click.option("--full", is_flag=True, help="Always recompile (skip the unchanged-sources fast path).")
+@format_option
+@project_option
+@guard
+def verify(full: bool, fmt: str, project: Path | None) -> None:
+    """Recompile the specs and compare with routines.lock, field by field."""
+    from routinec.commands.project import verify as run
+    from routinec.diagnostics import Diagnostic, Severity, Span
+
+    config = load_or_exit(project, fmt)
+    outcome = run(config, full=full)
+    emit(outcome.diagnostics, fmt, config.root)
+    if outcome.drift:
+        if fmt == "json":
+            for d in outcome.drift:
+                click.echo(json.dumps({"kind": "drift", "routine": d.routine, "field": d.field, "old": d.old, "new": d.new, "change": d.kind, "message": d.text()}, sort_keys=True))
+        elif fmt == "github":
+            emit([Diagnostic("lock-drift", Severity.ERROR, d.text(), Span(config.lockfile)) for d in outcome.drift], fmt, config.root)
+        else:
+            for d in outcome.drift:
+                click.echo(d.text())
+    code = outcome.exit_code
+    if outcome.drift:
+        names = sorted({d.routine for d in outcome.drift})
+        _summary(fmt, f"error: {len(names)} routine{'s' if len(names) != 1 else ''} drifted from {config.lockfile}; run 'routinec lock' and commit it")
+    elif code == 0:
+        how = " (sources unchanged)" if outcome.fast_path else ""
+        _summary(fmt, f"{config.lockfile} is up to date: {outcome.routines} routine{'s' if outcome.routines != 1 else ''}{how}")
+    sys.exit(code)

@@ -1,0 +1,114 @@
+"""CLI layer: options shared by every checking command, and the one rendering path."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from routinec.diagnostics import Diagnostic, DiagnosticError, render
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text for people, json (JSON lines) for tools, github for workflow annotations.",
+)
+
+project_option = click.option(
+    "--project",
+    "project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project root (default: the nearest directory with pyproject.toml).",
+)
+
+
+@lru_cache(maxsize=256)
+def _lines(path: str) -> list[str] | None:
+    try:
+        return Path(path).read_text("utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+
+
+def source_line(root: Path | None) -> Callable[[str, int], str | None]:
+    def lookup(path: str, line: int) -> str | None:
+        candidate = Path(path)
+        if not candidate.is_absolute() and root is not None:
+            candidate = root / candidate
+        lines = _lines(str(candidate))
+        if lines is None or not 0 < line <= len(lines):
+            return None
+        return lines[line - 1]
+
+    return lookup
+
+
+def emit(diagnostics: Iterable[Diagnostic], fmt: str, root: Path | None) -> None:
+    items = list(diagnostics)
+    if not items:
+        return
+    text = render(items, fmt, source_line(root))
+    # Diagnostics go to stdout for json/github (tools read them), stderr for people.
+    click.echo(text, err=(fmt == "text"))
+
+
+def load_or_exit(root: Path | None, fmt: str) -> Any:
+    from routinec.config import load_config
+
+    try:
+        return load_config(root)
+    except DiagnosticError as exc:
+        emit(exc.diagnostics, fmt, root)
+        sys.exit(2)
+
+
+def guard(func: F) -> F:
+    """Turn any exception that escapes a command into one line and exit 2 (never a traceback).
+
+    ROUTINEC_DEBUG=1 re-raises, for developers.
+    """
+    import functools
+    import os
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DiagnosticError as exc:
+            emit(exc.diagnostics, kwargs.get("fmt", "text"), kwargs.get("project"))
+            sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except RecursionError:
+            click.echo("routinec: error: input nests too deeply to process", err=True)
+            sys.exit(2)
+        except MemoryError:
+            click.echo("routinec: error: out of memory on this input", err=True)
+            sys.exit(2)
+        except OSError as exc:
+            if os.environ.get("ROUTINEC_DEBUG"):
+                raise
+            where = f" ({exc.filename})" if exc.filename else ""
+            click.echo(f"routinec: error: {exc.strerror or exc}{where}", err=True)
+            sys.exit(2)
+        except Exception as exc:
+            if os.environ.get("ROUTINEC_DEBUG"):
+                raise
+            click.echo(
+                f"routinec: internal error: {type(exc).__name__}: {exc}\n"
+                "  help: this is a bug in routinec; rerun with ROUTINEC_DEBUG=1 for a traceback and report it",
+                err=True,
+            )
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]

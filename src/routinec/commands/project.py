@@ -1,0 +1,190 @@
+"""Application layer: `check`, `lock` and `verify` over a whole project.
+
+In: a Config and options. Out: an `Outcome` (diagnostics, drift lines, exit code) that the CLI
+renders; nothing here prints. Combines the compiler with the compatibility engine (edges
+and breaking-change gates), which the compiler itself may not import.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from routinec import __version__
+from routinec.canonical import digest_bytes
+from routinec.commands import gates
+from routinec.compiler.build import BuildResult, build, discover, today
+from routinec.compiler.check import Resolver
+from routinec.compiler.drift import Drift, diff_routines
+from routinec.config import Config
+from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
+from routinec.lockfile import Lock, read_lock, write_lock
+from routinec.modeltable import ModelInfo, lifecycle_on, lookup
+
+__all__ = ["Outcome", "check", "lock", "verify"]
+
+# Errors that mean "the check found a problem" (exit 1) rather than "bad input" (exit 2).
+_FINDINGS = frozenset({"model-retired", "consumer-break", "compat-break", "lock-drift", "lock-missing", "lock-tampered"})
+
+
+@dataclass
+class Outcome:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    drift: list[Drift] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # extra human-readable result lines
+    changed: bool = False
+    routines: int = 0
+    fast_path: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        errors = [d for d in self.diagnostics if d.severity is Severity.ERROR]
+        if any(d.code not in _FINDINGS for d in errors):
+            return 2
+        return 1 if errors or self.drift else 0
+
+
+def check(config: Config, paths: Iterable[Path] = ()) -> Outcome:
+    wanted = list(paths)
+    result = build(config, extra_paths=wanted)
+    outcome = Outcome(list(result.diagnostics), routines=len(result.project.routines) if result.project else 0)
+    if wanted:
+        selected = set(discover(config, wanted)) if wanted else set()
+        selected_abs = {str((config.root / p)) for p in selected}
+        outcome.diagnostics = [
+            d for d in outcome.diagnostics
+            if d.span is None or d.span.path in selected or d.span.path in selected_abs or d.code in ("no-specs", "config")
+        ]
+    if result.lock is not None:
+        outcome.diagnostics.extend(gates.edge_diagnostics(result.lock, config))
+    return outcome
+
+
+def _lock_resolver(old: Lock | None, fallback: Resolver) -> Resolver:
+    """Reuse what the Models API answered at lock time, so verify compares like with like."""
+    pinned: dict[str, dict[str, Any]] = {}
+    if old is not None:
+        for entry in old.routines.values():
+            model = entry.get("model") or {}
+            if model.get("resolved_by") == "models-api" and isinstance(model.get("alias"), str):
+                pinned[model["alias"]] = model
+
+    def resolve(name: str) -> ModelInfo | None:
+        model = pinned.get(name)
+        if model is None:
+            return fallback(name)
+        base = lookup(str(model.get("snapshot"))) or lookup(name) or ModelInfo(id=str(model.get("snapshot")))
+        return ModelInfo(
+            id=str(model["snapshot"]),
+            aliases=base.aliases,
+            lifecycle=str(model.get("lifecycle", base.lifecycle)),
+            retires_at=model.get("retires_at"),
+            max_tokens=int(model.get("max_tokens_limit") or base.max_tokens),
+            structured_outputs=bool(model.get("structured_outputs", base.structured_outputs)),
+            sampling=base.sampling,
+            one_sampler=base.one_sampler,
+            effort=base.effort,
+            thinking_budget=base.thinking_budget,
+            resolved_by="models-api",
+        )
+
+    return resolve
+
+
+def _try_read(config: Config) -> tuple[Lock | None, list[Diagnostic]]:
+    try:
+        return read_lock(config.lock_path), []
+    except DiagnosticError as exc:
+        return None, list(exc.diagnostics)
+
+
+def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
+    old, old_problems = _try_read(config)
+    resolver: Resolver = lookup
+    if resolve_online:
+        from routinec.commands.models_api import online_resolver
+
+        resolver = online_resolver()
+    result = build(config, _lock_resolver(old, resolver) if not resolve_online else resolver)
+    outcome = Outcome(list(result.diagnostics), routines=len(result.project.routines) if result.project else 0)
+    if result.lock is None:
+        return outcome
+    outcome.diagnostics.extend(gates.edge_diagnostics(result.lock, config))
+    if old is not None:
+        outcome.diagnostics.extend(gates.breaking_changes(old, result.lock, config, for_lock=True))
+    if any(d.severity is Severity.ERROR for d in outcome.diagnostics):
+        return outcome
+    try:
+        outcome.changed = write_lock(config.lock_path, result.lock)
+    except OSError as exc:
+        outcome.diagnostics.append(
+            Diagnostic("config", Severity.ERROR, f"cannot write the lockfile: {exc.strerror}", Span(str(config.lock_path)))
+        )
+    if old_problems and not outcome.changed:
+        outcome.changed = True
+    return outcome
+
+
+def _fast_path(config: Config, locked: Lock) -> bool:
+    """Sound shortcut: same compiler, same spec set, and every source file hashes the same."""
+    if locked.compiler_version != __version__:
+        return False
+    sources: dict[str, str] = {}
+    for entry in locked.routines.values():
+        sources.update(entry.get("sources") or {})
+    if not set(discover(config)) <= set(sources):
+        return False
+    root = config.root
+    for rel, expected in sources.items():
+        try:
+            if digest_bytes((root / rel).read_bytes()) != expected:
+                return False
+        except OSError:
+            return False
+    return bool(locked.routines)
+
+
+def lifecycle_from_lock(locked: Lock, config: Config, on: _dt.date) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for name in sorted(locked.routines):
+        model = locked.routines[name].get("model") or {}
+        stage = lifecycle_on(str(model.get("lifecycle")), model.get("retires_at"), on)
+        table = lookup(str(model.get("snapshot")))
+        if table is not None and table.lifecycle == "retired":
+            stage = "retired"
+        span = Span(str(locked.routines[name].get("source", config.lockfile)))
+        when = f" on {model.get('retires_at')}" if model.get("retires_at") else ""
+        if stage == "retired":
+            out.append(Diagnostic(
+                "model-retired", Severity.ERROR,
+                f"routine {name!r} is locked to {model.get('snapshot')}, which retired{when}",
+                span, "migrate it to a current model, bump its version, re-lock and re-record",
+            ))
+        elif stage == "deprecated":
+            out.append(Diagnostic(
+                "model-deprecated", Severity.WARNING,
+                f"routine {name!r} is locked to {model.get('snapshot')}, which is deprecated and retires{when}",
+                span, "migrate before the retirement date",
+            ))
+    return out
+
+
+def verify(config: Config, *, full: bool = False) -> Outcome:
+    try:
+        locked = read_lock(config.lock_path)
+    except DiagnosticError as exc:
+        return Outcome(list(exc.diagnostics))
+    if not full and _fast_path(config, locked):
+        outcome = Outcome(lifecycle_from_lock(locked, config, today()), routines=len(locked.routines), fast_path=True)
+        return outcome
+    result: BuildResult = build(config, _lock_resolver(locked, lookup))
+    outcome = Outcome(list(result.diagnostics), routines=len(result.project.routines) if result.project else 0)
+    if result.lock is None:
+        return outcome
+    outcome.drift = diff_routines(locked.routines, result.lock.routines)
+    outcome.diagnostics.extend(gates.edge_diagnostics(result.lock, config))
+    outcome.diagnostics.extend(gates.breaking_changes(locked, result.lock, config, for_lock=False))
+    return outcome
