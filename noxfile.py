@@ -1,0 +1,81 @@
+"""Developer entry points: `nox -s demo`, `nox -s tests`, lint, typecheck, imports, bench."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["demo", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = False
+
+ROOT = Path(__file__).parent
+PYTHON = ["3.11", "3.12", "3.13", "3.14"]
+
+
+def _python() -> str | None:
+    # Use whichever interpreter runs nox (Python 3.11+ is all the README asks for).
+    return None
+
+
+@nox.session(python=_python())
+def demo(session: nox.Session) -> None:
+    """The main job on the shipped examples: check, lock, verify, replay and golden tests."""
+    session.install(".")
+    session.run("routinec", "--version")
+    session.log("1. check every spec under specs/")
+    session.run("routinec", "check")
+    session.log("2. lock: the shipped routines.lock is already up to date, so it is not rewritten")
+    session.run("routinec", "lock")
+    session.log("3. verify, as CI would")
+    session.run("routinec", "verify")
+    if (ROOT / "golden").is_dir() and any((ROOT / "golden").rglob("*.transcript.json")):
+        session.log("4. replay the recorded transcripts offline and compare with goldens")
+        session.run("routinec", "test", env={"CI": "true"})
+    with tempfile.TemporaryDirectory(prefix="routinec-demo-") as tmp:
+        copy = Path(tmp) / "project"
+        shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", ".nox", "*.egg-info", "__pycache__", "tests", "benchmarks", "src"))
+        spec = copy / "specs" / "summarize_pr.routine"
+        spec.write_text(spec.read_text("utf-8").replace("temperature 0", "temperature 0.2", 1), "utf-8")
+        session.log("5. a deliberately drifted copy (temperature 0 → 0.2): verify must fail with exit 1")
+        session.chdir(copy)
+        session.run("routinec", "verify", success_codes=[1])
+        session.chdir(ROOT)
+
+
+@nox.session(python=_python())
+def tests(session: nox.Session) -> None:
+    """The whole test suite, on two workers."""
+    session.install("-e", ".[dev]")
+    session.run("pytest", "-n", "2", "-q", *session.posargs)
+
+
+@nox.session(python=_python())
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
+
+
+@nox.session(python=_python())
+def typecheck(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+    session.run("mypy", "src/routinec")
+
+
+@nox.session(python=_python())
+def imports(session: nox.Session) -> None:
+    """The layer contract (pyproject [tool.importlinter])."""
+    session.install("-e", ".", "import-linter>=2.0")
+    session.run("lint-imports")
+
+
+@nox.session(python=_python())
+def bench(session: nox.Session) -> None:
+    """Print the performance figures the README quotes."""
+    session.install("-e", ".[dev]", "jsoncompat")
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        session.log(f"== {script.name}")
+        session.run("python", str(script), *session.posargs)
