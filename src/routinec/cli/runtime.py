@@ -1,0 +1,178 @@
+"""CLI layer: `record` and `test`. Parse flags, call routinec.runtime, render, exit.
+
+Exit codes: 0 all good; 1 a check failed (golden mismatch, drift, stale transcript);
+2 bad input or invocation (missing lock, corrupt file, bad flag). 130 after Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from routinec.cli.options import emit, format_option, guard, load_or_exit, project_option
+
+if TYPE_CHECKING:
+    from routinec.runtime.record import Progress
+    from routinec.runtime.suite import CaseOutcome
+
+__all__ = ["record", "test"]
+
+jobs_option = click.option(
+    "--jobs", "-j", type=click.IntRange(1, 64), default=4, show_default=True, help="Cases run concurrently."
+)
+case_option = click.option("--case", "case", default=None, help="Only this test case.")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _fail(message: str, hint: str | None = None) -> None:
+    click.echo(f"routinec: error: {message}", err=True)
+    if hint:
+        click.echo(f"  help: {hint}", err=True)
+    sys.exit(2)
+
+
+def _progress_printer() -> Progress | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int, tokens: int) -> None:
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\r  {done}/{total} cases done, {tokens:,} tokens used{end}")
+        sys.stderr.flush()
+
+    return show
+
+
+def _finish(items: list[CaseOutcome], seconds: float, fmt: str, junit: Path | None, verbose: bool) -> None:
+    from routinec.runtime.report import exit_code, render, write_junit
+
+    click.echo(render(items, seconds, fmt, verbose))
+    if junit is not None:
+        write_junit(junit, items, seconds)
+    sys.exit(exit_code(items))
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  routinec test                         # replay every case offline, compare with goldens
+  routinec test summarize_pr --case small_fix
+  routinec test --update-golden         # rewrite goldens from replayed outputs (not in CI)
+  routinec test --live                  # drift report against the live model; writes nothing
+  routinec test --format github --junit-xml report.xml"""
+)
+@click.argument("routines", nargs=-1)
+@case_option
+@click.option("--update-golden", is_flag=True, help="Write goldens from the outputs (refused under CI=true).")
+@click.option("--live", is_flag=True, help="Call the model instead of replaying; report drift, write nothing.")
+@click.option("--junit-xml", "junit", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
+@jobs_option
+@format_option
+@project_option
+@guard
+def test(
+    routines: tuple[str, ...],
+    case: str | None,
+    update_golden: bool,
+    live: bool,
+    junit: Path | None,
+    verbose: bool,
+    jobs: int,
+    fmt: str,
+    project: Path | None,
+) -> None:
+    """Replay recorded transcripts and compare outputs with golden files, field by field."""
+    from routinec.runtime.core import Runtime
+    from routinec.runtime.errors import RoutineError
+    from routinec.runtime.record import check_case, run_many
+    from routinec.runtime.suite import find_orphans, run_suite, select_cases
+
+    if update_golden and _in_ci():
+        _fail("--update-golden is refused under CI=true", "update goldens locally, review the diff, commit")
+    if update_golden and live:
+        _fail("--live never writes goldens", "record with 'routinec record', then 'routinec test --update-golden'")
+    config = load_or_exit(project, fmt)
+    start = time.perf_counter()
+    try:
+        runtime = Runtime(config=config, mode="live" if live else "replay")
+        if live:
+            runtime.provider()
+            summary = run_many(
+                runtime,
+                select_cases(runtime, list(routines), case),
+                check_case,
+                jobs=jobs,
+                progress=_progress_printer(),
+            )
+            if summary.interrupted:
+                click.echo("routinec: interrupted; nothing was written", err=True)
+                sys.exit(130)
+            outcomes = summary.outcomes + (find_orphans(runtime, list(routines)) if case is None else [])
+        else:
+            outcomes = run_suite(runtime, list(routines), case=case, update_golden=update_golden)
+    except RoutineError as exc:
+        emit(exc.diagnostics, fmt, config.root)
+        sys.exit(exc.exit_code)
+    _finish(list(outcomes), time.perf_counter() - start, fmt, junit, verbose)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  routinec record summarize_pr              # every test case of one routine
+  routinec record summarize_pr --case small_fix
+  routinec record --jobs 8                  # all routines, 8 calls at a time
+  routinec record --check                   # drift: live outputs vs goldens, writes nothing
+
+Needs ANTHROPIC_API_KEY (ANTHROPIC_BASE_URL optional). Ctrl-C keeps finished transcripts."""
+)
+@click.argument("routines", nargs=-1)
+@case_option
+@jobs_option
+@click.option("--check", "check_only", is_flag=True, help="Compare live outputs with goldens; write nothing.")
+@format_option
+@project_option
+@guard
+def record(
+    routines: tuple[str, ...],
+    case: str | None,
+    jobs: int,
+    check_only: bool,
+    fmt: str,
+    project: Path | None,
+) -> None:
+    """Call the model for each test case and write redacted transcripts."""
+    from routinec.runtime.core import Runtime
+    from routinec.runtime.errors import RoutineError
+    from routinec.runtime.record import check_case, record_case, run_many
+    from routinec.runtime.suite import select_cases
+
+    config = load_or_exit(project, fmt)
+    start = time.perf_counter()
+    try:
+        runtime = Runtime(config=config, mode="live" if check_only else "record")
+        pairs = select_cases(runtime, list(routines), case)
+        runtime.provider()  # refuse a missing or dummy key before anything starts
+    except RoutineError as exc:
+        emit(exc.diagnostics, fmt, config.root)
+        sys.exit(exc.exit_code)
+    work = check_case if check_only else record_case
+    summary = run_many(runtime, pairs, work, jobs=jobs, progress=_progress_printer())
+    if summary.interrupted:
+        written = sum(1 for o in summary.outcomes if o.status == "recorded")
+        click.echo(
+            f"routinec: interrupted: {written} transcript(s) written and intact, "
+            f"{summary.not_run} case(s) not recorded",
+            err=True,
+        )
+        sys.exit(130)
+    _finish(list(summary.outcomes), time.perf_counter() - start, fmt, None, True)

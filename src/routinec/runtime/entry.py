@@ -1,0 +1,260 @@
+"""Runtime layer: one lock entry made ready to run (stale check, validators, templates).
+
+In: a lock entry dict and the project root. Out: a `LockedRoutine` that validates inputs and
+outputs against the locked schemas, renders the locked templates in a Jinja2 sandbox and
+loads its test cases. Never reads a `.routine` spec: the lock is enough.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+from jsonschema import Draft202012Validator
+
+from routinec.canonical import digest_bytes, loads
+from routinec.runtime.errors import RoutineError, unknown_name
+
+__all__ = ["LockedRoutine", "to_wire"]
+
+
+def to_wire(value: Any) -> Any:
+    """Lock values (Decimal numbers) to plain JSON: integral → int, else float (correctly rounded)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: to_wire(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_wire(v) for v in value]
+    return value
+
+
+class _LockLoader(jinja2.DictLoader):
+    """A DictLoader whose templates carry their lock name as filename (for error lines)."""
+
+    def get_source(  # type: ignore[override]  # jinja2 types DictLoader's filename as None
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool]]:
+        source, _, uptodate = super().get_source(environment, template)
+        return source, template, uptodate
+
+
+def _template_line(tb: TracebackType | None, names: set[str]) -> tuple[str, int] | None:
+    found: tuple[str, int] | None = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename in names:
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _first_error(validator: Draft202012Validator, instance: Any) -> str | None:
+    errors = sorted(validator.iter_errors(instance), key=lambda e: (list(e.absolute_path), e.message))
+    if not errors:
+        return None
+    err = errors[0]
+    where = "".join(f"[{p!r}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where.lstrip('.') or '(root)'}: {err.message}{more}"
+
+
+class LockedRoutine:
+    """A lock entry, checked for staleness once and compiled once, shared by threads."""
+
+    def __init__(self, name: str, entry: dict[str, Any], root: Path, lock_path: Path) -> None:
+        self.name = name
+        self.entry = entry
+        self.root = root
+        self.lock_path = lock_path
+        self.entry_hash: str = entry["entry_hash"]
+        self.snapshot: str = entry["model"]["snapshot"]
+        self.structured: bool = bool(entry["model"].get("structured_outputs", True))
+        self.session_state: bool = entry.get("state") == "session"
+        self.output_schema: dict[str, Any] = to_wire(entry["output_schema"])
+        self.input_schema: dict[str, Any] = to_wire(entry["input_schema"])
+        self._defaults = {
+            k: v["default"]
+            for k, v in (self.input_schema.get("properties") or {}).items()
+            if isinstance(v, dict) and "default" in v
+        }
+        self._api_schema: dict[str, Any] | None = None
+        self._check_sources()
+        self._input_validator = Draft202012Validator(self.input_schema)
+        self._output_validator = Draft202012Validator(self.output_schema)
+        self._lock = threading.Lock()
+        self._templates: dict[str, jinja2.Template] = {}
+        prompt = entry["prompt"]
+        sources: dict[str, str] = {str(k): str(v) for k, v in (prompt.get("includes") or {}).items()}
+        self._system_name = self._name_for(prompt.get("system"), "system", sources)
+        self._user_name = self._name_for(prompt.get("user"), "prompt", sources)
+        self._env = SandboxedEnvironment(
+            loader=_LockLoader(sources),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+        )
+        self._names = set(sources)
+
+    def _name_for(self, part: Any, label: str, sources: dict[str, str]) -> str | None:
+        if part is None:
+            return None
+        name = part.get("path") or f"<{self.name}.{label}>"
+        sources[name] = part["template"]
+        return str(name)
+
+    # -- staleness -------------------------------------------------------------------------
+
+    def _check_sources(self) -> None:
+        for rel, recorded in sorted(self.entry["sources"].items()):
+            path = self.root / rel
+            try:
+                actual = digest_bytes(path.read_bytes())
+            except OSError:
+                actual = None
+            if actual != recorded:
+                what = "was removed" if actual is None else "changed"
+                raise RoutineError(
+                    "stale",
+                    f"the lock entry is stale: {rel} {what} since the lock was written "
+                    f"({recorded[:19]}… → {actual[:19] + '…' if actual else 'missing'})",
+                    hint="run 'routinec lock'",
+                    routine=self.name,
+                    path=self.lock_path,
+                )
+
+    # -- inputs and outputs ----------------------------------------------------------------
+
+    @property
+    def api_schema(self) -> dict[str, Any]:
+        if self._api_schema is None:
+            from routinec.runtime.request import api_schema
+
+            self._api_schema = api_schema(self.output_schema)
+        return self._api_schema
+
+    def validate_input(self, inputs: Any, case: str | None = None) -> dict[str, Any]:
+        """Validate against the locked input schema; absent fields take their declared defaults."""
+        plain = to_wire(inputs)
+        if isinstance(plain, dict) and self._defaults:
+            plain = {**copy.deepcopy(self._defaults), **plain}
+        problem = _first_error(self._input_validator, plain)
+        if problem is not None:
+            raise RoutineError(
+                "input",
+                f"input does not match the locked input schema: {problem}",
+                hint="fix the input, or change the spec's input block and run 'routinec lock'",
+                routine=self.name,
+                case=case,
+            )
+        assert isinstance(plain, dict)
+        return plain
+
+    def output_problem(self, output: Any) -> str | None:
+        return _first_error(self._output_validator, output)
+
+    def case_names(self) -> list[str]:
+        return sorted(self.entry.get("tests") or {})
+
+    def case_input(self, case: str) -> dict[str, Any]:
+        tests = self.entry.get("tests") or {}
+        if case not in tests:
+            raise unknown_name("unknown-case", case, sorted(tests), routine=self.name)
+        test = tests[case]
+        if test.get("input") is not None:
+            value = test["input"]
+        else:
+            path = self.root / test["input_path"]
+            try:
+                value = loads(path.read_bytes())
+            except (OSError, ValueError) as exc:
+                raise RoutineError(
+                    "input",
+                    f"cannot read the test input ({type(exc).__name__}: {str(exc)[:100]})",
+                    hint="run 'routinec lock'",
+                    routine=self.name,
+                    case=case,
+                    path=path,
+                ) from None
+        return self.validate_input(value, case)
+
+    def compare_rules(self, case: str) -> dict[str, dict[str, Any]]:
+        test = (self.entry.get("tests") or {}).get(case) or {}
+        return dict(test.get("compare") or {})
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def _template(self, name: str, case: str | None) -> jinja2.Template:
+        with self._lock:
+            cached = self._templates.get(name)
+            if cached is not None:
+                return cached
+            try:
+                template = self._env.get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                raise RoutineError(
+                    "template",
+                    f"template {name} line {exc.lineno} does not parse: {exc.message}",
+                    hint="fix the template and run 'routinec lock'",
+                    routine=self.name,
+                    case=case,
+                ) from None
+            self._templates[name] = template
+            return template
+
+    def _render(self, name: str, inputs: dict[str, Any], case: str | None) -> str:
+        template = self._template(name, case)
+        try:
+            return template.render(inputs)
+        except SecurityError as exc:
+            where = _template_line(exc.__traceback__, self._names)
+            at = f" at {where[0]} line {where[1]}" if where else ""
+            raise RoutineError(
+                "sandbox",
+                f"the template sandbox refused an unsafe operation{at}: {exc}",
+                hint="templates may only read their inputs; remove the attribute access",
+                routine=self.name,
+                case=case,
+            ) from None
+        except jinja2.UndefinedError as exc:
+            where = _template_line(exc.__traceback__, self._names)
+            at = f"{where[0]} line {where[1]}" if where else name
+            raise RoutineError(
+                "template",
+                f"template {at}: {exc.message}",
+                hint="pass the missing input, or declare it in the spec and run 'routinec lock'",
+                routine=self.name,
+                case=case,
+            ) from None
+        except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError) as exc:
+            where = _template_line(exc.__traceback__, self._names)
+            at = f"{where[0]} line {where[1]}" if where else name
+            raise RoutineError(
+                "template",
+                f"template {at} failed: {type(exc).__name__}: {exc}",
+                hint="fix the template and run 'routinec lock'",
+                routine=self.name,
+                case=case,
+            ) from None
+
+    def render(self, inputs: dict[str, Any], case: str | None = None) -> tuple[str | None, str]:
+        """Render (system, prompt) for validated inputs."""
+        system = self._render(self._system_name, inputs, case) if self._system_name else None
+        assert self._user_name is not None, "a lock entry always has a user prompt"
+        return system, self._render(self._user_name, inputs, case)
+
+
+def load_routine(
+    routines: dict[str, dict[str, Any]], name: str, root: Path, lock_path: Path
+) -> LockedRoutine:
+    if name not in routines:
+        raise unknown_name("unknown-routine", name, sorted(routines), path=lock_path)
+    return LockedRoutine(name, routines[name], root, lock_path)

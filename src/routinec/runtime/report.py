@@ -1,0 +1,124 @@
+"""Runtime layer: render golden-test outcomes as text, JSON, GitHub annotations or JUnit XML.
+
+In: sorted `CaseOutcome`s and the elapsed time. Out: strings (the CLI prints them) and a
+JUnit XML document (written atomically). Pure apart from the JUnit write.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from routinec.canonical import atomic_write
+from routinec.runtime.suite import CaseOutcome
+
+__all__ = ["FORMATS", "exit_code", "render", "summary", "write_junit"]
+
+FORMATS = ("text", "json", "github")
+_LABEL = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "error": "ERROR",
+    "updated": "UPDATED",
+    "drift": "DRIFT",
+    "recorded": "RECORDED",
+}
+
+
+def exit_code(outcomes: list[CaseOutcome]) -> int:
+    return max((o.exit_code for o in outcomes), default=0)
+
+
+def summary(outcomes: list[CaseOutcome], seconds: float) -> str:
+    kinds = ("pass", "fail", "error", "updated", "recorded", "drift")
+    counts = {k: sum(1 for o in outcomes if o.status == k) for k in kinds}
+    parts = [f"{counts['pass']} passed", f"{counts['fail'] + counts['drift']} failed"]
+    if counts["error"]:
+        parts.append(f"{counts['error']} errors")
+    if counts["updated"]:
+        parts.append(f"{counts['updated']} goldens written")
+    if counts["recorded"]:
+        parts.append(f"{counts['recorded']} recorded")
+    return f"routinec: {', '.join(parts)} in {seconds:.2f}s"
+
+
+def _text(outcomes: list[CaseOutcome], seconds: float, verbose: bool) -> str:
+    lines: list[str] = []
+    for o in outcomes:
+        if o.status == "pass" and not verbose:
+            continue
+        lines.append(f"{_LABEL.get(o.status, o.status.upper())} {o.name}")
+        lines.extend(f"  {line}" for line in o.lines())
+    lines.append(summary(outcomes, seconds))
+    return "\n".join(lines)
+
+
+def _escape(text: str, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def _github(outcomes: list[CaseOutcome], seconds: float) -> str:
+    lines: list[str] = []
+    for o in outcomes:
+        if o.exit_code == 0:
+            continue
+        props = [f"file={_escape(o.path, True)}"] if o.path else []
+        props.append(f"title={_escape('routinec ' + o.name, True)}")
+        lines.append(f"::error {','.join(props)}::{_escape(chr(10).join(o.lines()))}")
+    lines.append(summary(outcomes, seconds))
+    return "\n".join(lines)
+
+
+def to_json(o: CaseOutcome) -> dict[str, object]:
+    error = o.error
+    return {
+        "routine": o.routine,
+        "case": o.case,
+        "status": o.status,
+        "path": o.path,
+        "seconds": round(o.seconds, 6),
+        "diffs": [d.to_json() for d in o.diffs],
+        "error": None
+        if error is None
+        else {"kind": error.kind, "message": error.diagnostic.message, "help": error.hint},
+    }
+
+
+def render(outcomes: list[CaseOutcome], seconds: float, fmt: str = "text", verbose: bool = False) -> str:
+    if fmt == "json":
+        doc = {
+            "cases": [to_json(o) for o in outcomes],
+            "exit_code": exit_code(outcomes),
+            "summary": summary(outcomes, seconds),
+        }
+        return json.dumps(doc, sort_keys=True, indent=2)
+    if fmt == "github":
+        return _github(outcomes, seconds)
+    return _text(outcomes, seconds, verbose)
+
+
+def write_junit(path: Path, outcomes: list[CaseOutcome], seconds: float) -> None:
+    failures = sum(1 for o in outcomes if o.status == "fail")
+    errors = sum(1 for o in outcomes if o.status == "error")
+    suite = ET.Element(
+        "testsuite",
+        name="routinec",
+        tests=str(len(outcomes)),
+        failures=str(failures),
+        errors=str(errors),
+        time=f"{seconds:.3f}",
+    )
+    for o in outcomes:
+        case = ET.SubElement(suite, "testcase", classname=o.routine, name=o.case, time=f"{o.seconds:.3f}")
+        if o.status in ("fail", "error", "drift"):
+            text = "\n".join(o.lines())
+            tag = "error" if o.status == "error" else "failure"
+            node = ET.SubElement(case, tag, message=text.splitlines()[0] if text else o.status)
+            node.text = text
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    data = ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    atomic_write(path, data)

@@ -1,0 +1,155 @@
+"""Runtime layer: golden tests, one outcome per locked test case, plus orphan detection.
+
+In: a `Runtime` and a selection of routines/cases. Out: sorted `CaseOutcome`s (pass, fail
+with field diffs, or error with a one-line RoutineError). Shared by `routinec test`,
+`record --check` and the pytest plugin, so all three say the same thing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from routinec.runtime.core import Runtime
+from routinec.runtime.entry import to_wire
+from routinec.runtime.errors import RoutineError, unknown_name
+from routinec.runtime.golden import FieldDiff, compare_output, golden_path, read_golden
+from routinec.runtime.transcript import write_json_guarded
+
+__all__ = ["CaseOutcome", "find_orphans", "run_case", "run_suite", "select_cases"]
+
+_SUFFIXES = (".transcript.json", ".output.json")
+
+
+@dataclass
+class CaseOutcome:
+    routine: str
+    case: str
+    status: str  # pass | fail | error | updated | recorded | drift
+    diffs: list[FieldDiff] = field(default_factory=list)
+    error: RoutineError | None = None
+    seconds: float = 0.0
+    path: str | None = None  # the file to look at: golden or transcript
+    tokens: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        if self.status in ("pass", "updated", "recorded"):
+            return 0
+        if self.error is not None:
+            return self.error.exit_code
+        return 1
+
+    @property
+    def name(self) -> str:
+        return f"{self.routine}/{self.case}"
+
+    def lines(self) -> list[str]:
+        """Human-readable detail: one line per field diff, or the error with its hint."""
+        if self.error is not None:
+            return [self.error.one_line()]
+        return [d.render() for d in self.diffs]
+
+
+def select_cases(runtime: Runtime, routines: list[str], case: str | None = None) -> list[tuple[str, str]]:
+    names = sorted(set(routines)) or runtime.routine_names
+    chosen: list[tuple[str, str]] = []
+    for name in names:
+        if name not in runtime.lock.routines:
+            raise unknown_name("unknown-routine", name, runtime.routine_names, path=runtime.config.lock_path)
+        cases = sorted(runtime.lock.routines[name].get("tests") or {})
+        if case is not None:
+            if case not in cases:
+                if len(names) == 1:
+                    raise unknown_name("unknown-case", case, cases, routine=name)
+                continue
+            cases = [case]
+        chosen.extend((name, c) for c in cases)
+    if case is not None and not chosen:
+        raise RoutineError("unknown-case", f"no selected routine has a test case named {case!r}")
+    return chosen
+
+
+def run_case(runtime: Runtime, routine: str, case: str, *, update_golden: bool = False) -> CaseOutcome:
+    """Run one case and compare it with its golden (or rewrite the golden when asked)."""
+    start = time.perf_counter()
+    gpath = golden_path(runtime.golden, routine, case)
+    try:
+        result = runtime.run_case(routine, case)
+        if update_golden:
+            write_json_guarded(gpath, result.output, routine=routine, case=case)
+            return CaseOutcome(routine, case, "updated", seconds=time.perf_counter() - start, path=str(gpath))
+        expected = read_golden(gpath, routine=routine, case=case)
+        locked = runtime.routine(routine)
+        problem = locked.output_problem(to_wire(expected))
+        if problem is not None:
+            raise RoutineError(
+                "golden-invalid",
+                f"the golden output no longer matches the locked output schema: {problem}",
+                hint=f"review it, then run 'routinec test {routine} --update-golden'",
+                routine=routine,
+                case=case,
+                path=gpath,
+            )
+        diffs = compare_output(expected, result.output, locked.compare_rules(case))
+    except RoutineError as exc:
+        status = "fail" if exc.exit_code == 1 else "error"
+        return CaseOutcome(routine, case, status, error=exc, seconds=time.perf_counter() - start, path=exc.path)
+    status = "fail" if diffs else "pass"
+    return CaseOutcome(routine, case, status, diffs, seconds=time.perf_counter() - start, path=str(gpath))
+
+
+def _case_of(path: Path) -> str | None:
+    for suffix in _SUFFIXES:
+        if path.name.endswith(suffix):
+            return path.name[: -len(suffix)]
+    return None
+
+
+def find_orphans(runtime: Runtime, routines: list[str]) -> list[CaseOutcome]:
+    """Transcripts and goldens that no locked test case owns (a replay run never uses them)."""
+    golden = runtime.golden
+    if not golden.is_dir():
+        return []
+    folders = [golden / r for r in sorted(set(routines))] if routines else sorted(
+        p for p in golden.iterdir() if p.is_dir()
+    )
+    found: list[CaseOutcome] = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        entry = runtime.lock.routines.get(folder.name)
+        cases = set((entry or {}).get("tests") or {})
+        for path in sorted(folder.iterdir()):
+            case = _case_of(path)
+            if case is None or case in cases:
+                continue
+            kind = "transcript-orphan" if path.name.endswith(".transcript.json") else "golden-orphan"
+            owner = "routine" if entry is None else "test case"
+            rel = path.relative_to(runtime.config.root).as_posix()
+            error = RoutineError(
+                kind,
+                f"orphaned file: no locked {owner} owns {rel}",
+                hint=f"delete it, or restore the test case '{case}' in the spec and run 'routinec lock'",
+                routine=folder.name,
+                case=case,
+                path=rel,
+            )
+            found.append(CaseOutcome(folder.name, case, "fail", error=error, path=rel))
+    return found
+
+
+def run_suite(
+    runtime: Runtime,
+    routines: list[str],
+    *,
+    case: str | None = None,
+    update_golden: bool = False,
+) -> list[CaseOutcome]:
+    outcomes = [
+        run_case(runtime, r, c, update_golden=update_golden) for r, c in select_cases(runtime, routines, case)
+    ]
+    if case is None:
+        outcomes.extend(find_orphans(runtime, routines))
+    return sorted(outcomes, key=lambda o: (o.routine, o.case, o.status, o.path or ""))
