@@ -7,6 +7,7 @@ Numbers are `Decimal`, never `float`: a float printed back can come out as `1e+1
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -165,9 +166,7 @@ def atomic_write(path: Path, data: bytes) -> bool:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -18,7 +19,7 @@ def _summary(fmt: str, text: str) -> None:
         click.echo(text, err=True)
 
 
-def _counts(diagnostics: list[object]) -> str:
+def _counts(diagnostics: Sequence[object]) -> str:
     from routinec.diagnostics import Severity
 
     errors = sum(1 for d in diagnostics if getattr(d, "severity", None) is Severity.ERROR)

@@ -55,7 +55,7 @@ class LiteralUnion:
     span: Span
 
 
-TypeExpr = Union[NamedType, ListType, LiteralUnion]
+TypeExpr = Union[NamedType, ListType, LiteralUnion]  # noqa: UP007 (runtime alias)
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,6 @@ def _check_settings(
     routine: ast.RoutineDef, model: ModelInfo | None, out: list[Diagnostic]
 ) -> None:
     settings = {s.key: s for s in routine.settings}
-    name = routine.name
 
     def num(key: str) -> Decimal | None:
         s = settings.get(key)

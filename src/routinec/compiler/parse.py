@@ -447,7 +447,8 @@ def _syntax(path: str, exc: UnexpectedInput, text: str) -> Diagnostic:
     column = getattr(exc, "column", 0) or 0
     help_: str | None = None
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        pos = exc.pos_in_stream or 0
+        char = text[pos] if pos < len(text) else ""
         if char == '"':
             message = "unterminated string"
             help_ = 'close the string with " on the same line, or use """…""" for several lines'
@@ -501,6 +502,14 @@ def _comments(tokens: list[Token], text: str) -> tuple[ast.Comment, ...]:
     return tuple(out)
 
 
+def _keep(sink: list[Token]) -> Any:
+    def keep(token: Token) -> Token:
+        sink.append(token)
+        return token
+
+    return keep
+
+
 def parse_text(text: str, path: str) -> ast.File:
     """Parse one spec. Raises DiagnosticError (code `syntax`) on any malformed input."""
     if "\x00" in text:
@@ -515,7 +524,7 @@ def parse_text(text: str, path: str) -> ast.File:
     parser = _parser()
     _DEPTH.depth = 0
     try:
-        parser.lexer_conf.callbacks["COMMENT"] = comments.append
+        parser.lexer_conf.callbacks["COMMENT"] = _keep(comments)
         tree = parser.parse(text)
     except UnexpectedInput as exc:
         raise DiagnosticError([_syntax(path, exc, text)]) from None

@@ -45,7 +45,7 @@ def _duplicate(kind: str, name: str, span: Span, first: Span) -> Diagnostic:
         Severity.ERROR,
         f"{kind} {name!r} is declared twice",
         span,
-        f"rename one of them; names are project-wide, across all .routine files",
+        "rename one of them; names are project-wide, across all .routine files",
         (f"first declared at {_where(first)}",),
     )
 
