@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -114,11 +115,43 @@ def _encode(value: Any, out: list[str], indent: str | None, level: int) -> None:
         raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
+_MARK = "\x00routinec-decimal:"
+_MARKED = re.compile(r'"\\u0000routinec-decimal:(-?[0-9.]+)"')
+
+
 def canonical_bytes(value: Any) -> bytes:
-    """Compact canonical JSON (sorted keys, no spaces, UTF-8): the input of every hash."""
-    out: list[str] = []
-    _encode(value, out, None, 0)
-    return "".join(out).encode("utf-8")
+    """Compact canonical JSON (sorted keys, no spaces, UTF-8): the input of every hash.
+
+    The C encoder does the work; Decimals pass through `default` as marked strings and are
+    spliced back as plain numbers (`0.50` → `0.5`), so no float ever formats a number. If
+    the data itself contains the marker, the count differs and the pure encoder is used.
+    """
+    marked = 0
+
+    def mark(item: Any) -> str:
+        nonlocal marked
+        if isinstance(item, Decimal):
+            marked += 1
+            return _MARK + decimal_text(item)
+        raise TypeError(f"cannot encode {type(item).__name__} as JSON")
+
+    try:
+        text = json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=mark
+        )
+    except (TypeError, ValueError):
+        text = None
+    if text is not None and marked:
+        text, replaced = _MARKED.subn(r"\1", text)
+        if replaced != marked:
+            text = None
+    elif text is not None and "routinec-decimal:" in text:
+        text = None
+    if text is None:
+        out: list[str] = []
+        _encode(value, out, None, 0)
+        text = "".join(out)
+    return text.encode("utf-8")
 
 
 def dumps_pretty(value: Any) -> str:

@@ -7,6 +7,7 @@ their raw-bytes digests for the lock's `sources`, or `path-escape` / `missing-fi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -27,6 +28,7 @@ class ProjectFiles:
         self.root = root.resolve()
         self._bytes: dict[str, bytes] = {}
         self._digests: dict[str, str] = {}
+        self._dirs: dict[PurePosixPath, Path] = {}
 
     def normalise(self, written: str, span: Span, what: str) -> str:
         """The project-relative POSIX path for `written`, or a FileError if it leaves the root."""
@@ -43,7 +45,7 @@ class ProjectFiles:
                     "paths in specs are relative to the project root (the directory holding pyproject.toml)",
                 )
             )
-        resolved = (self.root / pure).resolve()
+        resolved = self._resolve(pure)
         if resolved != self.root and self.root not in resolved.parents:
             raise FileError(
                 Diagnostic(
@@ -55,6 +57,17 @@ class ProjectFiles:
                 )
             )
         return resolved.relative_to(self.root).as_posix()
+
+    def _resolve(self, pure: PurePosixPath) -> Path:
+        """realpath, with each directory resolved once (a per-file resolve() dominated big locks)."""
+        parent = self._dirs.get(pure.parent)
+        if parent is None:
+            parent = Path(os.path.realpath(self.root / pure.parent))
+            self._dirs[pure.parent] = parent
+        candidate = parent / pure.name
+        if pure.name in ("", ".", "..") or os.path.islink(candidate):
+            return Path(os.path.realpath(candidate))
+        return candidate
 
     def read_bytes(self, written: str, span: Span, what: str) -> tuple[str, bytes]:
         rel = self.normalise(written, span, what)

@@ -85,7 +85,7 @@ def _parser() -> Lark:
         propagate_positions=True,
         maybe_placeholders=True,
         lexer_callbacks=callbacks,
-        cache=False,
+        cache=True,
     )
 
 
