@@ -53,7 +53,7 @@ def check(config: Config, paths: Iterable[Path] = ()) -> Outcome:
     outcome = Outcome(list(result.diagnostics), routines=len(result.project.routines) if result.project else 0)
     if wanted:
         selected = set(discover(config, wanted)) if wanted else set()
-        selected_abs = {str((config.root / p)) for p in selected}
+        selected_abs = {str(config.root / p) for p in selected}
         outcome.diagnostics = [
             d for d in outcome.diagnostics
             if d.span is None or d.span.path in selected or d.span.path in selected_abs or d.code in ("no-specs", "config")
