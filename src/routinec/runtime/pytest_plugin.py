@@ -1,0 +1,1 @@
+"""Runtime layer: pytest plugin (placeholder until the plugin lands; registers nothing)."""

@@ -1,0 +1,181 @@
+"""End to end: `routinec record` through the real SDK against the loopback server, then
+`routinec test` replays offline; each report format; goldens and orphans."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from routinec.canonical import digest, loads
+from tests.runtime.conftest import cli_env, no_secret_anywhere, run_cli, snapshot
+from tests.support.fake_api import TEST_KEY, FakeAnthropic, output_reply
+
+
+def _record_all(project: Path, api: FakeAnthropic) -> None:
+    result = run_cli(project, "record", env=cli_env(api))
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "3 recorded" in result.stdout
+
+
+def test_record_writes_redacted_transcripts_that_replay(project: Path, fake_api: FakeAnthropic) -> None:
+    _record_all(project, fake_api)
+    path = project / "golden" / "summarize_pr" / "small_fix.transcript.json"
+    data = loads(path.read_bytes())
+    assert data["origin"] == "recorded"
+    assert data["request_hash"] == digest(data["request"])
+    assert data["provenance"]["request_id"].startswith("req_fake_")
+    assert data["provenance"]["sdk_version"].startswith("anthropic-python ")
+    assert data["provenance"]["anthropic_version"]
+    assert set(data["response_headers"]) <= {"anthropic-version", "content-type", "request-id"}
+    # The body the server received is the body the transcript holds (temperature via extra_body).
+    sent = [r.body for r in fake_api.messages() if r.body["messages"][0]["content"].startswith("Title: Fix null")]
+    assert sent == [json.loads(json.dumps(data["request"], default=float))]
+    assert data["request"]["temperature"] == 0
+    assert data["request"]["output_config"]["format"]["type"] == "json_schema"
+    # Canonical on disk: sorted keys, 2-space indent, trailing newline.
+    text = path.read_text()
+    assert text.endswith("}\n") and text.startswith('{\n  "case": "small_fix",')
+    no_secret_anywhere(project)
+
+    first = run_cli(project, "test")
+    assert first.returncode == 1 and "no golden output" in first.stdout
+    update = run_cli(project, "test", "--update-golden")
+    assert update.returncode == 0, update.stdout
+    before = snapshot(project)
+    replay = run_cli(project, "test", env=cli_env(CI="true"))
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert "3 passed, 0 failed" in replay.stdout
+    assert snapshot(project) == before
+
+
+def test_golden_drift_gives_field_level_diff_and_formats(project: Path, fake_api: FakeAnthropic) -> None:
+    _record_all(project, fake_api)
+    assert run_cli(project, "test", "--update-golden").returncode == 0
+    golden = project / "golden" / "summarize_pr" / "small_fix.output.json"
+    value = json.loads(golden.read_text())
+    value["risk"] = "high"
+    value["summary"] = "  " + value["summary"] + "\n"  # text rule: whitespace does not matter
+    golden.write_text(json.dumps(value))
+    before = snapshot(project)
+
+    text = run_cli(project, "test")
+    assert text.returncode == 1
+    assert "FAIL summarize_pr/small_fix" in text.stdout
+    assert 'risk: expected "high", got "low"  [exact]' in text.stdout
+    assert "summary" not in text.stdout.split("FAIL summarize_pr/small_fix")[1].split("routinec:")[0]
+
+    as_json = run_cli(project, "test", "--format", "json", "--junit-xml", "report.xml")
+    doc = json.loads(as_json.stdout)
+    assert doc["exit_code"] == 1
+    failing = [c for c in doc["cases"] if c["status"] == "fail"]
+    assert [(c["routine"], c["case"]) for c in failing] == [("summarize_pr", "small_fix")]
+    assert failing[0]["diffs"][0]["path"] == "risk"
+    suite = ET.parse(project / "report.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "1" and suite.get("tests") == "3"
+
+    github = run_cli(project, "test", "--format", "github")
+    assert github.stdout.startswith("::error file=")
+    (project / "report.xml").unlink()
+    assert snapshot(project) == before
+
+
+def test_orphans_and_missing_goldens_fail(project: Path, fake_api: FakeAnthropic) -> None:
+    _record_all(project, fake_api)
+    assert run_cli(project, "test", "--update-golden").returncode == 0
+    stray = project / "golden" / "summarize_pr" / "old_case.transcript.json"
+    stray.write_text("{}\n")
+    gone = project / "golden" / "removed_routine"
+    gone.mkdir()
+    (gone / "x.output.json").write_text("{}\n")
+    result = run_cli(project, "test")
+    assert result.returncode == 1
+    assert "orphaned file: no locked test case owns golden/summarize_pr/old_case.transcript.json" in result.stdout
+    assert "orphaned file: no locked routine owns golden/removed_routine/x.output.json" in result.stdout
+
+
+def test_update_golden_refused_in_ci(project: Path) -> None:
+    before = snapshot(project)
+    result = run_cli(project, "test", "--update-golden", env=cli_env(CI="true"))
+    assert result.returncode == 2
+    assert "refused under CI=true" in result.stderr
+    assert snapshot(project) == before
+
+
+def test_missing_lock_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
+    result = run_cli(tmp_path, "test")
+    assert result.returncode == 2
+    assert "no lockfile" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_routine_and_case(project: Path) -> None:
+    result = run_cli(project, "test", "sumarize_pr")
+    assert result.returncode == 2 and "did you mean 'summarize_pr'" in result.stderr
+    result = run_cli(project, "test", "summarize_pr", "--case", "nope")
+    assert result.returncode == 2 and "no test case named 'nope'" in result.stderr
+
+
+def test_record_refuses_missing_and_dummy_keys(project: Path) -> None:
+    before = snapshot(project)
+    missing = run_cli(project, "record", env=cli_env())
+    assert missing.returncode == 2 and "no API key" in missing.stderr
+    dummy = run_cli(project, "record", env=cli_env(ANTHROPIC_API_KEY="your-api-key-here"))
+    assert dummy.returncode == 2 and "placeholder" in dummy.stderr
+    assert "Traceback" not in missing.stderr + dummy.stderr
+    assert snapshot(project) == before
+
+
+def test_api_errors_are_one_line(project: Path, fake_api: FakeAnthropic) -> None:
+    from tests.support.fake_api import error_reply
+
+    fake_api.push(error_reply(401, "invalid x-api-key"), error_reply(400, "max_tokens: too large"))
+    before = snapshot(project)
+    result = run_cli(project, "record", "summarize_pr", "--jobs", "1", env=cli_env(fake_api))
+    assert result.returncode == 1
+    assert "the API answered 401: invalid x-api-key" in result.stdout
+    assert "the API answered 400: max_tokens: too large" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert snapshot(project) == before
+
+
+def test_record_check_reports_drift_without_writing(project: Path, fake_api: FakeAnthropic) -> None:
+    _record_all(project, fake_api)
+    assert run_cli(project, "test", "--update-golden").returncode == 0
+    before = snapshot(project)
+    fake_api.respond = lambda req: output_reply(req, {"summary": "other", "risk": "high", "files": []})
+    result = run_cli(project, "record", "summarize_pr", "--check", env=cli_env(fake_api))
+    assert result.returncode == 1
+    assert "DRIFT summarize_pr/small_fix" in result.stdout and "risk:" in result.stdout
+    live = run_cli(project, "test", "summarize_pr", "--live", env=cli_env(fake_api))
+    assert live.returncode == 1 and "DRIFT summarize_pr/typo" in live.stdout
+    assert snapshot(project) == before
+
+
+def test_redaction_of_configured_patterns(project: Path, fake_api: FakeAnthropic) -> None:
+    fake_api.respond = lambda req: output_reply(
+        req, {"summary": "account acct-123456 is affected", "risk": "low", "files": []}
+    )
+    result = run_cli(project, "record", "summarize_pr", "--case", "typo", env=cli_env(fake_api))
+    assert result.returncode == 0, result.stdout
+    data = loads((project / "golden" / "summarize_pr" / "typo.transcript.json").read_bytes())
+    assert "acct-123456" not in json.dumps(data, default=str)
+    assert data["redactions"] == 1
+    assert "[REDACTED]" in data["responses"][0]["content"][0]["text"]
+
+
+def test_response_echoing_a_key_is_never_written(project: Path, fake_api: FakeAnthropic) -> None:
+    fake_api.respond = lambda req: output_reply(req, {"summary": f"k={TEST_KEY}", "risk": "low", "files": []})
+    leak = "sk-ant-api03-" + "Zz9" * 10
+    before = snapshot(project)
+    run_cli(project, "record", "summarize_pr", "--case", "typo", env=cli_env(fake_api))
+    # The key in use is scrubbed; a different key-looking string makes the writer refuse.
+    data = (project / "golden" / "summarize_pr" / "typo.transcript.json").read_text()
+    assert TEST_KEY not in data
+    (project / "golden" / "summarize_pr" / "typo.transcript.json").unlink()
+    assert snapshot(project) == before
+    fake_api.respond = lambda req: output_reply(req, {"summary": leak, "risk": "low", "files": []})
+    refused = run_cli(project, "record", "summarize_pr", "--case", "typo", env=cli_env(fake_api))
+    assert refused.returncode == 2
+    assert "still holds an API key or bearer token" in refused.stdout
+    assert snapshot(project) == before
