@@ -1,0 +1,178 @@
+"""Compat layer: findings, the report and its renderers (text lines, JSON, GitHub annotations).
+
+In: findings from the walker plus a counterexample. Out: a `Report` with a schema-registry
+compatibility (FULL/BACKWARD/FORWARD/NONE); every list it renders is sorted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from routinec.compat.values import plain
+
+__all__ = ["Compatibility", "Counterexample", "Effect", "Finding", "Level", "Report", "effect_of"]
+
+
+class Level(str, Enum):
+    ERR = "ERR"
+    WARN = "WARN"
+    INFO = "INFO"
+
+    @property
+    def rank(self) -> int:
+        return {"ERR": 2, "WARN": 1, "INFO": 0}[self.value]
+
+
+class Effect(str, Enum):
+    WIDEN = "WIDEN"
+    NARROW = "NARROW"
+    NONE = "NONE"
+    CHANGE = "CHANGE"
+    UNKNOWN = "UNKNOWN"
+
+
+class Compatibility(str, Enum):
+    FULL = "FULL"
+    BACKWARD = "BACKWARD"
+    FORWARD = "FORWARD"
+    NONE = "NONE"
+
+
+def effect_of(old_in_new: bool | None, new_in_old: bool | None) -> Effect:
+    if old_in_new is None or new_in_old is None:
+        return Effect.UNKNOWN
+    if old_in_new and new_in_old:
+        return Effect.NONE
+    if old_in_new:
+        return Effect.WIDEN
+    if new_in_old:
+        return Effect.NARROW
+    return Effect.CHANGE
+
+
+@dataclass
+class Finding:
+    """One atomic difference. `old_in_new`/`new_in_old` are the value-set facts behind it."""
+
+    rule_id: str
+    level: Level
+    path: str
+    message: str
+    old_value: Any = None
+    new_value: Any = None
+    old_in_new: bool | None = None
+    new_in_old: bool | None = None
+    side: str = "new"  # which schema `path` points into: "new", or "old" for removals
+    # engine-side context for the counterexample search; never rendered
+    local: tuple[Any, Any] | None = field(default=None, repr=False, compare=False)
+    trail: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def effect(self) -> Effect:
+        return effect_of(self.old_in_new, self.new_in_old)
+
+    def sort_key(self) -> tuple[str, str, str, str]:
+        return (self.path, self.rule_id, self.level.value, self.message)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "level": self.level.value,
+            "effect": self.effect.value,
+            "path": self.path,
+            "schema": self.side,
+            "old_value": plain(self.old_value),
+            "new_value": plain(self.new_value),
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A value valid under `valid_in` and rejected by the other side (checked by jsonschema)."""
+
+    value: Any
+    valid_in: str  # "old" | "new"
+    rule_id: str
+    path: str
+
+    def to_json(self) -> dict[str, Any]:
+        rejected = "new" if self.valid_in == "old" else "old"
+        return {"value": plain(self.value), "valid_in": self.valid_in,
+                "rejected_by": rejected, "rule_id": self.rule_id, "path": self.path}
+
+
+@dataclass
+class Report:
+    direction: str
+    policy: str
+    findings: list[Finding]
+    counterexample: Counterexample | None = None
+    edge: bool = False
+
+    @property
+    def compatibility(self) -> Compatibility:
+        backward = all(f.old_in_new is True for f in self.findings)
+        forward = all(f.new_in_old is True for f in self.findings)
+        if backward and forward:
+            return Compatibility.FULL
+        if backward:
+            return Compatibility.BACKWARD
+        if forward:
+            return Compatibility.FORWARD
+        return Compatibility.NONE
+
+    def worst(self) -> Level | None:
+        levels = [f.level for f in self.findings]
+        return max(levels, key=lambda lv: lv.rank) if levels else None
+
+    def count(self, level: Level) -> int:
+        return sum(1 for f in self.findings if f.level is level)
+
+    @property
+    def ok(self) -> bool:
+        return self.count(Level.ERR) == 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "compatibility": self.compatibility.value,
+            "direction": "edge" if self.edge else self.direction,
+            "policy": self.policy,
+            "transitive": False,
+            "findings": [f.to_json() for f in self.findings],
+            "counterexample": self.counterexample.to_json() if self.counterexample else None,
+        }
+
+    def text_lines(self, old_label: str = "old", new_label: str = "new") -> list[str]:
+        """`FILE:#/pointer: LEVEL [rule-id] message`, then the counterexample and a summary."""
+        lines: list[str] = []
+        for f in self.findings:
+            label = old_label if f.side == "old" else new_label
+            lines.append(f"{label}:{f.path}: {f.level.value} [{f.rule_id}] {f.message}")
+        if self.counterexample is not None:
+            cx = self.counterexample
+            rejected = new_label if cx.valid_in == "old" else old_label
+            accepted = old_label if cx.valid_in == "old" else new_label
+            value = json.dumps(plain(cx.value), sort_keys=True, ensure_ascii=False)
+            if len(value) > 400:
+                value = value[:400] + "…"
+            lines.append(f"counterexample: {value} is valid under {accepted}, rejected by {rejected}")
+        errs, warns, infos = (self.count(lv) for lv in (Level.ERR, Level.WARN, Level.INFO))
+        lines.append(
+            f"compatibility: {self.compatibility.value} ({errs} error(s), {warns} warning(s), "
+            f"{infos} info; direction {'edge' if self.edge else self.direction}, "
+            f"policy {self.policy})"
+        )
+        return lines
+
+    def github_lines(self, old_label: str = "old", new_label: str = "new") -> list[str]:
+        kinds = {Level.ERR: "error", Level.WARN: "warning", Level.INFO: "notice"}
+        out = []
+        for f in self.findings:
+            label = old_label if f.side == "old" else new_label
+            msg = f"{f.path}: {f.message}".replace("%", "%25").replace("\n", "%0A")
+            out.append(f"::{kinds[f.level]} file={label},title={f.rule_id}::{msg}")
+        return out
