@@ -151,19 +151,36 @@ class Runtime:
             return read_transcript(path, routine=routine.name, case=name), path
         message, hint = "no recorded request matches this call", "record it as a test case with 'routinec record'"
         if index:
-            closest = min(index.values(), key=lambda p: (len(self._diff_against(p, body)), p.name))
+            closest = min(index.values(), key=lambda p: self._distance(p, body))
             changes = self._diff_against(closest, body)
             message += f"; closest is {closest.name}: " + "; ".join(changes[:3])
             hint = f"run 'routinec record {routine.name} --case {closest.name.removesuffix('.transcript.json')}'"
         raise RoutineError("transcript-missing", message, hint=hint, routine=routine.name)
 
-    def _diff_against(self, path: Path, body: dict[str, Any]) -> list[str]:
+    def _recorded_request(self, path: Path) -> dict[str, Any] | None:
         from routinec.canonical import loads
 
         try:
-            return describe_changes(loads(path.read_bytes())["request"], body)
+            request = loads(path.read_bytes())["request"]
         except (OSError, ValueError, KeyError, TypeError):
-            return ["unreadable transcript"] * 99
+            return None
+        return request if isinstance(request, dict) else None
+
+    def _diff_against(self, path: Path, body: dict[str, Any]) -> list[str]:
+        request = self._recorded_request(path)
+        return ["unreadable transcript"] if request is None else describe_changes(request, body)
+
+    def _distance(self, path: Path, body: dict[str, Any]) -> tuple[int, float, str]:
+        """Fewest changed aspects first, then the most similar request text."""
+        from difflib import SequenceMatcher
+
+        from routinec.canonical import canonical_bytes
+
+        request = self._recorded_request(path)
+        if request is None:
+            return (99, 0.0, path.name)
+        ratio = SequenceMatcher(None, canonical_bytes(request), canonical_bytes(body)).ratio()
+        return (len(describe_changes(request, body)), -ratio, path.name)
 
     def _transcripts_for(self, routine: str) -> dict[str, Path]:
         with self._guard:
