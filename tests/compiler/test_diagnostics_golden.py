@@ -1,0 +1,130 @@
+"""Golden diagnostics: each tests/data/check/NAME/ is a tiny project; expected.txt is the exact
+stderr of `routinec check` (text format), its first line `exit: N`.
+
+Control files in a case directory (never copied into the project):
+  expected.txt  the golden output (ROUTINEC_UPDATE_GOLDEN=1 rewrites it)
+  today         YYYY-MM-DD for ROUTINEC_TODAY (default: tests.helpers.DEFAULT_TODAY)
+  xfail         a known bug in src/: the reason; expected.txt holds the *correct* output
+                and is never rewritten by the update flag
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from routinec.diagnostics import CODES
+from tests.helpers import (
+    DATA,
+    DEFAULT_TODAY,
+    UPDATE_GOLDEN,
+    cli_env,
+    copy_case,
+    invoke,
+    run_cli,
+)
+
+CASES_DIR = DATA / "check"
+CONTROL = ("expected.txt", "today", "xfail")
+
+
+def _cases() -> list[pytest.param]:
+    params = []
+    for case in sorted(p for p in CASES_DIR.iterdir() if p.is_dir()):
+        marks = []
+        xfail = case / "xfail"
+        if xfail.exists():
+            marks.append(pytest.mark.xfail(strict=True, reason=xfail.read_text("utf-8").strip()))
+        params.append(pytest.param(case, id=case.name, marks=marks))
+    return params
+
+
+def render_case(case: Path, tmp_path: Path, *, subprocess: bool = False) -> str:
+    """Run `routinec check` in a copy of the case; in-process by default (same CLI, faster)."""
+    project = copy_case(case, tmp_path / "project", skip=CONTROL)
+    today = case / "today"
+    env = cli_env(ROUTINEC_TODAY=today.read_text("utf-8").strip() if today.exists() else DEFAULT_TODAY)
+    result = (run_cli if subprocess else invoke)("check", cwd=project, env=env)
+    assert result.stdout == "", "text-format diagnostics belong on stderr"
+    stderr = result.stderr.replace(str(project.resolve()), "<root>").replace(str(project), "<root>")
+    return f"exit: {result.code}\n{stderr}"
+
+
+@pytest.mark.parametrize("case", _cases())
+def test_check_golden(case: Path, tmp_path: Path) -> None:
+    actual = render_case(case, tmp_path)
+    expected_file = case / "expected.txt"
+    if UPDATE_GOLDEN and not (case / "xfail").exists():
+        expected_file.write_text(actual, encoding="utf-8", newline="\n")
+    assert expected_file.exists(), f"{case.name}: no expected.txt (run with ROUTINEC_UPDATE_GOLDEN=1)"
+    assert actual == expected_file.read_text("utf-8")
+    assert "Traceback" not in actual
+
+
+@pytest.mark.parametrize("name", ["design_example", "syntax_missing_colon", "model_retired_error"])
+def test_subprocess_matches_in_process(name: str, tmp_path: Path) -> None:
+    """The in-process runner is a faithful stand-in for `python -m routinec check`."""
+    case = CASES_DIR / name
+    assert render_case(case, tmp_path / "sub", subprocess=True) == render_case(case, tmp_path / "in")
+
+
+def test_every_case_has_a_project_and_an_expected_file() -> None:
+    stray = [p.name for p in CASES_DIR.iterdir() if not p.is_dir()]
+    assert stray == [], f"files outside any case directory: {stray}"
+    problems = []
+    for case in sorted(p for p in CASES_DIR.iterdir() if p.is_dir()):
+        project_files = [
+            p for p in case.rglob("*") if p.is_file() and p.relative_to(case).as_posix() not in CONTROL
+        ]
+        if not (case / "expected.txt").exists():
+            problems.append(f"{case.name}: case without expected.txt")
+        if not project_files:
+            problems.append(f"{case.name}: expected.txt without a project")
+    assert problems == []
+
+
+def _expected_texts() -> dict[str, str]:
+    return {
+        p.parent.name: p.read_text("utf-8") for p in CASES_DIR.glob("*/expected.txt")
+    }
+
+
+# Codes `routinec check` never emits: lock/verify/runtime/compat phases, and `internal`.
+NOT_FROM_CHECK = {
+    "lock-missing", "lock-corrupt", "lock-format", "lock-tampered", "lock-drift",
+    "compat-break", "consumer-break", "runtime", "transcript", "golden", "internal",
+}
+
+
+def test_goldens_cover_every_check_code() -> None:
+    seen = set()
+    for text in _expected_texts().values():
+        seen.update(re.findall(r"  \[([a-z-]+)\]$", text, flags=re.MULTILINE))
+    missing = sorted(set(CODES) - NOT_FROM_CHECK - seen)
+    assert missing == [], f"no golden case shows these codes: {missing}"
+
+
+def test_every_golden_line_names_a_registered_code() -> None:
+    for name, text in _expected_texts().items():
+        for code in re.findall(r"  \[([a-z-]+)\]$", text, flags=re.MULTILINE):
+            assert code in CODES, f"{name}: unregistered code {code!r}"
+
+
+def test_design_example_checks_clean() -> None:
+    text = (CASES_DIR / "design_example" / "expected.txt").read_text("utf-8")
+    assert text.startswith("exit: 0\n")
+    assert "error" not in text.split("\n", 1)[1].replace("0 errors", "")
+    assert "warning:" not in text
+
+
+def test_design_example_is_verbatim() -> None:
+    design = Path("/work/shared/DESIGN.md")
+    if not design.exists():
+        pytest.skip("DESIGN.md is not available here")
+    doc = design.read_text("utf-8")
+    start = doc.index("```\n# specs/summarize_pr.routine") + 4
+    spec = doc[start : doc.index("```", start)]
+    case_spec = (CASES_DIR / "design_example" / "specs" / "summarize_pr.routine").read_text("utf-8")
+    assert case_spec == spec

@@ -1,0 +1,143 @@
+"""Shared test helpers: write a project into a temp dir, run the CLI in a subprocess, golden files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "DATA",
+    "DEFAULT_TODAY",
+    "PYPROJECT",
+    "UPDATE_GOLDEN",
+    "Result",
+    "cli_env",
+    "copy_case",
+    "invoke",
+    "run_cli",
+    "snapshot",
+    "write_project",
+]
+
+DATA = Path(__file__).parent / "data"
+PYPROJECT = '[project]\nname = "demo"\nversion = "0.0.0"\n'
+# A date before claude-sonnet-4-5 retires (2026-11-30): lifecycle output stays stable.
+DEFAULT_TODAY = "2026-06-01"
+UPDATE_GOLDEN = os.environ.get("ROUTINEC_UPDATE_GOLDEN") == "1"
+
+# Variables the CLI reads; a developer's shell must not leak them into a test.
+_SCRUB = (
+    "ROUTINEC_TODAY",
+    "ROUTINEC_DEBUG",
+    "ROUTINEC_UPDATE_GOLDEN",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_BASE_URL",
+    "PYTHONHASHSEED",
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def write_project(
+    root: Path, files: dict[str, str | bytes], *, pyproject: str | None = PYPROJECT
+) -> Path:
+    """Write `files` (project-relative path → text or bytes) under `root`, plus pyproject.toml."""
+    root.mkdir(parents=True, exist_ok=True)
+    if pyproject is not None and "pyproject.toml" not in files:
+        (root / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_bytes(content.encode("utf-8"))
+    return root
+
+
+def copy_case(case: Path, dest: Path, *, skip: tuple[str, ...]) -> Path:
+    """Copy a golden case directory (without its expected/control files) to `dest`."""
+    shutil.copytree(case, dest, ignore=lambda _d, names: [n for n in names if n in skip] if _d == str(case) else [])
+    if not (dest / "pyproject.toml").exists():
+        (dest / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
+    return dest
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
+    env["ROUTINEC_TODAY"] = DEFAULT_TODAY
+    env["PYTHONUTF8"] = "1"
+    env["PYTHONIOENCODING"] = "utf-8"
+    env["COLUMNS"] = "100"
+    env.update(extra)
+    return env
+
+
+def run_cli(
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    module: str = "routinec",
+) -> Result:
+    """Run `python -m routinec ARGS` in `cwd`; output decoded as UTF-8 (bad bytes replaced)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=cwd,
+        env=env if env is not None else cli_env(),
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Result(
+        proc.returncode,
+        proc.stdout.decode("utf-8", "replace"),
+        proc.stderr.decode("utf-8", "replace"),
+    )
+
+
+def invoke(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Result:
+    """Run the CLI in-process (click's CliRunner) from `cwd`: the fast path for golden tables.
+
+    Same entry point, flags and rendering as the subprocess; `env` is applied on top of a
+    scrubbed copy of os.environ for the duration of the call.
+    """
+    from click.testing import CliRunner
+
+    from routinec.cli import cli
+
+    wanted = cli_env() if env is None else env
+    overrides: dict[str, str | None] = {k: None for k in _SCRUB}
+    overrides.update(wanted)
+    old = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(cli, list(args), env=overrides, prog_name="routinec")
+    finally:
+        os.chdir(old)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Result(result.exit_code, result.stdout, result.stderr)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under `root` (relative POSIX path → bytes)."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
