@@ -35,7 +35,7 @@ def _same(w: Walker, a: Node, b: Node) -> bool:
 
 def _hit(accept: Node, test: Node, want: bool) -> bool:
     """Is there a sampled value of `accept` whose membership in `test` is `want`?"""
-    for value in samples(accept):
+    for value in samples(accept) + samples(test):
         if member3(value, accept) is True and member3(value, test) is want:
             return True
     return False

@@ -61,8 +61,9 @@ def samples(node: Node, depth: int = 6, seen: frozenset[int] = frozenset()) -> l
         return _unique(out + list(node.enum))
     for branch in (node.any_of or ()) + (node.one_of or ()) + node.all_of[:1]:
         out.extend(samples(branch, depth - 1, seen)[:8])
-    if node.then is not None:
-        out.extend(samples(node.then, depth - 1, seen)[:4])
+    for part in (node.if_, node.then, node.else_, node.not_):
+        if part is not None:
+            out.extend(samples(part, depth - 1, seen)[:4])
     types = node.types if node.types is not None else frozenset(_ORDER)
     for kind in _ORDER:
         if kind in types or (kind == "integer" and "number" in types):

@@ -41,7 +41,7 @@ class Searcher:
                 index = 0 if valid_in == "old" else 1
                 trail = tuple(step[index] for step in finding.trail)
                 tried = 0
-                for local in samples(accept):
+                for local in samples(accept) + samples(reject):
                     if member3(local, accept) is not True or member3(local, reject) is not False:
                         continue
                     doc = embed(trail, local)

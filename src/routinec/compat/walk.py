@@ -36,7 +36,7 @@ def core(node: Node) -> Node:
 
 def witness(accept: Node, reject: Node) -> Any:
     """A sampled value in `accept` and not in `reject` (both by the engine's validator)."""
-    for value in samples(accept):
+    for value in samples(accept) + samples(reject):
         if member3(value, accept) is True and member3(value, reject) is False:
             return value
     return None
