@@ -8,11 +8,14 @@ without a version bump.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from routinec.config import Config
 from routinec.diagnostics import Diagnostic, Severity, Span
 from routinec.lockfile import Lock
+
+if TYPE_CHECKING:
+    from routinec.compat import Report
 
 __all__ = ["breaking_changes", "edge_diagnostics", "finding_lines"]
 
@@ -25,34 +28,38 @@ def _value_text(value: Any) -> str:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
-def finding_lines(report: Any, level: str = "ERR") -> list[str]:
-    out: list[str] = []
-    for finding in getattr(report, "findings", ()):
-        if str(getattr(finding, "level", "")) == level or getattr(getattr(finding, "level", None), "value", None) == level:
-            rule = getattr(finding, "rule_id", "?")
-            path = getattr(finding, "path", "#")
-            out.append(f"{path}: {level} [{rule}] {getattr(finding, 'message', '')}")
-    return out
+def finding_lines(report: Report, level: str = "ERR") -> list[str]:
+    return [
+        f"{f.path}: {f.level.value} [{f.rule_id}] {f.message}"
+        for f in report.findings
+        if f.level.value == level
+    ]
 
 
-def _has_level(report: Any, level: str) -> bool:
-    return bool(finding_lines(report, level))
+def _routine_span(entry: dict[str, Any], config: Config) -> Span:
+    """Point at `routine NAME` in its spec (lock entries carry paths, not positions)."""
+    path = str(entry.get("source", ""))
+    needle = f"routine {entry.get('name')} "
+    try:
+        with open(config.root / path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                column = line.find(needle)
+                if column >= 0:
+                    start = column + len("routine ") + 1
+                    return Span(path, number, start, number, start + len(str(entry.get("name"))))
+    except (OSError, UnicodeDecodeError):
+        pass
+    return Span(path)
 
 
-def _counterexample(report: Any) -> str | None:
-    example = getattr(report, "counterexample", None)
-    if example is None:
-        return None
-    value = getattr(example, "value", example)
-    return _value_text(value)
+def _counterexample(report: Report) -> str | None:
+    example = report.counterexample
+    return None if example is None else _value_text(example.value)
 
 
 def edge_diagnostics(lock: Lock, config: Config) -> list[Diagnostic]:
     """Every consumer a routine lists must accept everything its output schema allows."""
-    try:
-        from routinec.compat import accepts
-    except ImportError:  # TEMP until the engine lands
-        return []
+    from routinec.compat import SchemaError, accepts
 
     out: list[Diagnostic] = []
     for name in sorted(lock.routines):
@@ -60,11 +67,11 @@ def edge_diagnostics(lock: Lock, config: Config) -> list[Diagnostic]:
         for consumer in entry.get("consumers") or []:
             try:
                 report = accepts(entry["output_schema"], consumer["schema"])
-            except Exception as exc:  # the engine's own bad-input errors carry a message
+            except SchemaError as exc:
                 out.append(Diagnostic(
                     "consumer-break", Severity.ERROR,
                     f"{name} → {consumer['name']}: cannot compare schemas: {exc}",
-                    Span(str(entry.get("source", ""))),
+                    _routine_span(entry, config),
                 ))
                 continue
             errors = finding_lines(report, "ERR")
@@ -77,7 +84,7 @@ def edge_diagnostics(lock: Lock, config: Config) -> list[Diagnostic]:
             out.append(Diagnostic(
                 "consumer-break", Severity.ERROR,
                 f"consumer {consumer['name']!r} does not accept the output of {name!r}",
-                Span(str(entry.get("source", ""))),
+                _routine_span(entry, config),
                 "change the output so every consumer still accepts it, or update the consumer first",
                 notes,
             ))
@@ -86,10 +93,7 @@ def edge_diagnostics(lock: Lock, config: Config) -> list[Diagnostic]:
 
 def breaking_changes(old: Lock, new: Lock, config: Config, *, for_lock: bool) -> list[Diagnostic]:
     """A schema change with ERR findings needs a version bump (v3 → v4)."""
-    try:
-        from routinec.compat import compare
-    except ImportError:  # TEMP until the engine lands
-        return []
+    from routinec.compat import SchemaError, compare
 
     out: list[Diagnostic] = []
     for name in sorted(set(old.routines) & set(new.routines)):
@@ -103,11 +107,11 @@ def breaking_changes(old: Lock, new: Lock, config: Config, *, for_lock: bool) ->
                 continue
             try:
                 report = compare(before[key], after[key], direction=direction)
-            except Exception as exc:
+            except SchemaError as exc:
                 out.append(Diagnostic(
                     "compat-break", Severity.ERROR,
                     f"{name}: cannot compare the locked and new {what} schemas: {exc}",
-                    Span(str(after.get("source", ""))),
+                    _routine_span(after, config),
                 ))
                 continue
             errors = finding_lines(report, "ERR")
@@ -123,13 +127,13 @@ def breaking_changes(old: Lock, new: Lock, config: Config, *, for_lock: bool) ->
                 out.append(Diagnostic(
                     "compat-break", Severity.NOTE,
                     f"{name}: breaking {what} schema change, accepted by the bump to v{after.get('version')}",
-                    Span(str(after.get("source", ""))), None, notes,
+                    _routine_span(after, config), None, notes,
                 ))
                 continue
             out.append(Diagnostic(
                 "compat-break", Severity.ERROR,
                 f"{name}: breaking change to the {what} schema without a version bump",
-                Span(str(after.get("source", ""))),
+                _routine_span(after, config),
                 f"bump the routine's version (v{before.get('version')} → v{int(before.get('version', 0)) + 1}) "
                 "so readers can tell the contract changed, then run 'routinec lock'",
                 notes,
