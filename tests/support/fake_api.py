@@ -20,6 +20,7 @@ __all__ = [
     "FakeAnthropic",
     "RecordedRequest",
     "Reply",
+    "default_reply",
     "error_reply",
     "example_for_schema",
     "message_reply",
@@ -128,7 +129,7 @@ def example_for_schema(schema: dict[str, Any], defs: dict[str, Any] | None = Non
 Responder = Callable[[dict[str, Any]], Reply]
 
 
-def _default_responder(request: dict[str, Any]) -> Reply:
+def default_reply(request: dict[str, Any]) -> Reply:
     schema = (request.get("output_config") or {}).get("format", {}).get("schema")
     if schema is None and request.get("tools"):
         schema = request["tools"][0]["input_schema"]
@@ -178,7 +179,7 @@ class FakeAnthropic:
     """
 
     def __init__(self, respond: Responder | None = None) -> None:
-        self.respond: Responder = respond or _default_responder
+        self.respond: Responder = respond or default_reply
         self.script: deque[Reply] = deque()
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()

@@ -52,7 +52,7 @@ def example_for_schema(schema: Any, defs: dict[str, Any] | None = None) -> Any:
     if kind == "string":
         return "example" + "x" * max(0, int(schema.get("minLength", 0)) - 7)
     if kind in ("integer", "number"):
-        low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
+        low: Any = schema.get("minimum", schema.get("exclusiveMinimum")) or 0
         return int(low) + (1 if "exclusiveMinimum" in schema else 0)
     if kind == "boolean":
         return False
