@@ -384,7 +384,7 @@ def _render(lines: list[_Line], tokens: list[_Tok], comments: list[tuple[int, _T
                 continue
             # Comment lines carry source line numbers in lo/hi. Before a closing bracket they
             # sit with the block's items; a comment from inside a line goes just above it.
-            depth = 0 if line is None else line.depth + (line.closes and gap <= line.lo)
+            depth = 0 if line is None else line.depth + line.closes
             entries.append(_Line(depth, tok.text, tok.line, tok.line, comment=True))
         if line is not None:
             entries.append(line)
