@@ -71,7 +71,11 @@ def write_project(
 
 def copy_case(case: Path, dest: Path, *, skip: tuple[str, ...]) -> Path:
     """Copy a golden case directory (without its expected/control files) to `dest`."""
-    shutil.copytree(case, dest, ignore=lambda _d, names: [n for n in names if n in skip] if _d == str(case) else [])
+    shutil.copytree(
+        case,
+        dest,
+        ignore=lambda _d, names: [n for n in names if n in skip] if _d == str(case) else [],
+    )
     if not (dest / "pyproject.toml").exists():
         (dest / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
     return dest

@@ -82,7 +82,10 @@ def test_pinning_and_parameters_recorded() -> None:
     assert design["state"] == "reset"
     assert design["prompt"]["user"]["path"] == "specs/prompts/summarize_pr.j2"
     assert design["tests"]["small_fix"]["input_path"] == "golden/summarize_pr/small_fix.input.json"
-    assert [c["name"] for c in design["consumers"]] == ["consumers/triage-bot.schema.json", "release_notes"]
+    assert [c["name"] for c in design["consumers"]] == [
+        "consumers/triage-bot.schema.json",
+        "release_notes",
+    ]
     assert set(design["sources"]) == {
         "specs/summarize_pr.routine",
         "specs/prompts/summarize_pr.j2",
@@ -150,8 +153,10 @@ def test_failed_lock_leaves_old_lock_untouched(tmp_path: Path) -> None:
 def test_lock_with_a_deprecated_model_warns_and_writes(tmp_path: Path) -> None:
     project = write_project(
         tmp_path / "p",
-        {"specs/s.routine": 'routine s v1 {\n  model "claude-sonnet-4-5"\n  max_tokens 10\n'
-         '  prompt """x"""\n  output { a: string }\n}\n'},
+        {
+            "specs/s.routine": 'routine s v1 {\n  model "claude-sonnet-4-5"\n  max_tokens 10\n'
+            '  prompt """x"""\n  output { a: string }\n}\n'
+        },
     )
     result = run_cli("lock", cwd=project)
     assert result.code == 0, result.output
@@ -164,10 +169,15 @@ def test_lock_with_a_retired_model_fails_naming_the_routine(tmp_path: Path) -> N
 
     project = write_project(
         tmp_path / "p",
-        {"specs/s.routine": 'routine old_one v1 {\n  model "claude-sonnet-4-5"\n  max_tokens 10\n'
-         '  prompt """x"""\n  output { a: string }\n}\n'},
+        {
+            "specs/s.routine": 'routine old_one v1 {\n  model "claude-sonnet-4-5"\n  max_tokens 10\n'
+            '  prompt """x"""\n  output { a: string }\n}\n'
+        },
     )
     result = run_cli("lock", cwd=project, env=cli_env(ROUTINEC_TODAY="2027-01-01"))
     assert result.code == 1, result.output
-    assert "routine 'old_one' uses claude-sonnet-4-5-20250929, which retired on 2026-11-30" in result.stderr
+    assert (
+        "routine 'old_one' uses claude-sonnet-4-5-20250929, which retired on 2026-11-30"
+        in result.stderr
+    )
     assert not (project / "routines.lock").exists()
