@@ -105,7 +105,7 @@ def test_fmt_round_trips_and_is_idempotent(text: str) -> None:
     assert ast.to_plain(after.items) == ast.to_plain(before.items)
     assert _comments(once) == _comments(text)
     assert format_text(once, PATH) == once
-    assert once.endswith("\n") and not once.endswith("\n\n") or once == ""
+    assert (once.endswith("\n") and not once.endswith("\n\n")) or once == ""
 
 
 @st.composite
