@@ -31,6 +31,7 @@ def compare(w: Walker, o: Node, n: Node) -> None:
     def both(*kinds: str) -> bool:
         return _has(o, kinds) and _has(n, kinds)
 
+    _format(w, o, n)
     if both("integer", "number"):
         _numbers(w, o, n)
     if both("string"):
@@ -136,7 +137,6 @@ def _strings(w: Walker, o: Node, n: Node) -> None:
         else:
             w.emit("pattern-changed", n.at("pattern"), includes(pn, po), includes(po, pn),
                    f"pattern changed from {po} to {pn}", old=po, new=pn, local=(o, n))
-    _format(w, o, n)
     if o.content != n.content:
         keys = {k for k, _ in o.content} | {k for k, _ in n.content}
         for key in sorted(keys):

@@ -350,7 +350,7 @@ def tidy(node: Node) -> None:
         if not types & NUMERIC:
             node.minimum = node.maximum = node.multiple_of = None
         if "string" not in types:
-            node.min_length = node.max_length = node.pattern = node.format = None
+            node.min_length = node.max_length = node.pattern = None
             node.content = ()
         if "array" not in types:
             node.prefix, node.items, node.contains = (), None, None

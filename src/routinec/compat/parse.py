@@ -69,12 +69,13 @@ def _disjoint(branches: tuple[Node, ...]) -> bool:
     return True
 
 
-def _branches(builder: Builder, raw: Any, ptr: str, key: str) -> tuple[tuple[Node, ...], bool]:
+def _branches(builder: Builder, raw: Any, ptr: str, key: str) -> tuple[tuple[Node, ...], str]:
+    """The branches, minus `{type: null}` ones; the second item points at a removed one."""
     nodes = tuple(builder.build(sub, pointer(ptr, key, i)) for i, sub in enumerate(raw))
     rest = tuple(n for n in nodes if not _is_null_only(n))
     if rest and len(rest) < len(nodes):
-        return rest, True
-    return nodes, False
+        return rest, next(n.ptr for n in nodes if _is_null_only(n))
+    return nodes, ""
 
 
 def parse_keywords(builder: Builder, node: Node, raw: dict[str, Any], ptr: str) -> None:
@@ -105,11 +106,15 @@ def parse_keywords(builder: Builder, node: Node, raw: dict[str, Any], ptr: str) 
     _arrays(builder, node, raw, ptr)
     _objects(builder, node, raw, ptr)
     if "anyOf" in raw:
-        node.any_of, nullable = _branches(builder, raw["anyOf"], ptr, "anyOf")
-        node.nullable = node.nullable or nullable
+        node.any_of, null_at = _branches(builder, raw["anyOf"], ptr, "anyOf")
+        if null_at:
+            node.nullable = True
+            origin["nullable"] = null_at
     if "oneOf" in raw:
-        branches, nullable = _branches(builder, raw["oneOf"], ptr, "oneOf")
-        node.nullable = node.nullable or nullable
+        branches, null_at = _branches(builder, raw["oneOf"], ptr, "oneOf")
+        if null_at:
+            node.nullable = True
+            origin["nullable"] = null_at
         if _disjoint(branches) and node.any_of is None:
             node.any_of = branches
         else:
@@ -134,6 +139,7 @@ def parse_keywords(builder: Builder, node: Node, raw: dict[str, Any], ptr: str) 
         if node.enum is None and not any(k in raw for k in _APPLICATORS):
             node.types = node.types - {"null"}
             node.nullable = True
+            origin["nullable"] = origin["type"]
 
 
 def _eq(a: Any, b: Any) -> bool:
@@ -264,6 +270,9 @@ def _objects(builder: Builder, node: Node, raw: dict[str, Any], ptr: str) -> Non
         node.dependent_required[key] = frozenset(names)
     for key, sub in raw.get("dependentSchemas", {}).items():
         node.dependent_schemas[key] = build(sub, pointer(ptr, "dependentSchemas", key))
+    if "dependencies" in raw:
+        node.origin.setdefault("dependentRequired", node.origin["dependencies"])
+        node.origin.setdefault("dependentSchemas", node.origin["dependencies"])
     for key, dep in raw.get("dependencies", {}).items():
         if isinstance(dep, list):
             node.dependent_required[key] = frozenset(dep)

@@ -185,11 +185,12 @@ class Walker:
         if null_o is None or null_n is None or null_o == null_n:
             return
         if null_n:
-            self.emit("became-nullable", n.at("type"), True, False,
+            self.emit("became-nullable", _null_at(n), True, False,
                       "null is now accepted", old=False, new=True, local=(o, n))
         else:
-            self.emit("became-not-nullable", n.at("type"), False, True,
-                      "null is no longer accepted", old=True, new=False, local=(o, n))
+            self.emit("became-not-nullable", _null_at(o), False, True,
+                      "null is no longer accepted", old=True, new=False, side="old",
+                      local=(o, n))
 
     def _unknown(self, o: Node, n: Node) -> None:
         for name in sorted(set(o.unknown) | set(n.unknown)):
@@ -279,6 +280,15 @@ class Walker:
                   old=old_v, new=new_v, local=(o, n))
         overlap = {t for t in to if _covers(tn, {t})} | {t for t in tn if _covers(to, {t})}
         return bool(overlap)
+
+
+def _null_at(node: Node) -> str:
+    """Where null is allowed: the type array, the `{type: null}` branch or the enum."""
+    for layer in (node, node.resolved()):
+        for key in ("nullable", "type", "enum"):
+            if key in layer.origin:
+                return layer.origin[key]
+    return node.ptr
 
 
 def _covers(outer: frozenset[str] | set[str], inner: frozenset[str] | set[str]) -> bool:
