@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import json.encoder
 import os
 import re
 import tempfile
@@ -48,6 +49,10 @@ def to_decimal(value: float | int | str | Decimal) -> Decimal:
     return Decimal(value)
 
 
+# The C string encoder (non-ASCII kept as UTF-8); json.dumps per string built an encoder each time.
+_quote: Any = json.encoder.encode_basestring
+
+
 def _encode(value: Any, out: list[str], indent: str | None, level: int) -> None:
     if value is None:
         out.append("null")
@@ -56,7 +61,7 @@ def _encode(value: Any, out: list[str], indent: str | None, level: int) -> None:
     elif value is False:
         out.append("false")
     elif isinstance(value, str):
-        out.append(json.dumps(value, ensure_ascii=False))
+        out.append(_quote(value))
     elif isinstance(value, int):
         out.append(str(value))
     elif isinstance(value, Decimal):
@@ -76,7 +81,7 @@ def _encode(value: Any, out: list[str], indent: str | None, level: int) -> None:
             for i, key in enumerate(keys):
                 if i:
                     out.append(",")
-                out.append(json.dumps(key, ensure_ascii=False))
+                out.append(_quote(key))
                 out.append(":")
                 _encode(value[key], out, None, level)
             out.append("}")
@@ -87,7 +92,7 @@ def _encode(value: Any, out: list[str], indent: str | None, level: int) -> None:
                 if i:
                     out.append(",")
                 out.append(pad)
-                out.append(json.dumps(key, ensure_ascii=False))
+                out.append(_quote(key))
                 out.append(": ")
                 _encode(value[key], out, indent, level + 1)
             out.append("\n" + indent * level + "}")

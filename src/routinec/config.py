@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 
-__all__ = ["Config", "find_root", "load_config"]
+__all__ = ["Config", "discover_specs", "find_root", "load_config"]
 
 _KNOWN = {"specs", "golden", "lockfile", "redact"}
 
@@ -101,3 +102,20 @@ def load_config(root: Path | None = None) -> Config:
         lockfile=_relative_dir(root, "lockfile", section.get("lockfile", "routines.lock")),
         redact=tuple(redact),
     )
+
+
+def discover_specs(config: Config, extra: Iterable[Path] = ()) -> list[str]:
+    """Project-relative paths of every .routine file under the specs dir, plus `extra`."""
+    found: set[str] = set()
+    root = config.root
+    if config.specs_path.is_dir():
+        for path in config.specs_path.rglob("*.routine"):
+            if path.is_file():
+                found.add(path.resolve().relative_to(root).as_posix())
+    for path in extra:
+        resolved = path.resolve()
+        if resolved.is_dir():
+            found.update(p.resolve().relative_to(root).as_posix() for p in resolved.rglob("*.routine") if p.is_file() and root in p.resolve().parents)
+        elif root in resolved.parents:
+            found.add(resolved.relative_to(root).as_posix())
+    return sorted(found)

@@ -9,9 +9,10 @@ SDK's model list (`anthropic.types.Model`) and its deprecation table
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from dataclasses import dataclass, field
 
-__all__ = ["EFFORT_LEVELS", "MODELS", "ModelInfo", "lifecycle_on", "lookup"]
+__all__ = ["EFFORT_LEVELS", "MODELS", "ModelInfo", "lifecycle_on", "lookup", "today"]
 
 EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
 
@@ -115,3 +116,14 @@ def lifecycle_on(lifecycle: str, retires_at: str | None, today: _dt.date) -> str
         except ValueError:
             return lifecycle
     return lifecycle
+
+
+def today() -> _dt.date:
+    """Today's date; ROUTINEC_TODAY=YYYY-MM-DD pins it (tests of model retirement)."""
+    pinned = os.environ.get("ROUTINEC_TODAY")
+    if pinned:
+        try:
+            return _dt.date.fromisoformat(pinned)
+        except ValueError:
+            pass
+    return _dt.date.today()

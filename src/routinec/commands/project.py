@@ -11,18 +11,21 @@ import datetime as _dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from routinec import __version__
 from routinec.canonical import digest_bytes
-from routinec.commands import gates
-from routinec.compiler.build import BuildResult, build, discover, today
-from routinec.compiler.check import Resolver
-from routinec.compiler.drift import Drift, diff_routines
-from routinec.config import Config
+from routinec.config import Config, discover_specs
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 from routinec.lockfile import Lock, read_lock, write_lock
-from routinec.modeltable import ModelInfo, lifecycle_on, lookup
+from routinec.modeltable import ModelInfo, lifecycle_on, lookup, today
+
+if TYPE_CHECKING:
+    from routinec.compiler.check import Resolver
+    from routinec.compiler.drift import Drift
+
+# The compiler (Lark, Jinja2, jsonschema) and the compat engine are imported inside the
+# functions: verify's fast path answers without them.
 
 __all__ = ["Outcome", "check", "lock", "verify"]
 
@@ -48,11 +51,14 @@ class Outcome:
 
 
 def check(config: Config, paths: Iterable[Path] = ()) -> Outcome:
+    from routinec.commands import gates
+    from routinec.compiler.build import build
+
     wanted = list(paths)
     result = build(config, extra_paths=wanted)
     outcome = Outcome(list(result.diagnostics), routines=len(result.project.routines) if result.project else 0)
     if wanted:
-        selected = set(discover(config, wanted)) if wanted else set()
+        selected = set(discover_specs(config, wanted)) if wanted else set()
         selected_abs = {str(config.root / p) for p in selected}
         outcome.diagnostics = [
             d for d in outcome.diagnostics
@@ -102,6 +108,9 @@ def _try_read(config: Config) -> tuple[Lock | None, list[Diagnostic]]:
 
 
 def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
+    from routinec.commands import gates
+    from routinec.compiler.build import build
+
     old, old_problems = _try_read(config)
     resolver: Resolver = lookup
     if resolve_online:
@@ -135,7 +144,7 @@ def _fast_path(config: Config, locked: Lock) -> bool:
     sources: dict[str, str] = {}
     for entry in locked.routines.values():
         sources.update(entry.get("sources") or {})
-    if not set(discover(config)) <= set(sources):
+    if not set(discover_specs(config)) <= set(sources):
         return False
     root = config.root
     for rel, expected in sources.items():
@@ -180,7 +189,11 @@ def verify(config: Config, *, full: bool = False) -> Outcome:
     if not full and _fast_path(config, locked):
         outcome = Outcome(lifecycle_from_lock(locked, config, today()), routines=len(locked.routines), fast_path=True)
         return outcome
-    result: BuildResult = build(config, _lock_resolver(locked, lookup))
+    from routinec.commands import gates
+    from routinec.compiler.build import build
+    from routinec.compiler.drift import diff_routines
+
+    result = build(config, _lock_resolver(locked, lookup))
     outcome = Outcome(list(result.diagnostics), routines=len(result.project.routines) if result.project else 0)
     if result.lock is None:
         return outcome

@@ -198,14 +198,27 @@ _NOT_CONTENT = frozenset(
 )
 
 
+_CONTENT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _content_fields(cls: type) -> tuple[str, ...]:
+    names = _CONTENT_FIELDS.get(cls)
+    if names is None:
+        names = tuple(
+            f.name for f in fields(cls)
+            if f.name not in _NOT_CONTENT or (cls is Template and f.name == "path")
+        )
+        _CONTENT_FIELDS[cls] = names
+    return names
+
+
 def to_plain(node: Any) -> Any:
     """A node as plain JSON-like data without spans or comments (for hashing and equality)."""
     if is_dataclass(node) and not isinstance(node, type):
-        out: dict[str, Any] = {"node": type(node).__name__}
-        for f in fields(node):
-            if f.name in _NOT_CONTENT and not (isinstance(node, Template) and f.name == "path"):
-                continue
-            out[f.name] = to_plain(getattr(node, f.name))
+        cls = type(node)
+        out: dict[str, Any] = {"node": cls.__name__}
+        for name in _content_fields(cls):
+            out[name] = to_plain(getattr(node, name))
         return out
     if isinstance(node, tuple | list):
         return [to_plain(item) for item in node]

@@ -12,6 +12,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from routinec.compiler import ast
 from routinec.compiler.parse import parse_text
@@ -49,8 +50,7 @@ _ONCE = {
 }
 
 
-@dataclass(frozen=True)
-class _Tok:
+class _Tok(NamedTuple):
     kind: str
     text: str
     line: int
@@ -131,20 +131,19 @@ def _lex(text: str, path: str) -> tuple[list[_Tok], list[tuple[int, _Tok]]]:
     tokens: list[_Tok] = []
     comments: list[tuple[int, _Tok]] = []
     pos, line, line_start = 0, 1, 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            raise _internal(path, f"unexpected character at line {line}")
-        kind, s = m.lastgroup or "", m.group()
+    for m in _TOKEN.finditer(text):
+        if m.start() != pos:
+            break
+        kind, s, pos = m.lastgroup, m.group(), m.end()
         newlines = s.count("\n")
-        tok = _Tok(kind, s.rstrip(), line, pos - line_start + 1, line + newlines)
         if kind == "comment":
-            comments.append((len(tokens), tok))
+            comments.append((len(tokens), _Tok(kind, s.rstrip(), line, m.start() - line_start + 1, line)))
         elif kind != "ws":
-            tokens.append(_Tok(kind, s, tok.line, tok.col, tok.end_line))
+            tokens.append(_Tok(kind or "", s, line, m.start() - line_start + 1, line + newlines))
         if newlines:
-            line, line_start = line + newlines, pos + s.rindex("\n") + 1
-        pos = m.end()
+            line, line_start = line + newlines, m.start() + s.rindex("\n") + 1
+    if pos != len(text):
+        raise _internal(path, f"unexpected character at line {line}")
     return tokens, comments
 
 

@@ -51,10 +51,11 @@ def _undeclared(tree: jinja2.nodes.Template) -> set[str]:
     for imp in tree.find_all((nodes.Import, nodes.FromImport)):
         if isinstance(imp, nodes.Import):
             bound.add(imp.target)
-        else:
+        elif isinstance(imp, nodes.FromImport):
             bound.update(n if isinstance(n, str) else n[1] for n in imp.names)
     for macro in tree.find_all((nodes.Macro, nodes.CallBlock)):
-        bound.update(arg.name for arg in macro.args)
+        if isinstance(macro, nodes.Macro | nodes.CallBlock):
+            bound.update(arg.name for arg in macro.args)
         if isinstance(macro, nodes.Macro):
             bound.add(macro.name)
     return loaded - bound
@@ -70,9 +71,18 @@ def _template_span(tpl: ast.Template, rel: str | None, lineno: int | None) -> Sp
     return Span(tpl.span.path, start, 1, start, 2)
 
 
+_PARSED: dict[str, jinja2.nodes.Template] = {}
+
+
 def _parse_template(source: str, span: Span) -> tuple[jinja2.nodes.Template | None, Diagnostic | None]:
+    cached = _PARSED.get(source)
+    if cached is not None:
+        return cached, None
     try:
-        return _ENV.parse(source), None
+        tree = _ENV.parse(source)
+        if len(_PARSED) < 4096:
+            _PARSED[source] = tree
+        return tree, None
     except jinja2.TemplateSyntaxError as exc:
         return None, Diagnostic(
             "template-syntax",

@@ -12,13 +12,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token, Tree
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
     UnexpectedInput,
     UnexpectedToken,
-    VisitError,
 )
 
 from routinec.compiler import ast
@@ -122,12 +121,24 @@ def _unquote(token: Token | str) -> str:
     return value
 
 
-class _Build(Transformer[Token, Any]):
-    """Builds AST nodes only; every check lives in compiler.check."""
+class _Build:
+    """Builds AST nodes only; every check lives in compiler.check.
+
+    Its own bottom-up walk calls `rule(meta, children)` directly: Lark's Transformer
+    re-wraps `v_args` methods on every call, which was a tenth of a large lock's time.
+    Depth is bounded by MAX_DEPTH, so the recursion cannot run away.
+    """
 
     def __init__(self, path: str) -> None:
-        super().__init__()
         self.path = path
+        self._handlers: dict[str, Any] = {}
+
+    def transform(self, tree: Tree[Token]) -> Any:
+        handler = self._handlers.get(tree.data)
+        if handler is None:
+            handler = self._handlers[tree.data] = getattr(self, str(tree.data))
+        children = [self.transform(c) if isinstance(c, Tree) else c for c in tree.children]
+        return handler(tree.meta, children)
 
     def span(self, meta: Any) -> Span:
         if getattr(meta, "empty", True):
@@ -138,10 +149,6 @@ class _Build(Transformer[Token, Any]):
         return Span(self.path, tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0)
 
     # ---- literals
-    def STRING(self, tok: Token) -> Token:
-        return tok
-
-    @v_args(meta=True)
     def string(self, meta: Any, children: list[Token]) -> tuple[str, Span, bool, int]:
         tok = children[0]
         try:
@@ -150,57 +157,51 @@ class _Build(Transformer[Token, Any]):
             raise _Located("invalid escape sequence in string", self.tspan(tok)) from None
         return (text, self.tspan(tok), tok.type == "TRIPLE_STRING", tok.line or 0)
 
-    def number(self, children: list[Token]) -> Decimal:
+    def number(self, meta: Any, children: list[Token]) -> Decimal:
         return _decimal(children[0], self)
 
-    def true(self, _: list[Any]) -> bool:
+    def true(self, meta: Any, _: list[Any]) -> bool:
         return True
 
-    def false(self, _: list[Any]) -> bool:
+    def false(self, meta: Any, _: list[Any]) -> bool:
         return False
 
-    def null(self, _: list[Any]) -> None:
+    def null(self, meta: Any, _: list[Any]) -> None:
         return None
 
-    def array(self, children: list[Any]) -> list[Any]:
+    def array(self, meta: Any, children: list[Any]) -> list[Any]:
         return [_plain(c) for c in children]
 
-    def object(self, children: list[Any]) -> dict[str, Any]:
+    def object(self, meta: Any, children: list[Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in children:
             out[key] = value
         return out
 
-    def pair(self, children: list[Any]) -> tuple[str, Any]:
+    def pair(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
         key = children[0]
         name = _unquote(key) if key.type == "STRING" else str(key)
         return (name, _plain(children[1]))
 
     # ---- types and fields
-    @v_args(meta=True)
     def named_type(self, meta: Any, children: list[Token]) -> ast.NamedType:
         return ast.NamedType(str(children[0]), self.span(meta))
 
-    @v_args(meta=True)
     def list_type(self, meta: Any, children: list[Any]) -> ast.ListType:
         return ast.ListType(children[0], self.span(meta))
 
-    @v_args(meta=True)
     def literal_union(self, meta: Any, children: list[Token]) -> ast.LiteralUnion:
         return ast.LiteralUnion(tuple(_unquote(c) for c in children), self.span(meta))
 
-    @v_args(meta=True)
     def constraint(self, meta: Any, children: list[Any]) -> ast.Constraint:
         return ast.Constraint(str(children[0]), _plain(children[1]), self.span(meta))
 
-    def constraints(self, children: list[Any]) -> tuple[ast.Constraint, ...]:
+    def constraints(self, meta: Any, children: list[Any]) -> tuple[ast.Constraint, ...]:
         return tuple(c for c in children if c is not None)
 
-    @v_args(meta=True)
     def default(self, meta: Any, children: list[Any]) -> tuple[Any, Span]:
         return (_plain(children[0]), self.span(meta))
 
-    @v_args(meta=True)
     def field(self, meta: Any, children: list[Any]) -> ast.Field:
         name, optional, type_, constraints, default = children
         return ast.Field(
@@ -214,7 +215,6 @@ class _Build(Transformer[Token, Any]):
             default_span=default[1] if default is not None else None,
         )
 
-    @v_args(meta=True)
     def type_def(self, meta: Any, children: list[Any]) -> ast.TypeDef:
         name = children[0]
         return ast.TypeDef(str(name), tuple(children[1:]), self.tspan(name))
@@ -223,11 +223,9 @@ class _Build(Transformer[Token, Any]):
     def _setting(self, key: str, meta: Any, value: Any, vspan: Span) -> tuple[str, Any, Span]:
         return (key, ast.Setting(key, value, self.span(meta), vspan), self.span(meta))
 
-    @v_args(meta=True)
     def description_stmt(self, meta: Any, children: list[Any]) -> tuple[str, Any, Span]:
         return ("description", children[0][0], self.span(meta))
 
-    @v_args(meta=True)
     def model_stmt(self, meta: Any, children: list[Any]) -> tuple[str, Any, Span]:
         text, vspan, _, _ = children[0]
         return self._setting("model", meta, text, vspan)
@@ -235,89 +233,69 @@ class _Build(Transformer[Token, Any]):
     def _num_stmt(self, key: str, meta: Any, children: list[Token]) -> tuple[str, Any, Span]:
         return self._setting(key, meta, _decimal(children[0], self), self.tspan(children[0]))
 
-    @v_args(meta=True)
     def temperature_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
         return self._num_stmt("temperature", meta, c)
 
-    @v_args(meta=True)
     def top_p_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
         return self._num_stmt("top_p", meta, c)
 
-    @v_args(meta=True)
     def top_k_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
         return self._num_stmt("top_k", meta, c)
 
-    @v_args(meta=True)
     def max_tokens_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
         return self._num_stmt("max_tokens", meta, c)
 
-    @v_args(meta=True)
     def thinking_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
         return self._num_stmt("thinking", meta, c)
 
-    @v_args(meta=True)
     def effort_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
         return self._setting("effort", meta, str(c[0]), self.tspan(c[0]))
 
-    @v_args(meta=True)
     def state_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
         return self._setting("state", meta, str(c[0]), self.tspan(c[0]))
 
-    @v_args(meta=True)
     def stop_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         values = tuple(s[0] for s in c if s is not None)
         return self._setting("stop", meta, values, self.span(meta))
 
-    @v_args(meta=True)
     def inline_template(self, meta: Any, c: list[Any]) -> ast.Template:
         text, _, triple, line = c[0]
         return ast.Template(text, None, self.span(meta), text_line=line, triple=triple)
 
-    @v_args(meta=True)
     def file_template(self, meta: Any, c: list[Token]) -> ast.Template:
         return ast.Template(None, _unquote(c[0]), self.tspan(c[0]))
 
-    @v_args(meta=True)
     def system_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return ("system", c[0], self.span(meta))
 
-    @v_args(meta=True)
     def prompt_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return ("prompt", c[0], self.span(meta))
 
-    @v_args(meta=True)
     def input_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return ("input", tuple(c), self.span(meta))
 
-    @v_args(meta=True)
     def output_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return ("output", tuple(c), self.span(meta))
 
-    @v_args(meta=True)
     def consumer_name(self, meta: Any, c: list[Token]) -> ast.ConsumerRef:
         return ast.ConsumerRef(str(c[0]), False, self.tspan(c[0]))
 
-    @v_args(meta=True)
     def consumer_file(self, meta: Any, c: list[Token]) -> ast.ConsumerRef:
         return ast.ConsumerRef(_unquote(c[0]), True, self.tspan(c[0]))
 
-    @v_args(meta=True)
     def consumers_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return ("consumers", tuple(x for x in c if x is not None), self.span(meta))
 
     # ---- tests
-    @v_args(meta=True)
     def test_input_file(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
         return ("input_file", _unquote(c[0]), self.span(meta))
 
-    @v_args(meta=True)
     def test_input_inline(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return ("input_value", c[0], self.span(meta))
 
-    def compare_args(self, c: list[Token]) -> tuple[str, Decimal]:
+    def compare_args(self, meta: Any, c: list[Token]) -> tuple[str, Decimal]:
         return (str(c[0]), _decimal(c[1], self))
 
-    @v_args(meta=True)
     def compare_item(self, meta: Any, c: list[Any]) -> ast.CompareItem:
         field, rule, args = c
         return ast.CompareItem(
@@ -328,11 +306,9 @@ class _Build(Transformer[Token, Any]):
             self.span(meta),
         )
 
-    @v_args(meta=True)
     def compare_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return ("compare", tuple(x for x in c if x is not None), self.span(meta))
 
-    @v_args(meta=True)
     def test_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         name = c[0]
         input_file = input_value = None
@@ -356,7 +332,6 @@ class _Build(Transformer[Token, Any]):
         )
         return ("test", test, self.span(meta))
 
-    @v_args(meta=True)
     def routine_def(self, meta: Any, c: list[Any]) -> ast.RoutineDef:
         name, version = c[0], c[1]
         settings: list[ast.Setting] = []
@@ -395,11 +370,9 @@ class _Build(Transformer[Token, Any]):
             description=single.get("description"),
         )
 
-    @v_args(meta=True)
     def expects_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return ("expects", tuple(c), self.span(meta))
 
-    @v_args(meta=True)
     def consumer_def(self, meta: Any, c: list[Any]) -> ast.ConsumerDef:
         name = c[0]
         description = None
@@ -415,7 +388,7 @@ class _Build(Transformer[Token, Any]):
             str(name), description, expects, self.span(meta), self.tspan(name), count
         )
 
-    def start(self, children: list[Any]) -> tuple[Any, ...]:
+    def start(self, meta: Any, children: list[Any]) -> tuple[Any, ...]:
         return tuple(children)
 
 
@@ -539,11 +512,8 @@ def parse_text(text: str, path: str) -> ast.File:
         parser.lexer_conf.callbacks.pop("COMMENT", None)
     try:
         items = _Build(path).transform(tree)
-    except VisitError as exc:
-        inner = exc.orig_exc
-        if isinstance(inner, _Located):
-            raise DiagnosticError([Diagnostic("syntax", Severity.ERROR, str(inner), inner.span)]) from None
-        raise
+    except _Located as exc:
+        raise DiagnosticError([Diagnostic("syntax", Severity.ERROR, str(exc), exc.span)]) from None
     return ast.File(path, items, _comments(comments, text))
 
 
