@@ -11,7 +11,7 @@ import pytest
 
 from routinec.canonical import digest, digest_bytes
 from routinec.lockfile import entry_hash
-from tests.helpers import DATA, UPDATE_GOLDEN, copy_case, run_cli, snapshot, write_project
+from tests.helpers import DATA, UPDATE_GOLDEN, copy_case, invoke, run_cli, snapshot, write_project
 
 CASES_DIR = DATA / "lock"
 CONTROL = ("expected.lock",)
@@ -20,7 +20,8 @@ CASES = sorted(p.name for p in CASES_DIR.iterdir() if p.is_dir())
 
 def lock_case(name: str, tmp_path: Path) -> tuple[Path, bytes]:
     project = copy_case(CASES_DIR / name, tmp_path / "project", skip=CONTROL)
-    result = run_cli("lock", cwd=project)
+    # in-process for speed; test_determinism.py locks the same cases in subprocesses
+    result = invoke("lock", cwd=project)
     assert result.code == 0, result.output
     assert "Traceback" not in result.output
     return project, (project / "routines.lock").read_bytes()
@@ -129,7 +130,7 @@ def test_lock_twice_does_not_rewrite(tmp_path: Path) -> None:
     project, first = lock_case("minimal", tmp_path)
     lock = project / "routines.lock"
     stat = lock.stat()
-    result = run_cli("lock", cwd=project)
+    result = invoke("lock", cwd=project)
     assert result.code == 0
     assert "already up to date" in result.stderr
     assert lock.read_bytes() == first
