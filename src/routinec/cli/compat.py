@@ -56,7 +56,9 @@ def diff(old: str, new: str, direction: str, policy: str, fmt: str, fail_on: str
     try:
         old_schema = load_source(old, direction)
         new_schema = load_source(new, direction)
-        report = compare(old_schema, new_schema, direction=direction, policy=policy)
+        # load_source already checked both against the meta-schema
+        report = compare(old_schema, new_schema, direction=direction, policy=policy,
+                         validate=False)
     except SchemaError as exc:
         _fail(exc.message, exc.hint)
     except RecursionError:

@@ -29,6 +29,7 @@ def compare(
     direction: str = "out",
     policy: str = "default",
     search: bool = True,
+    validate: bool = True,
 ) -> Report:
     """Compare two versions of one schema.
 
@@ -36,12 +37,19 @@ def compare(
     changed its input (breaks when old ⊄ new). `compatibility` is BACKWARD when new accepts
     everything old accepted, as in a schema registry.
     """
-    return _run(old, new, Context(direction, policy), search)
+    return _run(old, new, Context(direction, policy), search, validate)
 
 
-def accepts(producer: Any, consumer: Any, *, policy: str = "default", search: bool = True) -> Report:
+def accepts(
+    producer: Any,
+    consumer: Any,
+    *,
+    policy: str = "default",
+    search: bool = True,
+    validate: bool = True,
+) -> Report:
     """Edge check: is every value the producer emits accepted by the consumer?"""
-    return _run(producer, consumer, Context("in", policy, edge=True), search)
+    return _run(producer, consumer, Context("in", policy, edge=True), search, validate)
 
 
 def _defs(schema: Any) -> Any:
@@ -50,15 +58,22 @@ def _defs(schema: Any) -> Any:
     return (schema.get("$defs"), schema.get("definitions"))
 
 
-def _run(old: Any, new: Any, ctx: Context, search: bool) -> Report:
+def _run(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> Report:
     if ctx.direction not in DIRECTIONS:
         raise SchemaError(f"unknown direction {ctx.direction!r}", "use 'out' or 'in'")
     if ctx.policy not in POLICIES:
         raise SchemaError(f"unknown policy {ctx.policy!r}", "use " + ", ".join(POLICIES))
     labels = ("producer", "consumer") if ctx.edge else ("old", "new")
-    check_schema(old, labels[0])
-    check_schema(new, labels[1])
-    old_root, new_root = normalise(old, labels[0]), normalise(new, labels[1])
+    # validate=False: the caller already checked both (load_file/load_text do), skip the
+    # meta-schema pass, which costs more than the comparison itself on large schemas
+    check_schema(old, labels[0], meta=validate)
+    check_schema(new, labels[1], meta=validate)
+    try:
+        old_root, new_root = normalise(old, labels[0]), normalise(new, labels[1])
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError):
+        check_schema(old, labels[0])
+        check_schema(new, labels[1])
+        raise SchemaError("not a valid JSON Schema", "validate both schemas") from None
     state = State(ctx, _defs(old) == _defs(new))
     walker = Walker(state)
     try:

@@ -78,8 +78,11 @@ def validator_class(schema: Any) -> Any:
     return validator_for(schema, default=Draft202012Validator)
 
 
-def check_schema(schema: Any, label: str) -> None:
-    """Raise SchemaError unless `schema` is a JSON Schema this engine can walk."""
+def check_schema(schema: Any, label: str, *, meta: bool = True) -> None:
+    """Raise SchemaError unless `schema` is a JSON Schema this engine can walk.
+
+    meta=False checks only the shape and the depth, not the meta-schema.
+    """
     if not isinstance(schema, dict | bool):
         kind = type(schema).__name__ if schema is not None else "null"
         raise SchemaError(
@@ -91,6 +94,8 @@ def check_schema(schema: Any, label: str) -> None:
             f"{label}: schema nested more than {MAX_DEPTH} levels deep",
             "flatten it with $defs and $ref",
         )
+    if not meta:
+        return
     from jsonschema.exceptions import best_match
 
     cls = validator_class(schema)

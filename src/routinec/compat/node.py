@@ -304,7 +304,7 @@ class Builder:
 
 def _meet_types(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
     out = a & b
-    if "integer" in a and "number" in b or "integer" in b and "number" in a:
+    if ("integer" in a and "number" in b) or ("integer" in b and "number" in a):
         out |= {"integer"}
     if "number" in out:
         out -= {"integer"}

@@ -75,7 +75,7 @@ def _added(w: Walker, o: Node, n: Node, name: str) -> None:
     a, b = w.subset(old_sub, sub), w.subset(sub, old_sub)
     if kind == "closed":
         a, b = True, sub.resolved().false
-    if required and not (name in o.required):
+    if required and name not in o.required:
         a = False
         if kind == "closed":
             b = False

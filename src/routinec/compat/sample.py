@@ -15,7 +15,7 @@ from routinec.compat.node import Node
 from routinec.compat.regex import sample_strings
 from routinec.compat.values import jkey
 
-__all__ = ["Step", "embed", "samples"]
+__all__ = ["Step", "embed", "minimal", "samples"]
 
 Step = tuple[str, Any, Node]  # (kind, key, parent node on the sampled side)
 _GENERIC: list[Any] = [None, 0, "", True, [], {}]
@@ -184,6 +184,25 @@ def _objects(node: Node, depth: int, seen: frozenset[int]) -> list[Any]:
     return out
 
 
+def minimal(node: Node, depth: int = 8) -> Any:
+    """One small value of `node`: required properties only, the shortest arrays."""
+    node = node.resolved()
+    if depth <= 0:
+        return None
+    if node.enum is None and (node.types is None or "object" in node.types) and (
+            node.required or node.properties):
+        out: dict[str, Any] = {}
+        for name in sorted(node.required):
+            sub = node.properties.get(name)
+            out[name] = minimal(sub, depth - 1) if sub is not None else 0
+        return out
+    if node.enum is None and node.types == frozenset({"array"}):
+        item = minimal(node.items, depth - 1) if node.items is not None else 0
+        return [item] * (node.min_items or 0)
+    found = [v for v in samples(node, 2) if member3(v, node)]
+    return found[0] if found else None
+
+
 def embed(trail: tuple[Step, ...], value: Any) -> Any:
     """Place `value` at the end of `trail` inside a minimal document of the outer schemas."""
     for kind, key, parent in reversed(trail):
@@ -198,9 +217,8 @@ def embed(trail: tuple[Step, ...], value: Any) -> Any:
                 key = names[0]
             elif kind == "additional":
                 key = "extra"
-            base = next((v for v in samples(parent, 3) if isinstance(v, dict)
-                         and member3(v, parent)), {})
-            value = {**base, key: value}
+            base = minimal(parent)
+            value = {**(base if isinstance(base, dict) else {}), key: value}
         elif kind in ("item", "contains", "prefix"):
             head: list[Any] = []
             if kind == "prefix":
