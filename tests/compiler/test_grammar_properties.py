@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 from lark import Lark
@@ -135,7 +135,9 @@ def test_arbitrary_text_gives_only_diagnostics(text: str) -> None:
     _only_diagnostics(text)
 
 
-@SETTINGS
+# No shrinking here: a mutated spec is already short enough to read, and shrinking one can take
+# Hypothesis's full five minutes.
+@settings(SETTINGS, phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target])
 @given(_mutated())
 def test_mutated_specs_give_only_diagnostics(text: str) -> None:
     _only_diagnostics(text)
@@ -153,4 +155,22 @@ def test_arbitrary_bytes_give_only_diagnostics(data: bytes) -> None:
 @pytest.mark.parametrize("depth", [10, 63, 64, 65, 500])
 def test_deep_nesting_is_a_diagnostic(depth: int) -> None:
     text = "routine r v1 { test t { input { a: " + "[" * depth + "]" * depth + " } } }\n"
+    _only_diagnostics(text)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="parser bug: a bad escape outside the `string` rule escapes parse_text as ValueError",
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        'type T { a: "\\q" }\n',
+        'routine r v1 { test t { input { "\\q": 1 } } }\n',
+        'routine r v1 { prompt file "\\q" }\n',
+        'routine r v1 { consumers ["\\q"] }\n',
+        'routine r v1 { test t { input file "\\q" } }\n',
+    ],
+)
+def test_bad_escapes_anywhere_are_diagnostics(text: str) -> None:
     _only_diagnostics(text)

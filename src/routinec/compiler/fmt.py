@@ -1,7 +1,6 @@
-"""Compiler layer, formatting pass: a spec's source text (and its parsed `ast.File`) → canonical text.
+"""Compiler layer, formatting pass: a spec's source text (with its `ast.File`) → canonical text.
 
-In: text that parses. Out: the same tokens laid out canonically with every comment kept, or a
-DiagnosticError when formatting would have to drop or merge something.
+Same tokens in a canonical layout, every comment kept; a DiagnosticError rather than drop anything.
 """
 
 from __future__ import annotations
