@@ -29,6 +29,8 @@ def test_compare_rules() -> None:
     assert [d.path for d in tight] == ["n", "x[1].k"]
     assert "off by 0.04" in tight[0].detail
     assert compare_output({"a": 1}, {"a": 1.0}, {}) == []  # numbers compare by value
+    assert compare_output({"a": 1}, {"a": 1}, {"opt": {"rule": "exact"}, "t": {"rule": "text"}}) == []
+    assert [d.path for d in compare_output({"a": 1}, {"a": 1, "opt": 2}, {"opt": {"rule": "exact"}})] == ["opt"]
     assert compare_output({"a": True}, {"a": 1}, {})  # a bool is not a number
     missing = compare_output({"a": 1, "b": 2}, {"a": 1, "c": 3}, {})
     assert [(d.path, d.expected, d.actual) for d in missing] == [("b", "2", "(absent)"), ("c", "(absent)", "3")]
