@@ -30,17 +30,25 @@ def build(total: int = PROPERTIES, depth: int = DEPTH) -> dict[str, Any]:
     def level(d: int, budget: int) -> dict[str, Any]:
         props: dict[str, Any] = {}
         leaves = budget if d == depth else max(budget // fanout, 1)
-        kinds = [{"type": "string", "maxLength": 200}, {"type": "integer", "minimum": 0},
-                 {"type": "number"}, {"type": "boolean"},
-                 {"type": "array", "items": {"type": "string"}},
-                 {"enum": ["low", "medium", "high"]}]
+        kinds = [
+            {"type": "string", "maxLength": 200},
+            {"type": "integer", "minimum": 0},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "array", "items": {"type": "string"}},
+            {"enum": ["low", "medium", "high"]},
+        ]
         for i in range(leaves):
             props[f"f{d}_{i}"] = copy.deepcopy(kinds[i % len(kinds)])
         if d < depth:
             for j in range(fanout):
                 props[f"child{d}_{j}"] = level(d + 1, max((budget - leaves) // fanout, 1))
-        return {"type": "object", "properties": props, "required": sorted(props)[: len(props) // 2],
-                "additionalProperties": False}
+        return {
+            "type": "object",
+            "properties": props,
+            "required": sorted(props)[: len(props) // 2],
+            "additionalProperties": False,
+        }
 
     return level(1, per_level * depth)
 
@@ -56,8 +64,9 @@ def mutate(schema: dict[str, Any]) -> dict[str, Any]:
     new = copy.deepcopy(schema)
     node = new
     for _ in range(DEPTH - 1):
-        node = node["properties"]["child" + next(k[5:] for k in node["properties"]
-                                                 if k.startswith("child"))]
+        node = node["properties"][
+            "child" + next(k[5:] for k in node["properties"] if k.startswith("child"))
+        ]
     leaf = node["properties"]
     first = sorted(leaf)[:6]
     leaf[first[0]] = {"type": "string", "maxLength": 100}  # narrowed or changed
@@ -80,18 +89,24 @@ def timed(fn: Any, runs: int = RUNS) -> float:
 def main() -> None:
     old = build()
     new = mutate(old)
-    print(f"schemas: {count(old)} / {count(new)} properties, nested {DEPTH} deep, "
-          f"{len(json.dumps(old)) / 1e3:.0f} kB each")
+    print(
+        f"schemas: {count(old)} / {count(new)} properties, nested {DEPTH} deep, "
+        f"{len(json.dumps(old)) / 1e3:.0f} kB each"
+    )
     report = compare(old, new, direction="out")
     print(f"findings: {len(report.findings)}, compatibility {report.compatibility.value}")
     for line in report.text_lines()[:8]:
         print("  " + line)
     ours = timed(lambda: compare(old, new, direction="out", validate=False))
-    print(f"routinec.compat.compare (validate=False): median {ours * 1e3:.1f} ms over {RUNS} "
-          f"runs (budget {BUDGET_S * 1e3:.0f} ms: {'OK' if ours < BUDGET_S else 'OVER'})")
+    print(
+        f"routinec.compat.compare (validate=False): median {ours * 1e3:.1f} ms over {RUNS} "
+        f"runs (budget {BUDGET_S * 1e3:.0f} ms: {'OK' if ours < BUDGET_S else 'OVER'})"
+    )
     full = timed(lambda: compare(old, new, direction="out"), runs=3)
-    print(f"  with the 2020-12 meta-schema check of both schemas (jsonschema): median "
-          f"{full * 1e3:.1f} ms")
+    print(
+        f"  with the 2020-12 meta-schema check of both schemas (jsonschema): median "
+        f"{full * 1e3:.1f} ms"
+    )
     tracemalloc.start()
     compare(old, new, direction="out", validate=False)
     _, peak = tracemalloc.get_traced_memory()

@@ -15,7 +15,10 @@ import pytest
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "routinec", "compat", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -24,8 +27,12 @@ def write(path: Path, value: Any) -> str:
     return str(path)
 
 
-OLD = {"type": "object", "properties": {"score": {"type": "integer", "maximum": 1}},
-       "required": ["score"], "additionalProperties": False}
+OLD = {
+    "type": "object",
+    "properties": {"score": {"type": "integer", "maximum": 1}},
+    "required": ["score"],
+    "additionalProperties": False,
+}
 
 
 def test_breaking_change_exits_1_with_err_line_and_counterexample(tmp_path: Path) -> None:
@@ -35,8 +42,10 @@ def test_breaking_change_exits_1_with_err_line_and_counterexample(tmp_path: Path
     proc = run("diff", old_f, new_f, cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0] == (f"{new_f}:#/properties/score/maximum: ERR [maximum-increased] "
-                        "maximum increased from 1 to 100")
+    assert lines[0] == (
+        f"{new_f}:#/properties/score/maximum: ERR [maximum-increased] "
+        "maximum increased from 1 to 100"
+    )
     assert lines[1].startswith('counterexample: {"score": ')
     assert lines[-1].startswith("compatibility: BACKWARD (1 error(s)")
 
@@ -44,8 +53,9 @@ def test_breaking_change_exits_1_with_err_line_and_counterexample(tmp_path: Path
 def test_compatible_change_exits_0(tmp_path: Path) -> None:
     new = json.loads(json.dumps(OLD))
     new["properties"]["score"]["minimum"] = 0
-    proc = run("diff", write(tmp_path / "o.json", OLD), write(tmp_path / "n.json", new),
-               cwd=tmp_path)
+    proc = run(
+        "diff", write(tmp_path / "o.json", OLD), write(tmp_path / "n.json", new), cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "INFO [minimum-added]" in proc.stdout
     assert "compatibility: FORWARD" in proc.stdout
@@ -54,17 +64,31 @@ def test_compatible_change_exits_0(tmp_path: Path) -> None:
 def test_direction_in_flips_the_verdict(tmp_path: Path) -> None:
     new = json.loads(json.dumps(OLD))
     new["properties"]["score"]["minimum"] = 0
-    proc = run("diff", write(tmp_path / "o.json", OLD), write(tmp_path / "n.json", new),
-               "--direction", "in", cwd=tmp_path)
+    proc = run(
+        "diff",
+        write(tmp_path / "o.json", OLD),
+        write(tmp_path / "n.json", new),
+        "--direction",
+        "in",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 1
     assert "ERR [minimum-added]" in proc.stdout
-    assert "counterexample: {\"score\": -1}" in proc.stdout
+    assert 'counterexample: {"score": -1}' in proc.stdout
 
 
 def test_json_format_parses(tmp_path: Path) -> None:
     new = {**OLD, "additionalProperties": True}
-    proc = run("diff", write(tmp_path / "o.json", OLD), write(tmp_path / "n.json", new),
-               "--format", "json", "--policy", "strict", cwd=tmp_path)
+    proc = run(
+        "diff",
+        write(tmp_path / "o.json", OLD),
+        write(tmp_path / "n.json", new),
+        "--format",
+        "json",
+        "--policy",
+        "strict",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 1
     data = json.loads(proc.stdout)
     assert data["compatibility"] == "BACKWARD"
@@ -84,21 +108,21 @@ def test_github_format_and_fail_on_warn(tmp_path: Path) -> None:
     assert "title=format-changed" in proc.stdout
 
 
-MODELS_V1 = '''
+MODELS_V1 = """
 from pydantic import BaseModel
 
 class Summary(BaseModel):
     title: str
     risk: str = "low"
-'''
-MODELS_V2 = '''
+"""
+MODELS_V2 = """
 from typing import Optional
 from pydantic import BaseModel
 
 class Summary(BaseModel):
     title: str
     note: Optional[str] = None
-'''
+"""
 
 
 def test_pydantic_models(tmp_path: Path) -> None:
@@ -108,8 +132,9 @@ def test_pydantic_models(tmp_path: Path) -> None:
     # out: `risk` had a default, so it was always emitted: removing it breaks readers
     assert proc.returncode == 1, proc.stderr
     assert "ERR [property-removed] required property 'risk' removed" in proc.stdout
-    proc = run("diff", "models_v1.py:Summary", "models_v2.py:Summary", "--direction", "in",
-               cwd=tmp_path)
+    proc = run(
+        "diff", "models_v1.py:Summary", "models_v2.py:Summary", "--direction", "in", cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "[property-added-optional]" in proc.stdout
 
@@ -138,8 +163,10 @@ BAD: dict[str, tuple[Any, str]] = {
     "unresolvable-ref": ({"$ref": "#/$defs/Missing"}, "unresolvable $ref"),
     "remote-ref": ({"$ref": "https://example.com/s.json"}, "points outside the document"),
     "ref-cycle": ({"$ref": "#"}, "never reaches a schema"),
-    "ref-cycle-2": ({"$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"$ref": "#/$defs/A"}},
-                     "$ref": "#/$defs/A"}, "never reaches a schema"),
+    "ref-cycle-2": (
+        {"$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"$ref": "#/$defs/A"}}, "$ref": "#/$defs/A"},
+        "never reaches a schema",
+    ),
     "deep-1000": (_nested(1000), "nested"),
 }
 
@@ -171,12 +198,15 @@ def test_huge_schema_exits_2(tmp_path: Path) -> None:
     assert "MiB limit" in proc.stderr.splitlines()[0]
 
 
-@pytest.mark.parametrize("ref,expected", [
-    ("missing.json", "no such file"),
-    ("nomodule_here:Model", "module not found"),
-    ("models_bad.py:Model", "import failed"),
-    ("models_ok.py:Missing", "has no attribute"),
-])
+@pytest.mark.parametrize(
+    "ref,expected",
+    [
+        ("missing.json", "no such file"),
+        ("nomodule_here:Model", "module not found"),
+        ("models_bad.py:Model", "import failed"),
+        ("models_ok.py:Missing", "has no attribute"),
+    ],
+)
 def test_bad_sources_exit_2(tmp_path: Path, ref: str, expected: str) -> None:
     (tmp_path / "models_bad.py").write_text("raise RuntimeError('boom')\n")
     (tmp_path / "models_ok.py").write_text("X = 1\n")

@@ -37,8 +37,16 @@ def test_corpus_size_and_unique_ids() -> None:
 
 def test_every_rule_family_is_covered() -> None:
     families = {case["id"].split("/")[0] for case in CASES}
-    assert {"objects", "types", "enums", "numbers", "strings", "arrays", "combinators",
-            "refs"} <= families
+    assert {
+        "objects",
+        "types",
+        "enums",
+        "numbers",
+        "strings",
+        "arrays",
+        "combinators",
+        "refs",
+    } <= families
 
 
 @pytest.mark.parametrize("case_id", sorted(BY_ID))

@@ -100,10 +100,14 @@ def test_agreement_count(capsys: pytest.CaptureFixture[str]) -> None:
     agreed = [c for c in cases if _agrees(c)]
     disagreed = sorted(set(cases) - set(agreed))
     with capsys.disabled():
-        print(f"\njsoncompat corpus: {len(agreed)}/{len(cases)} cases agree; "
-              f"known disagreements: {', '.join(disagreed) or 'none'}")
+        print(
+            f"\njsoncompat corpus: {len(agreed)}/{len(cases)} cases agree; "
+            f"known disagreements: {', '.join(disagreed) or 'none'}"
+        )
     assert disagreed == sorted(KNOWN_DISAGREEMENTS)
 
 
 def test_corpus_path_is_relative_to_repo() -> None:
-    assert JSONCOMPAT == Path(__file__).resolve().parents[3] / "shared/corpora/jsoncompat-backcompat"
+    assert (
+        Path(__file__).resolve().parents[3] / "shared/corpora/jsoncompat-backcompat" == JSONCOMPAT
+    )

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
-from hypothesis.errors import Unsatisfiable
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 
 from routinec.compat import compare
 from routinec.compat.values import plain
@@ -20,7 +20,8 @@ from tests.compat.test_corpus import CASES
 # that ignore them; such cases would only be filtered away, slowly
 _UNGENERATED = ("prefixItems", "minContains", "maxContains", "dependentRequired", "$schema")
 CLAIMS = [
-    case for case in CASES
+    case
+    for case in CASES
     if case["expect"]["compatibility"] in ("BACKWARD", "FULL")
     and not any(word in json.dumps(case["old"]) for word in _UNGENERATED)
 ]
@@ -45,8 +46,13 @@ def test_backward_claims_hold(case_id: str) -> None:
     except Exception as exc:  # a keyword hypothesis-jsonschema cannot generate from
         pytest.skip(f"hypothesis-jsonschema cannot generate: {exc}")
 
-    @settings(max_examples=10, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=10,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(st.data())
     def check(data: st.DataObject) -> None:
         value = data.draw(strategy)

@@ -20,8 +20,9 @@ def compat(ctx: click.Context) -> None:
     """Schema compatibility: diff two schemas (more subcommands to come)."""
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help(), err=True)
-        click.echo("\nroutinec compat: name a subcommand, e.g. `routinec compat diff OLD NEW`",
-                   err=True)
+        click.echo(
+            "\nroutinec compat: name a subcommand, e.g. `routinec compat diff OLD NEW`", err=True
+        )
         ctx.exit(2)
 
 
@@ -41,12 +42,27 @@ all valid under the new schema). Exit codes: 0 compatible; 1 a finding at or abo
 )
 @click.argument("old")
 @click.argument("new")
-@click.option("--direction", type=click.Choice(["out", "in"]), default="out", show_default=True,
-              help="out: producer output changed; in: consumer input changed.")
-@click.option("--policy", type=click.Choice(["default", "strict", "lenient"]), default="default",
-              show_default=True, help="Content-model assumptions and severities.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              show_default=True)
+@click.option(
+    "--direction",
+    type=click.Choice(["out", "in"]),
+    default="out",
+    show_default=True,
+    help="out: producer output changed; in: consumer input changed.",
+)
+@click.option(
+    "--policy",
+    type=click.Choice(["default", "strict", "lenient"]),
+    default="default",
+    show_default=True,
+    help="Content-model assumptions and severities.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+)
 @click.option("--fail-on", type=click.Choice(["ERR", "WARN"]), default="ERR", show_default=True)
 def diff(old: str, new: str, direction: str, policy: str, fmt: str, fail_on: str) -> None:
     """Compare two schemas: JSON Schema files or pydantic models (module:Model)."""
@@ -57,8 +73,7 @@ def diff(old: str, new: str, direction: str, policy: str, fmt: str, fail_on: str
         old_schema = load_source(old, direction)
         new_schema = load_source(new, direction)
         # load_source already checked both against the meta-schema
-        report = compare(old_schema, new_schema, direction=direction, policy=policy,
-                         validate=False)
+        report = compare(old_schema, new_schema, direction=direction, policy=policy, validate=False)
     except SchemaError as exc:
         _fail(exc.message, exc.hint)
     except RecursionError:

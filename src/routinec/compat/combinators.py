@@ -72,8 +72,9 @@ def compare(w: Walker, o: Node, n: Node) -> bool:
     return True
 
 
-def _match(w: Walker, o: Node, n: Node, old: tuple[Node, ...], new: tuple[Node, ...],
-           mode: str) -> None:
+def _match(
+    w: Walker, o: Node, n: Node, old: tuple[Node, ...], new: tuple[Node, ...], mode: str
+) -> None:
     free_old = list(range(len(old)))
     free_new: list[int] = []
     for j, b in enumerate(new):
@@ -91,25 +92,38 @@ def _match(w: Walker, o: Node, n: Node, old: tuple[Node, ...], new: tuple[Node, 
             free_new.remove(j)
             pairs.append((hit, j))
     for i in list(free_old):
-        hit = next((j for j in free_new if w.subset(old[i], new[j]) is True
-                    or w.subset(new[j], old[i]) is True), None)
+        hit = next(
+            (
+                j
+                for j in free_new
+                if w.subset(old[i], new[j]) is True or w.subset(new[j], old[i]) is True
+            ),
+            None,
+        )
         if hit is not None:
             free_old.remove(i)
             free_new.remove(hit)
             pairs.append((i, hit))
     for i, j in pairs:
         w.child("branch", j, o, n, old[i], new[j])
-    added = {"any-of": "any-of-branch-added", "wrap": "wrapped-in-union",
-             "unwrap": "schema-changed"}[mode]
-    removed = {"any-of": "any-of-branch-removed", "wrap": "schema-changed",
-               "unwrap": "unwrapped-from-union"}[mode]
+    added = {
+        "any-of": "any-of-branch-added",
+        "wrap": "wrapped-in-union",
+        "unwrap": "schema-changed",
+    }[mode]
+    removed = {
+        "any-of": "any-of-branch-removed",
+        "wrap": "schema-changed",
+        "unwrap": "unwrapped-from-union",
+    }[mode]
     for j in free_new:
         fact = _covered(w, new[j], old, o)
         w.emit(added, new[j].ptr, True, fact, "a union branch was added", local=(o, n))
     for i in free_old:
         fact = _covered(w, old[i], new, n)
-        w.emit(removed, old[i].ptr, fact, True, "a union branch was removed", side="old",
-               local=(o, n))
+        w.emit(
+            removed, old[i].ptr, fact, True, "a union branch was removed", side="old", local=(o, n)
+        )
 
 
 def _covered(w: Walker, branch: Node, others: tuple[Node, ...], whole: Node) -> bool | None:
@@ -135,19 +149,37 @@ def _one_of(w: Walker, o: Node, n: Node) -> bool:
     if same:
         to_any = o.one_of is not None
         rid = "one-of-to-any-of" if to_any else "any-of-to-one-of"
-        w.emit(rid, n.ptr, True if to_any else _decide(o, n),
-               _decide(n, o) if to_any else True, rid.replace("-", " "), local=(o, n))
+        w.emit(
+            rid,
+            n.ptr,
+            True if to_any else _decide(o, n),
+            _decide(n, o) if to_any else True,
+            rid.replace("-", " "),
+            local=(o, n),
+        )
         return _bare(o) and _bare(n)
     old_left = [a for a in ob if not any(_same(w, a, b) for b in nb)]
     new_left = [b for b in nb if not any(_same(w, a, b) for a in ob)]
     if o.one_of is not None and n.one_of is not None and not (old_left and new_left):
         for b in new_left:
-            w.emit("one-of-branch-added", b.ptr, _decide(o, n), _decide(n, o),
-                   "a oneOf branch was added (values matching two branches become invalid)",
-                   local=(o, n))
+            w.emit(
+                "one-of-branch-added",
+                b.ptr,
+                _decide(o, n),
+                _decide(n, o),
+                "a oneOf branch was added (values matching two branches become invalid)",
+                local=(o, n),
+            )
         for a in old_left:
-            w.emit("one-of-branch-removed", a.ptr, _decide(o, n), _decide(n, o),
-                   "a oneOf branch was removed", side="old", local=(o, n))
+            w.emit(
+                "one-of-branch-removed",
+                a.ptr,
+                _decide(o, n),
+                _decide(n, o),
+                "a oneOf branch was removed",
+                side="old",
+                local=(o, n),
+            )
         return _bare(o) and _bare(n)
     opaque(w, o, n, "oneOf branches changed")
     return True
@@ -160,8 +192,7 @@ def _not(w: Walker, o: Node, n: Node) -> None:
         a, b = w.subset(n.not_, o.not_), w.subset(o.not_, n.not_)
         if a is True and b is True:
             return
-        w.emit("not-changed", n.at("not"), a, b, "the schema inside `not` changed",
-               local=(o, n))
+        w.emit("not-changed", n.at("not"), a, b, "the schema inside `not` changed", local=(o, n))
     elif n.not_ is not None:
         a = False if _hit(o, n.not_, True) else None
         w.emit("not-added", n.at("not"), a, True, "`not` added", local=(o, n))
@@ -172,18 +203,39 @@ def _not(w: Walker, o: Node, n: Node) -> None:
 
 def _cond(w: Walker, o: Node, n: Node) -> None:
     parts_o, parts_n = (o.if_, o.then, o.else_), (n.if_, n.then, n.else_)
-    if all((x is None and y is None) or (x is not None and y is not None and _same(w, x, y))
-           for x, y in zip(parts_o, parts_n, strict=True)):
+    if all(
+        (x is None and y is None) or (x is not None and y is not None and _same(w, x, y))
+        for x, y in zip(parts_o, parts_n, strict=True)
+    ):
         return
     if o.if_ is None:
-        w.emit("if-then-else-added", n.at("if"), _decide(o, n), True, "if/then/else added",
-               local=(o, n))
+        w.emit(
+            "if-then-else-added",
+            n.at("if"),
+            _decide(o, n),
+            True,
+            "if/then/else added",
+            local=(o, n),
+        )
     elif n.if_ is None:
-        w.emit("if-then-else-removed", o.at("if"), True, _decide(n, o), "if/then/else removed",
-               side="old", local=(o, n))
+        w.emit(
+            "if-then-else-removed",
+            o.at("if"),
+            True,
+            _decide(n, o),
+            "if/then/else removed",
+            side="old",
+            local=(o, n),
+        )
     else:
-        w.emit("if-then-else-changed", n.at("if"), _decide(o, n), _decide(n, o),
-               "if/then/else changed", local=(o, n))
+        w.emit(
+            "if-then-else-changed",
+            n.at("if"),
+            _decide(o, n),
+            _decide(n, o),
+            "if/then/else changed",
+            local=(o, n),
+        )
 
 
 def _all_of(w: Walker, o: Node, n: Node) -> None:
@@ -200,8 +252,21 @@ def _all_of(w: Walker, o: Node, n: Node) -> None:
         else:
             free.remove(hit)
     for b in added:
-        w.emit("all-of-conjunct-added", b.ptr, w.subset(o, b), True, "an allOf conjunct was added",
-               local=(o, n))
+        w.emit(
+            "all-of-conjunct-added",
+            b.ptr,
+            w.subset(o, b),
+            True,
+            "an allOf conjunct was added",
+            local=(o, n),
+        )
     for a in free:
-        w.emit("all-of-conjunct-removed", a.ptr, True, w.subset(n, a),
-               "an allOf conjunct was removed", side="old", local=(o, n))
+        w.emit(
+            "all-of-conjunct-removed",
+            a.ptr,
+            True,
+            w.subset(n, a),
+            "an allOf conjunct was removed",
+            side="old",
+            local=(o, n),
+        )

@@ -79,7 +79,9 @@ def _run(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> Repo
     try:
         walker.diff(old_root, new_root)
     except RecursionError:
-        raise SchemaError("schemas nested too deeply to compare", "flatten them with $defs") from None
+        raise SchemaError(
+            "schemas nested too deeply to compare", "flatten them with $defs"
+        ) from None
     findings = _dedupe(walker.findings)
     searcher = Searcher(old, new, old_root, new_root)
     counterexample = None

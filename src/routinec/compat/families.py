@@ -56,8 +56,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def limit(w: Walker, o: Node, n: Node, name: str, keyword: str, old: Any, new: Any,
-          *, lower: bool, key: Any = None) -> None:
+def limit(
+    w: Walker,
+    o: Node,
+    n: Node,
+    name: str,
+    keyword: str,
+    old: Any,
+    new: Any,
+    *,
+    lower: bool,
+    key: Any = None,
+) -> None:
     """A lower or upper limit (bound, length, count): added/removed/increased/decreased."""
     if old == new:
         return
@@ -72,10 +82,21 @@ def limit(w: Walker, o: Node, n: Node, name: str, keyword: str, old: Any, new: A
         verb = "increased" if tighter == lower else "decreased"
     where = n.at(keyword) if new is not None else o.at(keyword)
     message = f"{keyword} {verb}" + (
-        f" from {_show(old)} to {_show(new)}" if old is not None and new is not None
-        else f": {_show(new if new is not None else old)}")
-    w.emit(f"{name}-{verb}", where, not tighter, tighter, message, old=_plain(old),
-           new=_plain(new), side="new" if new is not None else "old", local=(o, n))
+        f" from {_show(old)} to {_show(new)}"
+        if old is not None and new is not None
+        else f": {_show(new if new is not None else old)}"
+    )
+    w.emit(
+        f"{name}-{verb}",
+        where,
+        not tighter,
+        tighter,
+        message,
+        old=_plain(old),
+        new=_plain(new),
+        side="new" if new is not None else "old",
+        local=(o, n),
+    )
 
 
 def _bound(w: Walker, o: Node, n: Node, lower: bool) -> None:
@@ -86,9 +107,16 @@ def _bound(w: Walker, o: Node, n: Node, lower: bool) -> None:
     if old is not None and new is not None and old.value == new.value:
         tighter = new.exclusive
         rid = f"exclusive-{word}-{'added' if tighter else 'removed'}"
-        w.emit(rid, n.at(word), not tighter, tighter,
-               f"{word} {_show(new.value)} became {'exclusive' if tighter else 'inclusive'}",
-               old=old.value, new=new.value, local=(o, n))
+        w.emit(
+            rid,
+            n.at(word),
+            not tighter,
+            tighter,
+            f"{word} {_show(new.value)} became {'exclusive' if tighter else 'inclusive'}",
+            old=old.value,
+            new=new.value,
+            local=(o, n),
+        )
         return
 
     def order(b: Bound) -> tuple[Decimal, int]:
@@ -108,19 +136,50 @@ def _numbers(w: Walker, o: Node, n: Node) -> None:
         return
     if mo is None or mn is None:
         added = mo is None
-        w.emit("multiple-of-added" if added else "multiple-of-removed",
-               n.at("multipleOf") if added else o.at("multipleOf"), not added, added,
-               f"multipleOf {'added' if added else 'removed'}: {_show(mn if added else mo)}",
-               old=mo, new=mn, side="new" if added else "old", local=(o, n))
+        w.emit(
+            "multiple-of-added" if added else "multiple-of-removed",
+            n.at("multipleOf") if added else o.at("multipleOf"),
+            not added,
+            added,
+            f"multipleOf {'added' if added else 'removed'}: {_show(mn if added else mo)}",
+            old=mo,
+            new=mn,
+            side="new" if added else "old",
+            local=(o, n),
+        )
     elif mn % mo == 0:
-        w.emit("multiple-of-expanded", n.at("multipleOf"), False, True,
-               f"multipleOf {_show(mo)} became {_show(mn)}", old=mo, new=mn, local=(o, n))
+        w.emit(
+            "multiple-of-expanded",
+            n.at("multipleOf"),
+            False,
+            True,
+            f"multipleOf {_show(mo)} became {_show(mn)}",
+            old=mo,
+            new=mn,
+            local=(o, n),
+        )
     elif mo % mn == 0:
-        w.emit("multiple-of-reduced", n.at("multipleOf"), True, False,
-               f"multipleOf {_show(mo)} became {_show(mn)}", old=mo, new=mn, local=(o, n))
+        w.emit(
+            "multiple-of-reduced",
+            n.at("multipleOf"),
+            True,
+            False,
+            f"multipleOf {_show(mo)} became {_show(mn)}",
+            old=mo,
+            new=mn,
+            local=(o, n),
+        )
     else:
-        w.emit("multiple-of-changed", n.at("multipleOf"), False, False,
-               f"multipleOf {_show(mo)} became {_show(mn)}", old=mo, new=mn, local=(o, n))
+        w.emit(
+            "multiple-of-changed",
+            n.at("multipleOf"),
+            False,
+            False,
+            f"multipleOf {_show(mo)} became {_show(mn)}",
+            old=mo,
+            new=mn,
+            local=(o, n),
+        )
 
 
 def _strings(w: Walker, o: Node, n: Node) -> None:
@@ -129,23 +188,57 @@ def _strings(w: Walker, o: Node, n: Node) -> None:
     po, pn = o.pattern, n.pattern
     if po != pn:
         if po is None:
-            w.emit("pattern-added", n.at("pattern"), includes(pn or "", ".*") or False, True,
-                   f"pattern added: {pn}", new=pn, local=(o, n))
+            w.emit(
+                "pattern-added",
+                n.at("pattern"),
+                includes(pn or "", ".*") or False,
+                True,
+                f"pattern added: {pn}",
+                new=pn,
+                local=(o, n),
+            )
         elif pn is None:
-            w.emit("pattern-removed", o.at("pattern"), True, includes(po, ".*") or False,
-                   f"pattern removed: {po}", old=po, side="old", local=(o, n))
+            w.emit(
+                "pattern-removed",
+                o.at("pattern"),
+                True,
+                includes(po, ".*") or False,
+                f"pattern removed: {po}",
+                old=po,
+                side="old",
+                local=(o, n),
+            )
         else:
-            w.emit("pattern-changed", n.at("pattern"), includes(pn, po), includes(po, pn),
-                   f"pattern changed from {po} to {pn}", old=po, new=pn, local=(o, n))
+            w.emit(
+                "pattern-changed",
+                n.at("pattern"),
+                includes(pn, po),
+                includes(po, pn),
+                f"pattern changed from {po} to {pn}",
+                old=po,
+                new=pn,
+                local=(o, n),
+            )
     if o.content != n.content:
         keys = {k for k, _ in o.content} | {k for k, _ in n.content}
         for key in sorted(keys):
             old, new = dict(o.content).get(key), dict(n.content).get(key)
             if old != new:
-                rid = ("content-encoding-changed" if key == "contentEncoding"
-                       else "content-media-type-changed")
-                w.emit(rid, n.at(key) if new is not None else o.at(key), False, False,
-                       f"{key} changed from {old} to {new}", old=old, new=new, local=(o, n))
+                rid = (
+                    "content-encoding-changed"
+                    if key == "contentEncoding"
+                    else "content-media-type-changed"
+                )
+                w.emit(
+                    rid,
+                    n.at(key) if new is not None else o.at(key),
+                    False,
+                    False,
+                    f"{key} changed from {old} to {new}",
+                    old=old,
+                    new=new,
+                    local=(o, n),
+                )
 
 
 def _format(w: Walker, o: Node, n: Node) -> None:
@@ -155,19 +248,43 @@ def _format(w: Walker, o: Node, n: Node) -> None:
     strict = w.ctx.strict
     if fo is None:
         facts = (False, True) if strict else (True, True)
-        w.emit("format-added", n.at("format"), *facts, f"format {fn} added", new=fn,
-               in_=None if strict else Level.WARN, local=(o, n))
+        w.emit(
+            "format-added",
+            n.at("format"),
+            *facts,
+            f"format {fn} added",
+            new=fn,
+            in_=None if strict else Level.WARN,
+            local=(o, n),
+        )
     elif fn is None:
         facts = (True, False) if strict else (True, True)
-        w.emit("format-removed", o.at("format"), *facts, f"format {fo} removed", old=fo,
-               side="old", out=None if strict else Level.WARN, local=(o, n))
+        w.emit(
+            "format-removed",
+            o.at("format"),
+            *facts,
+            f"format {fo} removed",
+            old=fo,
+            side="old",
+            out=None if strict else Level.WARN,
+            local=(o, n),
+        )
     else:
         wider = (fo, fn) in _FORMAT_WIDER
         narrower = (fn, fo) in _FORMAT_WIDER
         facts = (wider, narrower) if strict else (True, True)
         soft = None if strict else Level.WARN
-        w.emit("format-changed", n.at("format"), *facts, f"format changed from {fo} to {fn}",
-               old=fo, new=fn, out=soft, in_=soft, local=(o, n))
+        w.emit(
+            "format-changed",
+            n.at("format"),
+            *facts,
+            f"format changed from {fo} to {fn}",
+            old=fo,
+            new=fn,
+            out=soft,
+            in_=soft,
+            local=(o, n),
+        )
 
 
 def _guaranteed(w: Walker, node: Node, contains: Node, count: int) -> bool:
@@ -177,8 +294,11 @@ def _guaranteed(w: Walker, node: Node, contains: Node, count: int) -> bool:
     head = node.prefix[:count]
     if len(head) == count:
         return all(w.subset(sub, contains) is True for sub in head)
-    return (node.items is not None and all(w.subset(s, contains) is True for s in node.prefix)
-            and w.subset(node.items, contains) is True)
+    return (
+        node.items is not None
+        and all(w.subset(s, contains) is True for s in node.prefix)
+        and w.subset(node.items, contains) is True
+    )
 
 
 def _arrays(w: Walker, o: Node, n: Node) -> None:
@@ -192,10 +312,15 @@ def _arrays(w: Walker, o: Node, n: Node) -> None:
         a, b = w.subset(po or TOP, pn or TOP), w.subset(pn or TOP, po or TOP)
         if a is True and b is True:
             continue
-        w.emit("prefix-items-added" if added else "prefix-items-removed",
-               (pn or n).ptr if added else (po or o).ptr, a, b,
-               f"tuple position {i} {'added' if added else 'removed'}",
-               side="new" if added else "old", local=(po or TOP, pn or TOP))
+        w.emit(
+            "prefix-items-added" if added else "prefix-items-removed",
+            (pn or n).ptr if added else (po or o).ptr,
+            a,
+            b,
+            f"tuple position {i} {'added' if added else 'removed'}",
+            side="new" if added else "old",
+            local=(po or TOP, pn or TOP),
+        )
     if o.items is not None and n.items is not None:
         w.child("item", None, o, n, o.items, n.items)
     elif o.items is not None or n.items is not None:
@@ -203,17 +328,27 @@ def _arrays(w: Walker, o: Node, n: Node) -> None:
         sub = n.items if added else o.items
         assert sub is not None
         fact = w.subset(TOP, sub)
-        w.emit("items-added" if added else "items-removed", sub.ptr,
-               fact if added else True, True if added else fact,
-               f"items {'added' if added else 'removed'}", side="new" if added else "old",
-               local=(o.items or TOP, n.items or TOP))
+        w.emit(
+            "items-added" if added else "items-removed",
+            sub.ptr,
+            fact if added else True,
+            True if added else fact,
+            f"items {'added' if added else 'removed'}",
+            side="new" if added else "old",
+            local=(o.items or TOP, n.items or TOP),
+        )
     limit(w, o, n, "min-items", "minItems", o.min_items, n.min_items, lower=True)
     limit(w, o, n, "max-items", "maxItems", o.max_items, n.max_items, lower=False)
     if o.unique != n.unique:
-        w.emit("unique-items-added" if n.unique else "unique-items-removed", n.at("uniqueItems")
-               if n.unique else o.at("uniqueItems"), not n.unique, n.unique,
-               "items must now be unique" if n.unique else "items may now repeat",
-               side="new" if n.unique else "old", local=(o, n))
+        w.emit(
+            "unique-items-added" if n.unique else "unique-items-removed",
+            n.at("uniqueItems") if n.unique else o.at("uniqueItems"),
+            not n.unique,
+            n.unique,
+            "items must now be unique" if n.unique else "items may now repeat",
+            side="new" if n.unique else "old",
+            local=(o, n),
+        )
     _contains(w, o, n)
 
 
@@ -226,20 +361,43 @@ def _contains(w: Walker, o: Node, n: Node) -> None:
         low_o, low_n = o.min_contains or 1, n.min_contains or 1
         if low_o != low_n:
             rid = "min-contains-increased" if low_n > low_o else "min-contains-decreased"
-            w.emit(rid, n.at("minContains"), low_n < low_o, low_n > low_o,
-                   f"minContains {low_o} became {low_n}", old=low_o, new=low_n, local=(o, n))
+            w.emit(
+                rid,
+                n.at("minContains"),
+                low_n < low_o,
+                low_n > low_o,
+                f"minContains {low_o} became {low_n}",
+                old=low_o,
+                new=low_n,
+                local=(o, n),
+            )
         hi_o, hi_n = o.max_contains, n.max_contains
         if hi_o != hi_n:
             up = hi_n is None or (hi_o is not None and hi_n > hi_o)
-            w.emit("max-contains-increased" if up else "max-contains-decreased",
-                   n.at("maxContains") if hi_n is not None else o.at("maxContains"), up, not up,
-                   f"maxContains {hi_o} became {hi_n}", old=hi_o, new=hi_n, local=(o, n))
+            w.emit(
+                "max-contains-increased" if up else "max-contains-decreased",
+                n.at("maxContains") if hi_n is not None else o.at("maxContains"),
+                up,
+                not up,
+                f"maxContains {hi_o} became {hi_n}",
+                old=hi_o,
+                new=hi_n,
+                local=(o, n),
+            )
         return
     if cn is not None:
         fact = _guaranteed(w, o, cn, n.min_contains or 1)
-        w.emit("contains-added", n.at("contains"), fact or False, True, "contains added",
-               local=(o, n))
+        w.emit(
+            "contains-added", n.at("contains"), fact or False, True, "contains added", local=(o, n)
+        )
     elif co is not None:
         fact = _guaranteed(w, n, co, o.min_contains or 1)
-        w.emit("contains-removed", o.at("contains"), True, fact, "contains removed",
-               side="old", local=(o, n))
+        w.emit(
+            "contains-removed",
+            o.at("contains"),
+            True,
+            fact,
+            "contains removed",
+            side="old",
+            local=(o, n),
+        )

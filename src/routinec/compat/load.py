@@ -50,7 +50,9 @@ def load_text(text: str | bytes, label: str) -> Any:
             f"{label}: JSON nested too deeply to read", f"the limit is {MAX_DEPTH} levels"
         ) from None
     except ValueError as exc:
-        raise SchemaError(f"{label}: invalid JSON: {exc}", "check the file with a JSON linter") from None
+        raise SchemaError(
+            f"{label}: invalid JSON: {exc}", "check the file with a JSON linter"
+        ) from None
     check_schema(value, label)
     return value
 
@@ -107,6 +109,7 @@ def check_schema(schema: Any, label: str, *, meta: bool = True) -> None:
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path)
         raise SchemaError(
-            f"{label}: not a valid JSON Schema: {error.message}" + (f" at #/{where}" if where else ""),
+            f"{label}: not a valid JSON Schema: {error.message}"
+            + (f" at #/{where}" if where else ""),
             "validate it against the JSON Schema 2020-12 meta-schema",
         )

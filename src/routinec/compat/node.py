@@ -20,18 +20,71 @@ __all__ = ["ALL_TYPES", "BOTTOM", "TOP", "Bound", "Node", "normalise", "pointer"
 
 ALL_TYPES = frozenset({"null", "boolean", "integer", "number", "string", "array", "object"})
 ANNOTATIONS = frozenset(
-    {"title", "description", "examples", "$comment", "readOnly", "writeOnly", "$id", "$schema",
-     "$defs", "definitions", "$anchor", "discriminator", "contentSchema", "$vocabulary"}
+    {
+        "title",
+        "description",
+        "examples",
+        "$comment",
+        "readOnly",
+        "writeOnly",
+        "$id",
+        "$schema",
+        "$defs",
+        "definitions",
+        "$anchor",
+        "discriminator",
+        "contentSchema",
+        "$vocabulary",
+    }
 )
 STRUCTURAL = frozenset(
-    {"type", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-     "multipleOf", "minLength", "maxLength", "pattern", "format", "contentEncoding",
-     "contentMediaType", "prefixItems", "items", "additionalItems", "minItems", "maxItems",
-     "uniqueItems", "contains", "minContains", "maxContains", "properties", "patternProperties",
-     "additionalProperties", "required", "minProperties", "maxProperties", "propertyNames",
-     "dependentRequired", "dependentSchemas", "dependencies", "anyOf", "oneOf", "allOf", "not",
-     "if", "then", "else", "$ref", "default", "deprecated", "unevaluatedProperties",
-     "unevaluatedItems"}
+    {
+        "type",
+        "enum",
+        "const",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "format",
+        "contentEncoding",
+        "contentMediaType",
+        "prefixItems",
+        "items",
+        "additionalItems",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "contains",
+        "minContains",
+        "maxContains",
+        "properties",
+        "patternProperties",
+        "additionalProperties",
+        "required",
+        "minProperties",
+        "maxProperties",
+        "propertyNames",
+        "dependentRequired",
+        "dependentSchemas",
+        "dependencies",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "not",
+        "if",
+        "then",
+        "else",
+        "$ref",
+        "default",
+        "deprecated",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+    }
 )
 NUMERIC = frozenset({"integer", "number"})
 
@@ -140,8 +193,12 @@ def _lookup(root: Any, ref: str, label: str) -> tuple[Any, str]:
                 )
     if not isinstance(value, dict | bool):
         raise SchemaError(f"{label}: $ref {ref!r} does not point at a schema", "fix the pointer")
-    canonical = "#" + "".join("/" + escape(t.replace("~1", "/").replace("~0", "~"))
-                              for t in ptr.split("/")[1:]) if ptr else "#"
+    canonical = (
+        "#"
+        + "".join("/" + escape(t.replace("~1", "/").replace("~0", "~")) for t in ptr.split("/")[1:])
+        if ptr
+        else "#"
+    )
     return value, canonical
 
 
@@ -314,15 +371,44 @@ def _meet_types(a: frozenset[str], b: frozenset[str]) -> frozenset[str]:
 def _is_empty(node: Node) -> bool:
     """True when the node itself constrains nothing (its allOf aside)."""
     probe = Node(ptr=node.ptr)
-    for name in ("types", "enum", "minimum", "maximum", "multiple_of", "min_length", "max_length",
-                 "pattern", "format", "items", "min_items", "max_items", "contains",
-                 "additional", "min_props", "max_props", "property_names", "any_of", "one_of",
-                 "not_", "if_"):
+    for name in (
+        "types",
+        "enum",
+        "minimum",
+        "maximum",
+        "multiple_of",
+        "min_length",
+        "max_length",
+        "pattern",
+        "format",
+        "items",
+        "min_items",
+        "max_items",
+        "contains",
+        "additional",
+        "min_props",
+        "max_props",
+        "property_names",
+        "any_of",
+        "one_of",
+        "not_",
+        "if_",
+    ):
         if getattr(node, name) != getattr(probe, name):
             return False
-    return not (node.false or node.nullable or node.prefix or node.unique or node.properties
-                or node.pattern_properties or node.required or node.dependent_required
-                or node.dependent_schemas or node.unknown or node.content)
+    return not (
+        node.false
+        or node.nullable
+        or node.prefix
+        or node.unique
+        or node.properties
+        or node.pattern_properties
+        or node.required
+        or node.dependent_required
+        or node.dependent_schemas
+        or node.unknown
+        or node.content
+    )
 
 
 def tidy(node: Node) -> None:
@@ -331,8 +417,14 @@ def tidy(node: Node) -> None:
     if types is not None and "number" in types and node.enum is None:
         lo, hi = node.minimum, node.maximum
         integral_mo = node.multiple_of is not None and is_integral(node.multiple_of)
-        singleton = (lo is not None and hi is not None and lo.value == hi.value
-                     and not lo.exclusive and not hi.exclusive and is_integral(lo.value))
+        singleton = (
+            lo is not None
+            and hi is not None
+            and lo.value == hi.value
+            and not lo.exclusive
+            and not hi.exclusive
+            and is_integral(lo.value)
+        )
         if integral_mo or singleton:
             types = node.types = (types - {"number"}) | {"integer"}
     if types is not None and "integer" in types and "number" not in types:

@@ -47,10 +47,16 @@ def compare(w: Walker, o: Node, n: Node) -> None:
     declared = set(o.properties) | set(n.properties)
     for name in sorted((o.required ^ n.required) - declared):
         added = name in n.required
-        w.emit("required-undeclared-added" if added else "required-undeclared-removed",
-               n.at("required") if added else o.at("required"), not added, added,
-               f"{name!r} {'is now' if added else 'is no longer'} required",
-               old=sorted(o.required), new=sorted(n.required), local=(o, n))
+        w.emit(
+            "required-undeclared-added" if added else "required-undeclared-removed",
+            n.at("required") if added else o.at("required"),
+            not added,
+            added,
+            f"{name!r} {'is now' if added else 'is no longer'} required",
+            old=sorted(o.required),
+            new=sorted(n.required),
+            local=(o, n),
+        )
     _additional(w, o, n)
     _patterns(w, o, n)
     _names(w, o, n)
@@ -63,9 +69,17 @@ def _required(w: Walker, o: Node, n: Node, name: str) -> None:
     if was == now:
         return
     where = pointer(n.at("required")) if now else o.at("required")
-    w.emit("property-became-required" if now else "property-became-optional", where, not now, now,
-           f"property {name!r} is {'now required' if now else 'no longer required'}",
-           old=was, new=now, side="new" if now else "old", local=(o, n))
+    w.emit(
+        "property-became-required" if now else "property-became-optional",
+        where,
+        not now,
+        now,
+        f"property {name!r} is {'now required' if now else 'no longer required'}",
+        old=was,
+        new=now,
+        side="new" if now else "old",
+        local=(o, n),
+    )
 
 
 def _added(w: Walker, o: Node, n: Node, name: str) -> None:
@@ -87,11 +101,20 @@ def _added(w: Walker, o: Node, n: Node, name: str) -> None:
         in_ = None if required else Level.INFO
         out = Level.INFO if b is not False else None
     rid = "property-added-required" if required else "property-added-optional"
-    where_kind = {"open": "an open object", "closed": "a closed object"}.get(kind, "an object "
-                                                                             "whose undeclared "
-                                                                             "names had a schema")
-    w.emit(rid, sub.ptr, a, b, f"{'required' if required else 'optional'} property {name!r} "
-           f"added to {where_kind}", new=name, out=out, in_=in_, local=(o, n))
+    where_kind = {"open": "an open object", "closed": "a closed object"}.get(
+        kind, "an object whose undeclared names had a schema"
+    )
+    w.emit(
+        rid,
+        sub.ptr,
+        a,
+        b,
+        f"{'required' if required else 'optional'} property {name!r} added to {where_kind}",
+        new=name,
+        out=out,
+        in_=in_,
+        local=(o, n),
+    )
 
 
 def _removed(w: Walker, o: Node, n: Node, name: str) -> None:
@@ -110,8 +133,17 @@ def _removed(w: Walker, o: Node, n: Node, name: str) -> None:
     if not was_required and not ctx.strict:
         out = Level.INFO if ctx.policy == "lenient" else Level.WARN
     what = "required" if was_required else "optional"
-    w.emit("property-removed", sub.ptr, a, b, f"{what} property {name!r} removed",
-           old=name, side="old", out=out, local=(o, n))
+    w.emit(
+        "property-removed",
+        sub.ptr,
+        a,
+        b,
+        f"{what} property {name!r} removed",
+        old=name,
+        side="old",
+        out=out,
+        local=(o, n),
+    )
 
 
 def _additional(w: Walker, o: Node, n: Node) -> None:
@@ -130,17 +162,32 @@ def _additional(w: Walker, o: Node, n: Node) -> None:
         soft = Level.INFO if ctx.edge else Level.WARN
         rid = "additional-properties-closed" if closed_n else "additional-properties-schema-changed"
         a = False if closed_n else w.subset(TOP, an)
-        w.emit(rid, n.at("additionalProperties"), a, True,
-               "undeclared properties are now rejected" if closed_n else
-               "undeclared properties now have a schema", in_=None if ctx.strict else soft,
-               local=(o, n))
+        w.emit(
+            rid,
+            n.at("additionalProperties"),
+            a,
+            True,
+            "undeclared properties are now rejected"
+            if closed_n
+            else "undeclared properties now have a schema",
+            in_=None if ctx.strict else soft,
+            local=(o, n),
+        )
         return
     rid = "additional-properties-opened" if an is None else "additional-properties-schema-changed"
     b = False if an is None else w.subset(an, BOTTOM)
-    w.emit(rid, o.at("additionalProperties"), True, b,
-           "undeclared properties are now accepted" if an is None else
-           "undeclared properties are now accepted with a schema",
-           out=None if ctx.strict else Level.INFO, side="old", local=(o, n))
+    w.emit(
+        rid,
+        o.at("additionalProperties"),
+        True,
+        b,
+        "undeclared properties are now accepted"
+        if an is None
+        else "undeclared properties are now accepted with a schema",
+        out=None if ctx.strict else Level.INFO,
+        side="old",
+        local=(o, n),
+    )
 
 
 def _patterns(w: Walker, o: Node, n: Node) -> None:
@@ -166,9 +213,16 @@ def _patterns(w: Walker, o: Node, n: Node) -> None:
         if a is True and b is True:
             continue
         in_ = Level.INFO if added and kind == "open" and not ctx.strict else None
-        w.emit("pattern-property-added" if added else "pattern-property-removed",
-               sub.ptr, a, b, f"pattern property {pat!r} {'added' if added else 'removed'}",
-               side="new" if added else "old", in_=in_, local=(o, n))
+        w.emit(
+            "pattern-property-added" if added else "pattern-property-removed",
+            sub.ptr,
+            a,
+            b,
+            f"pattern property {pat!r} {'added' if added else 'removed'}",
+            side="new" if added else "old",
+            in_=in_,
+            local=(o, n),
+        )
         del mine
 
 
@@ -183,10 +237,15 @@ def _names(w: Walker, o: Node, n: Node) -> None:
     sub = nn if nn is not None else no
     assert sub is not None
     fact = w.subset(TOP, sub)
-    w.emit("property-names-added" if added else "property-names-removed", sub.ptr,
-           fact if added else True, True if added else fact,
-           f"propertyNames {'added' if added else 'removed'}", side="new" if added else "old",
-           local=(o, n))
+    w.emit(
+        "property-names-added" if added else "property-names-removed",
+        sub.ptr,
+        fact if added else True,
+        True if added else fact,
+        f"propertyNames {'added' if added else 'removed'}",
+        side="new" if added else "old",
+        local=(o, n),
+    )
 
 
 def _counts(w: Walker, o: Node, n: Node) -> None:
@@ -212,19 +271,40 @@ def _dependencies(w: Walker, o: Node, n: Node) -> None:
             rid, a, b = "dependent-required-narrowed", True, False
         else:
             rid, a, b = "dependent-required-changed", False, False
-        w.emit(rid, pointer(n.at("dependentRequired") if new is not None
-                            else o.at("dependentRequired"), key), a, b,
-               f"dependentRequired for {key!r} changed from {sorted(old or [])} to "
-               f"{sorted(new or [])}", old=sorted(old) if old else None,
-               new=sorted(new) if new else None, side="new" if new is not None else "old",
-               local=(o, n))
+        w.emit(
+            rid,
+            pointer(
+                n.at("dependentRequired") if new is not None else o.at("dependentRequired"), key
+            ),
+            a,
+            b,
+            f"dependentRequired for {key!r} changed from {sorted(old or [])} to "
+            f"{sorted(new or [])}",
+            old=sorted(old) if old else None,
+            new=sorted(new) if new else None,
+            side="new" if new is not None else "old",
+            local=(o, n),
+        )
     so, sn = o.dependent_schemas, n.dependent_schemas
     for key in sorted(set(so) | set(sn)):
         if key in so and key in sn:
             w.child("dependent", key, o, n, so[key], sn[key])
         elif key in sn:
-            w.emit("dependent-schema-added", sn[key].ptr, w.subset(TOP, sn[key]), True,
-                   f"dependentSchemas for {key!r} added", local=(o, n))
+            w.emit(
+                "dependent-schema-added",
+                sn[key].ptr,
+                w.subset(TOP, sn[key]),
+                True,
+                f"dependentSchemas for {key!r} added",
+                local=(o, n),
+            )
         else:
-            w.emit("dependent-schema-removed", so[key].ptr, True, w.subset(TOP, so[key]),
-                   f"dependentSchemas for {key!r} removed", side="old", local=(o, n))
+            w.emit(
+                "dependent-schema-removed",
+                so[key].ptr,
+                True,
+                w.subset(TOP, so[key]),
+                f"dependentSchemas for {key!r} removed",
+                side="old",
+                local=(o, n),
+            )

@@ -135,11 +135,17 @@ def parse_keywords(builder: Builder, node: Node, raw: dict[str, Any], ptr: str) 
     for key, value in raw.items():
         if key not in STRUCTURAL and key not in ANNOTATIONS and not key.startswith("x-"):
             node.unknown[key] = value
-    if node.types is not None and "null" in node.types and len(node.types) > 1:
-        if node.enum is None and not any(k in raw for k in _APPLICATORS):
-            node.types = node.types - {"null"}
-            node.nullable = True
-            origin["nullable"] = origin["type"]
+    types = node.types
+    if (
+        types is not None
+        and "null" in types
+        and len(types) > 1
+        and node.enum is None
+        and not any(k in raw for k in _APPLICATORS)
+    ):
+        node.types = types - {"null"}
+        node.nullable = True
+        origin["nullable"] = origin["type"]
 
 
 def _eq(a: Any, b: Any) -> bool:

@@ -19,9 +19,9 @@ _UNICODE = re.compile(r"\\u\{([0-9A-Fa-f]+)\}")
 
 def translate(pattern: str) -> str:
     """Rewrite the ECMA-262 escapes that Python's `re` spells differently."""
-    out = _CONTROL.sub(lambda m: "\\x%02x" % (ord(m.group(1).upper()) % 32), pattern)
+    out = _CONTROL.sub(lambda m: f"\\x{ord(m.group(1).upper()) % 32:02x}", pattern)
     out = _NAMED.sub(r"(?P<\1>", out)
-    out = _UNICODE.sub(lambda m: "\\U%08x" % int(m.group(1), 16), out)
+    out = _UNICODE.sub(lambda m: f"\\U{int(m.group(1), 16):08x}", out)
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from routinec.compat.values import plain
@@ -16,7 +16,7 @@ from routinec.compat.values import plain
 __all__ = ["Compatibility", "Counterexample", "Effect", "Finding", "Level", "Report", "effect_of"]
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     ERR = "ERR"
     WARN = "WARN"
     INFO = "INFO"
@@ -26,7 +26,7 @@ class Level(str, Enum):
         return {"ERR": 2, "WARN": 1, "INFO": 0}[self.value]
 
 
-class Effect(str, Enum):
+class Effect(StrEnum):
     WIDEN = "WIDEN"
     NARROW = "NARROW"
     NONE = "NONE"
@@ -34,7 +34,7 @@ class Effect(str, Enum):
     UNKNOWN = "UNKNOWN"
 
 
-class Compatibility(str, Enum):
+class Compatibility(StrEnum):
     FULL = "FULL"
     BACKWARD = "BACKWARD"
     FORWARD = "FORWARD"
@@ -101,8 +101,13 @@ class Counterexample:
 
     def to_json(self) -> dict[str, Any]:
         rejected = "new" if self.valid_in == "old" else "old"
-        return {"value": plain(self.value), "valid_in": self.valid_in,
-                "rejected_by": rejected, "rule_id": self.rule_id, "path": self.path}
+        return {
+            "value": plain(self.value),
+            "valid_in": self.valid_in,
+            "rejected_by": rejected,
+            "rule_id": self.rule_id,
+            "path": self.path,
+        }
 
 
 @dataclass
@@ -159,7 +164,9 @@ class Report:
             value = json.dumps(plain(cx.value), sort_keys=True, ensure_ascii=False)
             if len(value) > 400:
                 value = value[:400] + "…"
-            lines.append(f"counterexample: {value} is valid under {accepted}, rejected by {rejected}")
+            lines.append(
+                f"counterexample: {value} is valid under {accepted}, rejected by {rejected}"
+            )
         errs, warns, infos = (self.count(lv) for lv in (Level.ERR, Level.WARN, Level.INFO))
         lines.append(
             f"compatibility: {self.compatibility.value} ({errs} error(s), {warns} warning(s), "

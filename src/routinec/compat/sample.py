@@ -21,9 +21,15 @@ Step = tuple[str, Any, Node]  # (kind, key, parent node on the sampled side)
 _GENERIC: list[Any] = [None, 0, "", True, [], {}]
 _ORDER = ("object", "array", "string", "integer", "number", "boolean", "null")
 _FORMATS = {
-    "email": "a@example.com", "uuid": "00000000-0000-0000-0000-000000000000",
-    "date-time": "2020-01-01T00:00:00Z", "date": "2020-01-01", "time": "00:00:00Z",
-    "uri": "https://example.com/", "ipv4": "127.0.0.1", "ipv6": "::1", "hostname": "example.com",
+    "email": "a@example.com",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+    "date-time": "2020-01-01T00:00:00Z",
+    "date": "2020-01-01",
+    "time": "00:00:00Z",
+    "uri": "https://example.com/",
+    "ipv4": "127.0.0.1",
+    "ipv6": "::1",
+    "hostname": "example.com",
 }
 _CAP = 24
 
@@ -137,7 +143,7 @@ def _arrays(node: Node, depth: int, seen: frozenset[int]) -> list[Any]:
     out: list[Any] = [list(head)]
     for i, sub in enumerate(node.prefix):
         for alt in _first_valid(sub, depth, seen)[:3]:
-            out.append(head[:i] + [alt] + head[i + 1 :])
+            out.append([*head[:i], alt, *head[i + 1 :]])
     for value in tail:
         out.append([*head, value])
         out.append([*head, value, value])
@@ -176,7 +182,7 @@ def _objects(node: Node, depth: int, seen: frozenset[int]) -> list[Any]:
         out.append({**base, "extra": value})
     for pat, sub in sorted(node.pattern_properties.items()):
         for key in sample_strings(pat, 3):
-            for value in _first_valid(sub, depth, seen)[:2] + [0, "a"]:
+            for value in [*_first_valid(sub, depth, seen)[:2], 0, "a"]:
                 out.append({**base, key: value})
     for key, deps in sorted(node.dependent_required.items()):
         out.append({**base, key: (valid.get(key) or [0])[0]})
@@ -189,8 +195,11 @@ def minimal(node: Node, depth: int = 8) -> Any:
     node = node.resolved()
     if depth <= 0:
         return None
-    if node.enum is None and (node.types is None or "object" in node.types) and (
-            node.required or node.properties):
+    if (
+        node.enum is None
+        and (node.types is None or "object" in node.types)
+        and (node.required or node.properties)
+    ):
         out: dict[str, Any] = {}
         for name in sorted(node.required):
             sub = node.properties.get(name)

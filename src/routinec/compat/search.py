@@ -46,13 +46,19 @@ class Searcher:
                         continue
                     doc = embed(trail, local)
                     tried += 1
-                    if doc is not None and self._valid_root(doc, valid_in) is True and (
-                            self._valid_root(doc, other) is False):
+                    if (
+                        doc is not None
+                        and self._valid_root(doc, valid_in) is True
+                        and (self._valid_root(doc, other) is False)
+                    ):
                         return doc
                     if tried > 8:
                         break
         for value in samples(self.root[valid_in]):
-            if self._valid_root(value, valid_in) is True and self._valid_root(value, other) is False:
+            if (
+                self._valid_root(value, valid_in) is True
+                and self._valid_root(value, other) is False
+            ):
                 return value
         if deep:
             return self._hypothesis(valid_in)
@@ -64,9 +70,12 @@ class Searcher:
         other = "new" if valid_in == "old" else "old"
         found = None
         try:
-            found = _hypothesis_find(plain(self.raw[valid_in]),
-                                     lambda v: self._valid_root(v, other) is False
-                                     and self._valid_root(v, valid_in) is True)
+            found = _hypothesis_find(
+                plain(self.raw[valid_in]),
+                lambda v: (
+                    self._valid_root(v, other) is False and self._valid_root(v, valid_in) is True
+                ),
+            )
         except Exception:  # unsupported by hypothesis-jsonschema, or no example: undecided
             found = None
         self._hypothesis_done[valid_in] = found
@@ -77,7 +86,8 @@ class Searcher:
         other = "new" if valid_in == "old" else "old"
         try:
             return bool(self._validator(valid_in).is_valid(value)) and not self._validator(
-                other).is_valid(value)
+                other
+            ).is_valid(value)
         except (RecursionError, Exception):
             return False
 

@@ -11,7 +11,7 @@ import importlib
 import importlib.util
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from routinec.compat.errors import SchemaError
 from routinec.compat.load import check_schema, load_file
@@ -44,13 +44,19 @@ def _import_model(module_ref: str, attr: str, root: Path) -> Any:
         spec = importlib.util.spec_from_file_location(name, file)
         if spec is None or spec.loader is None:
             raise SchemaError(f"{module_ref}: cannot import", "is it a Python file?")
-        module = importlib.util.module_from_spec(spec)
+        module: Any = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         loader = spec.loader
-        action = lambda: loader.exec_module(module)  # noqa: E731
+
+        def action() -> Any:
+            loader.exec_module(module)
+            return None
     else:
         module = None
-        action = lambda: importlib.import_module(module_ref)  # noqa: E731
+
+        def action() -> Any:
+            return importlib.import_module(module_ref)
+
     added = str(root) not in sys.path
     if added:
         sys.path.insert(0, str(root))
@@ -58,11 +64,15 @@ def _import_model(module_ref: str, attr: str, root: Path) -> Any:
         loaded = action()
         module = module if loaded is None else loaded
     except ModuleNotFoundError as exc:
-        raise SchemaError(f"{module_ref}: module not found ({exc.name})",
-                          "run from the project root, or give path/to/file.py:Model") from None
+        raise SchemaError(
+            f"{module_ref}: module not found ({exc.name})",
+            "run from the project root, or give path/to/file.py:Model",
+        ) from None
     except Exception as exc:  # the user's module failed while importing
-        raise SchemaError(f"{module_ref}: import failed: {type(exc).__name__}: {exc}",
-                          "fix the module so that it imports cleanly") from None
+        raise SchemaError(
+            f"{module_ref}: import failed: {type(exc).__name__}: {exc}",
+            "fix the module so that it imports cleanly",
+        ) from None
     finally:
         if added:
             sys.path.remove(str(root))
@@ -83,11 +93,14 @@ def model_schema(model: Any, direction: str, label: str = "model") -> Any:
                 return field.get("serialization_exclude_if") is None
             return super().field_is_required(field, total)
 
-    mode = "serialization" if direction == "out" else "validation"
+    mode: Literal["serialization", "validation"] = (
+        "serialization" if direction == "out" else "validation"
+    )
     try:
         if isinstance(model, type) and issubclass(model, BaseModel):
             return model.model_json_schema(mode=mode, schema_generator=_DefaultsRequired)
         return TypeAdapter(model).json_schema(mode=mode, schema_generator=_DefaultsRequired)
     except Exception as exc:
-        raise SchemaError(f"{label}: cannot produce a JSON Schema: {exc}",
-                          "is it a pydantic model or type?") from None
+        raise SchemaError(
+            f"{label}: cannot produce a JSON Schema: {exc}", "is it a pydantic model or type?"
+        ) from None

@@ -105,8 +105,19 @@ class Walker:
         rule(rule_id)  # unknown ids fail loudly in tests
         level = self.ctx.level(old_in_new, new_in_old, out=out, in_=in_)
         self.findings.append(
-            Finding(rule_id, level, path, message, old, new, old_in_new, new_in_old, side,
-                    local=None if self.quiet else local, trail=tuple(self.trail))
+            Finding(
+                rule_id,
+                level,
+                path,
+                message,
+                old,
+                new,
+                old_in_new,
+                new_in_old,
+                side,
+                local=None if self.quiet else local,
+                trail=tuple(self.trail),
+            )
         )
 
     @contextmanager
@@ -117,8 +128,9 @@ class Walker:
         finally:
             self.trail.pop()
 
-    def child(self, kind: str, key: Any, o: Node, n: Node, oc: Node | None,
-              nc: Node | None) -> None:
+    def child(
+        self, kind: str, key: Any, o: Node, n: Node, oc: Node | None, nc: Node | None
+    ) -> None:
         with self.step(kind, key, o, n):
             self.diff(oc or TOP, nc or TOP)
 
@@ -143,11 +155,17 @@ class Walker:
             return
         if o.false or n.false:
             widened = o.false
-            self.emit("type-widened" if widened else "type-narrowed",
-                      n.ptr if widened else o.ptr, widened, not widened,
-                      "the schema accepted nothing and now accepts values" if widened
-                      else "the schema now accepts nothing", side="new" if widened else "old",
-                      local=(o, n))
+            self.emit(
+                "type-widened" if widened else "type-narrowed",
+                n.ptr if widened else o.ptr,
+                widened,
+                not widened,
+                "the schema accepted nothing and now accepts values"
+                if widened
+                else "the schema now accepts nothing",
+                side="new" if widened else "old",
+                local=(o, n),
+            )
             return
         if o.unknown or n.unknown:
             self._unknown(o, n)
@@ -163,46 +181,89 @@ class Walker:
         families.compare(self, o, n)
 
     def _defaults(self, o: Node, n: Node) -> None:
-        if o.default == n.default or (o.default and n.default
-                                       and jkey(o.default[0]) == jkey(n.default[0])):
+        if o.default == n.default or (
+            o.default and n.default and jkey(o.default[0]) == jkey(n.default[0])
+        ):
             pass
         else:
-            rid = ("default-added" if not o.default else
-                   "default-removed" if not n.default else "default-changed")
+            rid = (
+                "default-added"
+                if not o.default
+                else "default-removed"
+                if not n.default
+                else "default-changed"
+            )
             where = n.at("default") if n.default else o.at("default")
-            self.emit(rid, where, True, True,
-                      "the default changed: consumers that fill it in now behave differently",
-                      old=o.default[0] if o.default else None,
-                      new=n.default[0] if n.default else None,
-                      side="new" if n.default else "old", in_=Level.WARN)
+            self.emit(
+                rid,
+                where,
+                True,
+                True,
+                "the default changed: consumers that fill it in now behave differently",
+                old=o.default[0] if o.default else None,
+                new=n.default[0] if n.default else None,
+                side="new" if n.default else "old",
+                in_=Level.WARN,
+            )
         if o.resolved().deprecated != n.resolved().deprecated:
             dep = n.resolved().deprecated
-            self.emit("deprecated-added" if dep else "deprecated-removed", n.at("deprecated"),
-                      True, True, "marked deprecated" if dep else "no longer deprecated")
+            self.emit(
+                "deprecated-added" if dep else "deprecated-removed",
+                n.at("deprecated"),
+                True,
+                True,
+                "marked deprecated" if dep else "no longer deprecated",
+            )
 
     def _nullability(self, o: Node, n: Node) -> None:
         null_o, null_n = member3(None, o), member3(None, n)
         if null_o is None or null_n is None or null_o == null_n:
             return
         if null_n:
-            self.emit("became-nullable", _null_at(n), True, False,
-                      "null is now accepted", old=False, new=True, local=(o, n))
+            self.emit(
+                "became-nullable",
+                _null_at(n),
+                True,
+                False,
+                "null is now accepted",
+                old=False,
+                new=True,
+                local=(o, n),
+            )
         else:
-            self.emit("became-not-nullable", _null_at(o), False, True,
-                      "null is no longer accepted", old=True, new=False, side="old",
-                      local=(o, n))
+            self.emit(
+                "became-not-nullable",
+                _null_at(o),
+                False,
+                True,
+                "null is no longer accepted",
+                old=True,
+                new=False,
+                side="old",
+                local=(o, n),
+            )
 
     def _unknown(self, o: Node, n: Node) -> None:
         for name in sorted(set(o.unknown) | set(n.unknown)):
-            same = name in o.unknown and name in n.unknown and jkey(o.unknown[name]) == jkey(
-                n.unknown[name])
+            same = (
+                name in o.unknown
+                and name in n.unknown
+                and jkey(o.unknown[name]) == jkey(n.unknown[name])
+            )
             where = n.at(name) if name in n.unknown else o.at(name)
             fact = True if same else None
-            self.emit("unsupported-keyword", where, fact, fact,
-                      f"keyword {name!r} is not understood by the compatibility engine"
-                      + (" (unchanged)" if same else "; the change could not be checked"),
-                      old=o.unknown.get(name), new=n.unknown.get(name),
-                      side="new" if name in n.unknown else "old", local=(o, n))
+            self.emit(
+                "unsupported-keyword",
+                where,
+                fact,
+                fact,
+                f"keyword {name!r} is not understood by the compatibility engine"
+                + (" (unchanged)" if same else "; the change could not be checked"),
+                old=o.unknown.get(name),
+                new=n.unknown.get(name),
+                side="new" if name in n.unknown else "old",
+                local=(o, n),
+            )
 
     def _enum(self, o: Node, n: Node) -> None:
         def live(node: Node) -> list[Any]:
@@ -221,20 +282,44 @@ class Walker:
             a = False if any(member3(v, n) is False for v in removed) else None
             b = False if any(member3(v, o) is False for v in added) else None
             if o.const and n.const:
-                self.emit("const-changed", where, a if removed else True, b if added else True,
-                          "const changed", old=o.enum[0], new=n.enum[0], local=(o, n))
+                self.emit(
+                    "const-changed",
+                    where,
+                    a if removed else True,
+                    b if added else True,
+                    "const changed",
+                    old=o.enum[0],
+                    new=n.enum[0],
+                    local=(o, n),
+                )
                 return
             rid_add, rid_rm = "enum-value-added", "enum-value-removed"
             if o.const != n.const:
                 rid_add = rid_rm = "const-to-enum" if o.const else "enum-to-const"
             open_enum = n.extensible_enum or self.ctx.policy == "lenient"
             if added:
-                self.emit(rid_add, where, True, b, f"enum values added: {_show(added)}",
-                          old=list(o.enum), new=list(n.enum), local=(o, n),
-                          out=Level.WARN if open_enum and rid_add == "enum-value-added" else None)
+                self.emit(
+                    rid_add,
+                    where,
+                    True,
+                    b,
+                    f"enum values added: {_show(added)}",
+                    old=list(o.enum),
+                    new=list(n.enum),
+                    local=(o, n),
+                    out=Level.WARN if open_enum and rid_add == "enum-value-added" else None,
+                )
             if removed:
-                self.emit(rid_rm, where, a, True, f"enum values removed: {_show(removed)}",
-                          old=list(o.enum), new=list(n.enum), local=(o, n))
+                self.emit(
+                    rid_rm,
+                    where,
+                    a,
+                    True,
+                    f"enum values removed: {_show(removed)}",
+                    old=list(o.enum),
+                    new=list(n.enum),
+                    local=(o, n),
+                )
             return
         if n.enum is not None:
             eff_n = live(n)
@@ -242,8 +327,15 @@ class Walker:
             b = False if False in facts else (None if None in facts else True)
             a = False if witness(o, n) is not None else None
             rid = "const-added" if n.const else "enum-added"
-            self.emit(rid, n.at("const" if n.const else "enum"), a, b,
-                      f"values restricted to {_show(eff_n)}", new=list(n.enum), local=(o, n))
+            self.emit(
+                rid,
+                n.at("const" if n.const else "enum"),
+                a,
+                b,
+                f"values restricted to {_show(eff_n)}",
+                new=list(n.enum),
+                local=(o, n),
+            )
             return
         assert o.enum is not None
         eff_o = live(o)
@@ -251,9 +343,16 @@ class Walker:
         a = False if False in facts else (None if None in facts else True)
         b = False if witness(n, o) is not None else None
         rid = "const-removed" if o.const else "enum-removed"
-        self.emit(rid, o.at("const" if o.const else "enum"), a, b,
-                  f"values no longer restricted to {_show(eff_o)}", old=list(o.enum),
-                  side="old", local=(o, n))
+        self.emit(
+            rid,
+            o.at("const" if o.const else "enum"),
+            a,
+            b,
+            f"values no longer restricted to {_show(eff_o)}",
+            old=list(o.enum),
+            side="old",
+            local=(o, n),
+        )
 
     def _types(self, o: Node, n: Node) -> bool:
         """Compare type sets; False when they are disjoint (nothing further to compare)."""
@@ -268,16 +367,39 @@ class Walker:
         old_v = sorted(o.types) if o.types is not None else None
         new_v = sorted(n.types) if n.types is not None else None
         if widen:
-            self.emit("type-widened", where, True, False, f"type widened from {_t(to)} to {_t(tn)}",
-                      old=old_v, new=new_v, local=(o, n))
+            self.emit(
+                "type-widened",
+                where,
+                True,
+                False,
+                f"type widened from {_t(to)} to {_t(tn)}",
+                old=old_v,
+                new=new_v,
+                local=(o, n),
+            )
             return True
         if narrow:
-            self.emit("type-narrowed", where, False, True,
-                      f"type narrowed from {_t(to)} to {_t(tn)}", old=old_v, new=new_v,
-                      local=(o, n))
+            self.emit(
+                "type-narrowed",
+                where,
+                False,
+                True,
+                f"type narrowed from {_t(to)} to {_t(tn)}",
+                old=old_v,
+                new=new_v,
+                local=(o, n),
+            )
             return True
-        self.emit("type-changed", where, False, False, f"type changed from {_t(to)} to {_t(tn)}",
-                  old=old_v, new=new_v, local=(o, n))
+        self.emit(
+            "type-changed",
+            where,
+            False,
+            False,
+            f"type changed from {_t(to)} to {_t(tn)}",
+            old=old_v,
+            new=new_v,
+            local=(o, n),
+        )
         overlap = {t for t in to if _covers(tn, {t})} | {t for t in tn if _covers(to, {t})}
         return bool(overlap)
 
