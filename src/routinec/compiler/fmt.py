@@ -29,7 +29,10 @@ __all__ = ["WIDTH", "format_file", "format_text"]
 # - Inline objects, arrays, `stop`/`consumers` lists and `compare` go on one line when they fit in
 #   WIDTH columns and hold no comment or multi-line string; otherwise one element per line, each
 #   with a trailing comma. Blocks of fields and statements are always one per line.
-# - An empty (or whitespace/comment-free empty) file formats to the empty string.
+# - A file with neither tokens nor comments formats to the empty string; CRLF becomes LF except
+#   inside """strings""", which stay byte for byte.
+# - The result is parsed again and compared (AST and comments) before it is returned, so a fmt bug
+#   surfaces as an `internal` diagnostic, never as a rewritten file that means something else.
 WIDTH = 100
 
 _TOKEN = re.compile(
@@ -202,17 +205,15 @@ class _Reader:
     def file(self) -> list[_Line]:
         lines: list[_Line] = []
         while self.i < len(self.tokens):
-            kind = self.peek()
+            kind, lo = self.peek(), self.i
             if kind == "routine":
-                lo = self.i
                 self.take()
                 name = self.take().text
                 head = f"routine {name} v{int(self.take().text[1:])} "
                 doc: _Doc = self.block(head, lo, self.routine_stmt, "routine")
-            elif kind == "type":
-                doc = self.block(self.words(2).text + " ", self.i, self.field, "type")
             else:
-                doc = self.block(self.words(2).text + " ", self.i, self.consumer_stmt, "consumer")
+                head = self.words(2).text + " "
+                doc = self.block(head, lo, self.field if kind == "type" else self.consumer_stmt, kind)
             self.layout(doc, 0, lines, False)
             lines[-1].item_end = True
         return lines
@@ -255,7 +256,8 @@ class _Reader:
 
     def consumer_stmt(self) -> _Doc:
         if self.peek() == "expects":
-            return self.block(self.take().text + " ", self.i - 1, self.field, "fields")
+            lo = self.i
+            return self.block(self.take().text + " ", lo, self.field, "fields")
         return self.words(2)
 
     def compare_item(self) -> _Doc:
