@@ -142,6 +142,14 @@ def exit_code_for(diagnostics: Iterable[Diagnostic], problem_exit: int = 2) -> i
 SourceLookup = Callable[[str, int], "str | None"]
 
 
+_CONTROL = {c: "\ufffd" for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))}
+
+
+def _printable(text: str) -> str:
+    """Control characters (NUL, ESC, …) never reach a terminal or a CI log raw."""
+    return text.translate(_CONTROL)
+
+
 def _text(diag: Diagnostic, source_line: SourceLookup | None) -> str:
     span = diag.span
     if span is None or not span.path:
@@ -153,11 +161,11 @@ def _text(diag: Diagnostic, source_line: SourceLookup | None) -> str:
         )
     else:
         head = f"{span.path}: {diag.severity.value}: {diag.message}  [{diag.code}]"
-    lines = [head]
+    lines = [_printable(head)]
     if span is not None and span.located and source_line is not None:
         text = source_line(span.path, span.line)
         if text is not None:
-            text = text.expandtabs(4).rstrip("\r\n")
+            text = _printable(text.expandtabs(4).rstrip("\r\n"))
             if len(text) > 200:
                 text = text[:200] + "…"
             gutter = str(span.line)

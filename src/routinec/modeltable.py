@@ -69,7 +69,7 @@ MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("claude-opus-4-6", max_tokens=128000, effort=_ALL_EFFORT),
     ModelInfo(
         "claude-mythos-preview",
-        lifecycle="retired",
+        lifecycle="deprecated",
         retires_at="2026-06-30",
         sampling=False,
         effort=_ALL_EFFORT,

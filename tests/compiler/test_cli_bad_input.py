@@ -122,10 +122,6 @@ def test_utf8_bom_is_accepted(project: Path) -> None:
     assert result.code == 0, result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the caret renderer echoes the NUL byte of the source line raw into the output",
-)
 def test_binary_file_output_has_no_control_characters(project: Path) -> None:
     (project / "specs" / "blob.routine").write_bytes(b'routine r v1 {\n  model "x\x00"\n}\n')
     result = run_cli("check", cwd=project)
@@ -291,11 +287,6 @@ def test_lock_that_is_not_an_object(project: Path) -> None:
     assert snapshot(project) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: lockfile/__init__.py gives no help: line for a lock that is not an object, "
-    "lacks format_version or lacks 'routines' (hint=None), unlike the other lock-corrupt errors",
-)
 @pytest.mark.parametrize(
     "content", ["[1, 2, 3]\n", '{"routines": {}}\n', '{"format_version": 1}\n']
 )
@@ -304,12 +295,6 @@ def test_every_lock_corrupt_message_has_help(project: Path, content: str) -> Non
     assert_clean_failure(project, "verify", 2, located=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cli/options.py source_line() splits with str.splitlines(), which also breaks at "
-    "U+2028, \\x0b, \\x0c, \\x1c-\\x1e and \\x85; the parser counts only \\n, so the "
-    "quoted source line (and caret) is the wrong line",
-)
 def test_quoted_source_line_is_the_located_line(project: Path) -> None:
     spec = "# a comment\u2028with a line separator\nroutine r {\n}\n"
     (project / "specs" / "sep.routine").write_text(spec, "utf-8")

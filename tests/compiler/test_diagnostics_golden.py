@@ -161,11 +161,6 @@ routine r v1 {
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: inline test inputs keep numbers as Decimal, and jsonschema does not count "
-    "Decimal('5') as an integer: `input { n: 5 }` against `n: int` is invalid-test-input",
-)
 def test_inline_integer_test_input_is_valid(tmp_path: Path) -> None:
     from tests.helpers import write_project
 
@@ -175,11 +170,6 @@ def test_inline_integer_test_input_is_valid(tmp_path: Path) -> None:
     assert "0 errors" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: check.py only flags optional+default; a default that does not fit its type "
-    "(CODES['invalid-default']) passes check and lands in the lock's schema",
-)
 @pytest.mark.parametrize(
     "field",
     [

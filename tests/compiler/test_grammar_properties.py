@@ -158,10 +158,6 @@ def test_deep_nesting_is_a_diagnostic(depth: int) -> None:
     _only_diagnostics(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parser bug: a bad escape outside the `string` rule escapes parse_text as ValueError",
-)
 @pytest.mark.parametrize(
     "text",
     [

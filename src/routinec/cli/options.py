@@ -35,7 +35,8 @@ project_option = click.option(
 @lru_cache(maxsize=256)
 def _lines(path: str) -> list[str] | None:
     try:
-        return Path(path).read_text("utf-8", errors="replace").splitlines()
+        # Split on \n only: the parser counts lines that way (splitlines also breaks at U+2028).
+        return Path(path).read_bytes().decode("utf-8", errors="replace").split("\n")
     except OSError:
         return None
 

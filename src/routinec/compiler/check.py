@@ -142,6 +142,8 @@ def check_fields(
         names.setdefault(field.name, field)
         _check_type_expr(field.type, project, out)
         _check_constraints(field, project, out)
+        if field.has_default and not field.optional:
+            _check_default(field, project, out)
         if field.has_default and field.optional:
             out.append(
                 _err(
@@ -151,6 +153,37 @@ def check_fields(
                     "use one: `name?: T` (may be absent) or `name: T = value` (filled in when absent)",
                 )
             )
+
+
+def _check_default(field: ast.Field, project: Project, out: list[Diagnostic]) -> None:
+    """The default must validate against its own field's schema (type and constraints)."""
+    import jsonschema
+
+    from routinec.compiler.lower import field_schema, with_defs
+    from routinec.compiler.materials import json_value
+
+    refs: set[str] = set()
+    try:
+        schema = field_schema(field, refs)
+    except KeyError:  # an unknown constraint, reported on its own
+        return
+    if any(name not in project.types for name in refs):
+        return
+    schema.pop("default", None)
+    full = with_defs(schema, refs, project, closed=True)
+    try:
+        errors = list(jsonschema.Draft202012Validator(full).iter_errors(json_value(field.default)))
+    except (jsonschema.SchemaError, re.error):
+        return
+    if errors:
+        out.append(
+            _err(
+                "invalid-default",
+                f"default of {field.name!r} does not fit its type: {errors[0].message[:160]}",
+                field.default_span or field.span,
+                "change the default, or the field's type",
+            )
+        )
 
 
 def check_type(typedef: ast.TypeDef, project: Project) -> list[Diagnostic]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import jinja2
@@ -196,6 +197,18 @@ def _templates(routine: ast.RoutineDef, files: ProjectFiles, mats: Materials) ->
     mats.prompt["hash"] = digest(mats.prompt)
 
 
+def json_value(value: Any) -> Any:
+    """DSL literals as JSON reads them: `5` is an int, `5.0` and `1e3` stay decimals."""
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        return int(value) if exponent == 0 else value
+    if isinstance(value, list):
+        return [json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_value(v) for k, v in value.items()}
+    return value
+
+
 def _validation_message(error: jsonschema.ValidationError) -> str:
     where = "/".join(str(p) for p in error.absolute_path)
     return f"{'at ' + where + ': ' if where else ''}{error.message[:200]}"
@@ -217,7 +230,7 @@ def _tests(
                 continue
             mats.used_files.add(input_path)
         elif test.input_value is not None:
-            value = test.input_value
+            value = json_value(test.input_value)
         else:
             continue
         if validator is None:

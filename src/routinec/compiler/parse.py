@@ -140,6 +140,12 @@ class _Build:
         children = [self.transform(c) if isinstance(c, Tree) else c for c in tree.children]
         return handler(tree.meta, children)
 
+    def unq(self, tok: Token) -> str:
+        try:
+            return _unquote(tok)
+        except ValueError:
+            raise _Located("invalid escape sequence in string", self.tspan(tok)) from None
+
     def span(self, meta: Any) -> Span:
         if getattr(meta, "empty", True):
             return Span(self.path)
@@ -151,10 +157,7 @@ class _Build:
     # ---- literals
     def string(self, meta: Any, children: list[Token]) -> tuple[str, Span, bool, int]:
         tok = children[0]
-        try:
-            text = _unquote(tok)
-        except ValueError:
-            raise _Located("invalid escape sequence in string", self.tspan(tok)) from None
+        text = self.unq(tok)
         return (text, self.tspan(tok), tok.type == "TRIPLE_STRING", tok.line or 0)
 
     def number(self, meta: Any, children: list[Token]) -> Decimal:
@@ -180,7 +183,7 @@ class _Build:
 
     def pair(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
         key = children[0]
-        name = _unquote(key) if key.type == "STRING" else str(key)
+        name = self.unq(key) if key.type == "STRING" else str(key)
         return (name, _plain(children[1]))
 
     # ---- types and fields
@@ -191,7 +194,7 @@ class _Build:
         return ast.ListType(children[0], self.span(meta))
 
     def literal_union(self, meta: Any, children: list[Token]) -> ast.LiteralUnion:
-        return ast.LiteralUnion(tuple(_unquote(c) for c in children), self.span(meta))
+        return ast.LiteralUnion(tuple(self.unq(c) for c in children), self.span(meta))
 
     def constraint(self, meta: Any, children: list[Any]) -> ast.Constraint:
         return ast.Constraint(str(children[0]), _plain(children[1]), self.span(meta))
@@ -263,7 +266,7 @@ class _Build:
         return ast.Template(text, None, self.span(meta), text_line=line, triple=triple)
 
     def file_template(self, meta: Any, c: list[Token]) -> ast.Template:
-        return ast.Template(None, _unquote(c[0]), self.tspan(c[0]))
+        return ast.Template(None, self.unq(c[0]), self.tspan(c[0]))
 
     def system_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return ("system", c[0], self.span(meta))
@@ -281,14 +284,14 @@ class _Build:
         return ast.ConsumerRef(str(c[0]), False, self.tspan(c[0]))
 
     def consumer_file(self, meta: Any, c: list[Token]) -> ast.ConsumerRef:
-        return ast.ConsumerRef(_unquote(c[0]), True, self.tspan(c[0]))
+        return ast.ConsumerRef(self.unq(c[0]), True, self.tspan(c[0]))
 
     def consumers_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return ("consumers", tuple(x for x in c if x is not None), self.span(meta))
 
     # ---- tests
     def test_input_file(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
-        return ("input_file", _unquote(c[0]), self.span(meta))
+        return ("input_file", self.unq(c[0]), self.span(meta))
 
     def test_input_inline(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return ("input_value", c[0], self.span(meta))

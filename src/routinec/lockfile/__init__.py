@@ -78,6 +78,9 @@ def seal_entry(entry: dict[str, Any]) -> dict[str, Any]:
     return sealed
 
 
+_RESTORE = "restore it from git, or delete it and run 'routinec lock'"
+
+
 def _error(path: Path, code: str, message: str, hint: str | None) -> DiagnosticError:
     return DiagnosticError([Diagnostic(code, Severity.ERROR, message, Span(str(path)), hint)])
 
@@ -99,13 +102,13 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
             path,
             "lock-corrupt",
             f"the lockfile is not valid JSON ({type(exc).__name__}: {str(exc)[:120]})",
-            "restore it from git, or delete it and run 'routinec lock'",
+            _RESTORE,
         ) from None
     if not isinstance(data, dict):
-        raise _error(path, "lock-corrupt", "the lockfile is not a JSON object", None)
+        raise _error(path, "lock-corrupt", "the lockfile is not a JSON object", _RESTORE)
     version = data.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise _error(path, "lock-corrupt", "the lockfile has no integer format_version", None)
+        raise _error(path, "lock-corrupt", "the lockfile has no integer format_version", _RESTORE)
     if version > FORMAT_VERSION:
         raise _error(
             path,
@@ -124,7 +127,7 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
         )
     routines = data.get("routines")
     if not isinstance(routines, dict):
-        raise _error(path, "lock-corrupt", "the lockfile has no 'routines' object", None)
+        raise _error(path, "lock-corrupt", "the lockfile has no 'routines' object", _RESTORE)
     problems: list[Diagnostic] = []
     for name in sorted(routines):
         entry = routines[name]
