@@ -8,22 +8,99 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
 __all__ = ["compat"]
 
 
-@click.group("compat", invoke_without_command=True)
+@click.group(
+    "compat",
+    invoke_without_command=True,
+    epilog="""\b
+Examples:
+  routinec compat --against origin/main     # every routine against the lock on main
+  routinec compat --against HEAD~1 --format github
+  routinec compat diff old.schema.json new.schema.json""",
+)
+@click.option(
+    "--against",
+    "ref",
+    metavar="REF",
+    help="Compare the project's routines with routines.lock at this git ref (like buf breaking).",
+)
+@click.option(
+    "--policy",
+    type=click.Choice(["default", "strict", "lenient"]),
+    default="default",
+    show_default=True,
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--fail-on", type=click.Choice(["ERR", "WARN"]), default="ERR", show_default=True)
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.pass_context
-def compat(ctx: click.Context) -> None:
-    """Schema compatibility: diff two schemas (more subcommands to come)."""
-    if ctx.invoked_subcommand is None:
+def compat(
+    ctx: click.Context, ref: str | None, policy: str, fmt: str, fail_on: str, project: Path | None
+) -> None:
+    """Schema compatibility: the project against a git ref, or two schemas with `diff`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if ref is None:
         click.echo(ctx.get_help(), err=True)
         click.echo(
-            "\nroutinec compat: name a subcommand, e.g. `routinec compat diff OLD NEW`", err=True
+            "\nroutinec compat: give --against REF, or a subcommand: `routinec compat diff OLD NEW`",
+            err=True,
         )
         ctx.exit(2)
+    _against(ref, policy, fmt, fail_on, project)
+
+
+def _against(ref: str, policy: str, fmt: str, fail_on: str, project: Path | None) -> None:
+    from routinec.cli.options import emit, load_or_exit
+    from routinec.commands.compat import against
+    from routinec.compat import SchemaError
+    from routinec.diagnostics import DiagnosticError
+
+    config = load_or_exit(project, fmt)
+    try:
+        result = against(config, ref, policy=policy)
+    except DiagnosticError as exc:
+        emit(exc.diagnostics, fmt, config.root)
+        sys.exit(2)
+    except SchemaError as exc:
+        _fail(exc.message, exc.hint)
+    if fmt == "json":
+        for finding in result.findings:
+            click.echo(json.dumps(finding.to_json(), sort_keys=True, default=str))
+    elif fmt == "github":
+        for finding in result.findings:
+            kind = {"ERR": "error", "WARN": "warning"}.get(finding.level, "notice")
+            message = finding.text().replace("%", "%25").replace("\n", "%0A")
+            click.echo(f"::{kind} file={finding.source},title={finding.rule_id}::{message}")
+    else:
+        for finding in result.findings:
+            click.echo(finding.text())
+            if finding.counterexample is not None:
+                value = json.dumps(finding.counterexample, sort_keys=True, default=str)
+                click.echo(f"  counterexample: {value[:300]}")
+    if fmt == "text":
+        for note in result.notes:
+            click.echo(f"note: {note}", err=True)
+        code = result.exit_code(fail_on)
+        verdict = "breaking changes found" if code else "no breaking change"
+        click.echo(
+            f"compat against {ref}: {result.compared} routine"
+            f"{'s' if result.compared != 1 else ''} compared, {verdict}",
+            err=True,
+        )
+    sys.exit(result.exit_code(fail_on))
 
 
 @compat.command(
