@@ -26,8 +26,9 @@ def demo(session: nox.Session) -> None:
     """The main job on the shipped examples: check, lock, verify, replay and golden tests."""
     session.install(".")
     session.run("routinec", "--version")
-    session.log("1. check every spec under specs/")
+    session.log("1. check every spec under specs/, and that they are formatted")
     session.run("routinec", "check")
+    session.run("routinec", "fmt", "--check")
     session.log("2. lock: the shipped routines.lock is already up to date, so it is not rewritten")
     session.run("routinec", "lock")
     session.log("3. verify, as CI would")
@@ -38,10 +39,14 @@ def demo(session: nox.Session) -> None:
     with tempfile.TemporaryDirectory(prefix="routinec-demo-") as tmp:
         copy = Path(tmp) / "project"
         shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", ".nox", "*.egg-info", "__pycache__", "tests", "benchmarks", "src"))
+        golden = copy / "golden" / "summarize_pr" / "small_fix.output.json"
+        golden.write_text(golden.read_text("utf-8").replace('"risk": "low"', '"risk": "high"'), "utf-8")
+        session.chdir(copy)
+        session.log("5. a copy whose golden says risk=high while the recorded answer says low: test must fail (exit 1)")
+        session.run("routinec", "test", env={"CI": "true"}, success_codes=[1])
         spec = copy / "specs" / "summarize_pr.routine"
         spec.write_text(spec.read_text("utf-8").replace("temperature 0", "temperature 0.2", 1), "utf-8")
-        session.log("5. a deliberately drifted copy (temperature 0 → 0.2): verify must fail with exit 1")
-        session.chdir(copy)
+        session.log("6. the same copy with temperature 0 → 0.2 in the spec: verify must fail (exit 1)")
         session.run("routinec", "verify", success_codes=[1])
         session.chdir(ROOT)
 

@@ -68,6 +68,21 @@ class _TooDeep(Exception):
 _DEPTH = _Depth()
 
 
+class _Comments:
+    """The COMMENT callback, bound once: Lark copies callbacks into its lexers when it
+    builds them, so swapping the callback per parse only ever reached the first parse."""
+
+    def __init__(self) -> None:
+        self.tokens: list[Token] = []
+
+    def keep(self, token: Token) -> Token:
+        self.tokens.append(token)
+        return token
+
+
+_COMMENTS = _Comments()
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     callbacks = {
@@ -77,6 +92,7 @@ def _parser() -> Lark:
         "RBRACE": _DEPTH.close,
         "RSQB": _DEPTH.close,
         "RPAR": _DEPTH.close,
+        "COMMENT": _COMMENTS.keep,
     }
     return Lark(
         grammar_text(),
@@ -478,14 +494,6 @@ def _comments(tokens: list[Token], text: str) -> tuple[ast.Comment, ...]:
     return tuple(out)
 
 
-def _keep(sink: list[Token]) -> Any:
-    def keep(token: Token) -> Token:
-        sink.append(token)
-        return token
-
-    return keep
-
-
 def parse_text(text: str, path: str) -> ast.File:
     """Parse one spec. Raises DiagnosticError (code `syntax`) on any malformed input."""
     if "\x00" in text:
@@ -496,11 +504,11 @@ def parse_text(text: str, path: str) -> ast.File:
             "encoding", Severity.ERROR, "the file contains NUL bytes; is it a binary file?",
             Span(path, line, col, line, col + 1), "a .routine spec is UTF-8 text",
         )])
-    comments: list[Token] = []
     parser = _parser()
     _DEPTH.depth = 0
+    comments: list[Token] = []
+    _COMMENTS.tokens = comments
     try:
-        parser.lexer_conf.callbacks["COMMENT"] = _keep(comments)
         tree = parser.parse(text)
     except UnexpectedInput as exc:
         raise DiagnosticError([_syntax(path, exc, text)]) from None
@@ -512,7 +520,7 @@ def parse_text(text: str, path: str) -> ast.File:
             "flatten the structure with named `type` blocks",
         )]) from None
     finally:
-        parser.lexer_conf.callbacks.pop("COMMENT", None)
+        _COMMENTS.tokens = []
     try:
         items = _Build(path).transform(tree)
     except _Located as exc:
