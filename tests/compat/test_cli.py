@@ -139,10 +139,10 @@ def test_pydantic_models(tmp_path: Path) -> None:
     assert "[property-added-optional]" in proc.stdout
 
 
-def test_group_without_subcommand_exits_2(tmp_path: Path) -> None:
+def test_group_without_subcommand_or_against_exits_2(tmp_path: Path) -> None:
     proc = run(cwd=tmp_path)
     assert proc.returncode == 2
-    assert "name a subcommand" in proc.stderr
+    assert "give --against REF, or a subcommand" in proc.stderr
 
 
 def test_help_has_an_example(tmp_path: Path) -> None:
