@@ -12,7 +12,24 @@ from pathlib import Path
 
 import click
 
+from routinec.cli.options import format_option, project_option
+
 __all__ = ["compat"]
+
+policy_option = click.option(
+    "--policy",
+    type=click.Choice(["default", "strict", "lenient"]),
+    default="default",
+    show_default=True,
+    help="Content-model assumptions and severities.",
+)
+fail_on_option = click.option(
+    "--fail-on",
+    type=click.Choice(["ERR", "WARN"]),
+    default="ERR",
+    show_default=True,
+    help="The lowest finding level that fails (exit 1).",
+)
 
 
 @click.group(
@@ -30,21 +47,10 @@ Examples:
     metavar="REF",
     help="Compare the project's routines with routines.lock at this git ref (like buf breaking).",
 )
-@click.option(
-    "--policy",
-    type=click.Choice(["default", "strict", "lenient"]),
-    default="default",
-    show_default=True,
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-)
-@click.option("--fail-on", type=click.Choice(["ERR", "WARN"]), default="ERR", show_default=True)
-@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None)
+@policy_option
+@format_option
+@fail_on_option
+@project_option
 @click.pass_context
 def compat(
     ctx: click.Context, ref: str | None, policy: str, fmt: str, fail_on: str, project: Path | None
@@ -126,21 +132,9 @@ all valid under the new schema). Exit codes: 0 compatible; 1 a finding at or abo
     show_default=True,
     help="out: producer output changed; in: consumer input changed.",
 )
-@click.option(
-    "--policy",
-    type=click.Choice(["default", "strict", "lenient"]),
-    default="default",
-    show_default=True,
-    help="Content-model assumptions and severities.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-)
-@click.option("--fail-on", type=click.Choice(["ERR", "WARN"]), default="ERR", show_default=True)
+@policy_option
+@format_option
+@fail_on_option
 def diff(old: str, new: str, direction: str, policy: str, fmt: str, fail_on: str) -> None:
     """Compare two schemas: JSON Schema files or pydantic models (module:Model)."""
     from routinec.compat import Level, SchemaError, compare
