@@ -30,7 +30,7 @@ class Severity(StrEnum):
     NOTE = "note"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Span:
     """A source range; lines and columns are 1-based, end is exclusive on the same line."""
 

@@ -37,19 +37,19 @@ __all__ = [
 Value = Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NamedType:
     name: str
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListType:
     item: TypeExpr
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiteralUnion:
     values: tuple[str, ...]
     span: Span
@@ -58,14 +58,14 @@ class LiteralUnion:
 TypeExpr = Union[NamedType, ListType, LiteralUnion]  # noqa: UP007 (runtime alias)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Constraint:
     name: str
     value: Value
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Field:
     name: str
     optional: bool
@@ -77,14 +77,14 @@ class Field:
     default_span: Span | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TypeDef:
     name: str
     fields: tuple[Field, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Template:
     """An inline template (`text`) or a file one (`path`, relative to the project root)."""
 
@@ -96,7 +96,7 @@ class Template:
     triple: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Setting:
     """One `keyword value` statement in a routine: model, temperature, effort, stop, …"""
 
@@ -106,14 +106,14 @@ class Setting:
     value_span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConsumerRef:
     name: str
     is_file: bool
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompareItem:
     field: str
     rule: str
@@ -122,7 +122,7 @@ class CompareItem:
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TestDef:
     name: str
     input_file: str | None
@@ -135,7 +135,7 @@ class TestDef:
     compare_count: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RoutineDef:
     name: str
     version: int
@@ -153,7 +153,7 @@ class RoutineDef:
     description: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConsumerDef:
     name: str
     description: str | None
@@ -163,7 +163,7 @@ class ConsumerDef:
     expects_count: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Comment:
     text: str
     line: int
@@ -172,7 +172,7 @@ class Comment:
     trailing: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class File:
     path: str
     items: tuple[TypeDef | RoutineDef | ConsumerDef, ...]
