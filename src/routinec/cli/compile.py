@@ -142,19 +142,25 @@ def lock(resolve_online: bool, fmt: str, project: Path | None) -> None:
 Examples:
   routinec verify                     # in CI: exit 1 when specs drifted from routines.lock
   routinec verify --format github     # drift as workflow annotations
-  routinec verify --full              # recompile even when every source hashes the same"""
+  routinec verify --full              # recompile even when every source hashes the same
+  routinec verify --refresh-models    # also say when an alias now points to a newer snapshot"""
 )
 @click.option("--full", is_flag=True, help="Always recompile (skip the unchanged-sources fast path).")
+@click.option(
+    "--refresh-models",
+    is_flag=True,
+    help="Also report aliases that now point to a newer snapshot (Models API when ANTHROPIC_API_KEY is set).",
+)
 @format_option
 @project_option
 @guard
-def verify(full: bool, fmt: str, project: Path | None) -> None:
+def verify(full: bool, refresh_models: bool, fmt: str, project: Path | None) -> None:
     """Recompile the specs and compare with routines.lock, field by field."""
     from routinec.commands.project import verify as run
     from routinec.diagnostics import Diagnostic, Severity, Span
 
     config = load_or_exit(project, fmt)
-    outcome = run(config, full=full)
+    outcome = run(config, full=full, refresh_models=refresh_models)
     emit(outcome.diagnostics, fmt, config.root)
     if outcome.drift:
         if fmt == "json":

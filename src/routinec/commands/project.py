@@ -181,7 +181,44 @@ def lifecycle_from_lock(locked: Lock, config: Config, on: _dt.date) -> list[Diag
     return out
 
 
-def verify(config: Config, *, full: bool = False) -> Outcome:
+def refreshed_models(locked: Lock, *, online: bool) -> list[Diagnostic]:
+    """Aliases whose snapshot moved since the lock was written (a note, not a failure)."""
+    resolve: Resolver = lookup
+    if online:
+        from routinec.commands.models_api import online_resolver
+
+        resolve = online_resolver()
+    out: list[Diagnostic] = []
+    for name in sorted(locked.routines):
+        model = locked.routines[name].get("model") or {}
+        alias, snapshot = str(model.get("alias")), str(model.get("snapshot"))
+        if alias == snapshot:
+            continue
+        current = resolve(alias)
+        if current is not None and current.id != snapshot:
+            out.append(Diagnostic(
+                "model-deprecated", Severity.WARNING,
+                f"routine {name!r}: {alias} now points to {current.id} (locked: {snapshot})",
+                Span(str(locked.routines[name].get("source", ""))),
+                "to move, run 'routinec lock', re-record the transcripts and review the goldens",
+            ))
+    return out
+
+
+def verify(config: Config, *, full: bool = False, refresh_models: bool = False) -> Outcome:
+    outcome = _verify(config, full=full)
+    if refresh_models and outcome.exit_code != 2:
+        try:
+            locked = read_lock(config.lock_path)
+        except DiagnosticError:
+            return outcome
+        import os
+
+        outcome.diagnostics.extend(refreshed_models(locked, online=bool(os.environ.get("ANTHROPIC_API_KEY"))))
+    return outcome
+
+
+def _verify(config: Config, *, full: bool = False) -> Outcome:
     try:
         locked = read_lock(config.lock_path)
     except DiagnosticError as exc:
