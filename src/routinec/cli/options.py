@@ -26,7 +26,7 @@ format_option = click.option(
 project_option = click.option(
     "--project",
     "project",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
     default=None,
     help="Project root (default: the nearest directory with pyproject.toml).",
 )
