@@ -247,12 +247,6 @@ def test_fail_on_warn_tightens(repo: Path) -> None:
     assert github.stdout.startswith(f"::warning file={SPEC_PATH},title=property-removed::")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the report's one counterexample is copied onto every finding of that routine "
-    "and direction, so it is printed under findings it does not demonstrate (here under the "
-    "WARN for the removed 'note', though it shows the added enum value)",
-)
 def test_counterexample_only_on_the_finding_it_demonstrates(repo: Path) -> None:
     edit(repo, "    note?: string\n", "")
     edit(repo, ENUM_OLD, ENUM_ADDED)
@@ -397,11 +391,6 @@ def test_project_in_subdirectory_reads_its_lock(mono: Path) -> None:
     assert line["rule"] == "enum-value-added"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: --format github writes file= relative to the project, not the repository root; "
-    "GitHub resolves annotation paths from the repository root, so they attach to no file",
-)
 def test_github_annotation_path_is_repository_relative(mono: Path) -> None:
     result = compat(mono, "--against", "HEAD", "--project", "svc", "--format", "github")
     assert result.code == 1, result.output

@@ -88,17 +88,18 @@ def _against(ref: str, policy: str, fmt: str, fail_on: str, project: Path | None
     elif fmt == "github":
         for finding in result.findings:
             kind = {"ERR": "error", "WARN": "warning"}.get(finding.level, "notice")
-            message = finding.text().replace("%", "%25").replace("\n", "%0A")
-            click.echo(f"::{kind} file={finding.source},title={finding.rule_id}::{message}")
+            message = finding.text().replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            path = _prop(result.repo_path(finding.source))
+            click.echo(f"::{kind} file={path},title={_prop(finding.rule_id)}::{message}")
     else:
         for finding in result.findings:
             click.echo(finding.text())
             if finding.counterexample is not None:
                 value = json.dumps(finding.counterexample, sort_keys=True, default=str)
                 click.echo(f"  counterexample: {value[:300]}")
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     if fmt == "text":
-        for note in result.notes:
-            click.echo(f"note: {note}", err=True)
         code = result.exit_code(fail_on)
         verdict = "breaking changes found" if code else "no breaking change"
         click.echo(
@@ -162,6 +163,14 @@ def diff(old: str, new: str, direction: str, policy: str, fmt: str, fail_on: str
     threshold = Level.ERR if fail_on == "ERR" else Level.WARN
     worst = report.worst()
     sys.exit(1 if worst is not None and worst.rank >= threshold.rank else 0)
+
+
+def _prop(value: str) -> str:
+    """Escape a workflow-command property value (GitHub's rules for file= and title=)."""
+    return (
+        value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        .replace(":", "%3A").replace(",", "%2C")
+    )
 
 
 def _fail(message: str, hint: str) -> None:

@@ -57,6 +57,12 @@ class AgainstResult:
     findings: list[RoutineFinding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     compared: int = 0
+    # The project root relative to the repository root ("" when they are the same): CI
+    # annotations name files from the repository root.
+    repo_prefix: str = ""
+
+    def repo_path(self, source: str) -> str:
+        return f"{self.repo_prefix}/{source}" if self.repo_prefix else source
 
     def exit_code(self, fail_on: str = "ERR") -> int:
         threshold = _LEVELS[fail_on]
@@ -75,6 +81,14 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
         raise _bad("git is not installed", "install git, or compare schema files with 'routinec compat diff'") from None
 
 
+def repo_prefix(config: Config) -> str:
+    top = _git(config.root, "rev-parse", "--show-toplevel")
+    if top.returncode != 0:
+        return ""
+    rel = config.root.resolve().relative_to(Path(top.stdout.decode().strip()).resolve()).as_posix()
+    return "" if rel == "." else rel
+
+
 def locked_at(config: Config, ref: str) -> dict[str, Any] | None:
     """The lockfile as committed at `ref`, or None when that commit has none."""
     top = _git(config.root, "rev-parse", "--show-toplevel")
@@ -85,7 +99,8 @@ def locked_at(config: Config, ref: str) -> dict[str, Any] | None:
     if _git(config.root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
         shallow = _git(config.root, "rev-parse", "--is-shallow-repository").stdout.decode().strip() == "true"
         hint = (
-            f"this is a shallow clone; fetch more history first, e.g. 'git fetch --deepen=50' or 'git fetch origin {ref}'"
+            "this is a shallow clone; fetch more history first, e.g. 'git fetch --deepen=50' "
+            "(or a named branch: 'git fetch origin main:main')"
             if shallow else "check the branch, tag or commit name"
         )
         raise _bad(f"unknown git revision {ref!r}", hint)
@@ -104,11 +119,19 @@ def locked_at(config: Config, ref: str) -> dict[str, Any] | None:
     return routines
 
 
+def _example_for(report: Any, finding: Any) -> Any:
+    """The report's counterexample belongs to one finding (same rule and path) only."""
+    example = report.counterexample
+    if example is None or (example.rule_id, example.path) != (finding.rule_id, finding.path):
+        return None
+    return example.value
+
+
 def against(config: Config, ref: str, *, policy: str = "default") -> AgainstResult:
     from routinec.compat import SchemaError, accepts, compare
 
     old = locked_at(config, ref)
-    result = AgainstResult(ref)
+    result = AgainstResult(ref, repo_prefix=repo_prefix(config))
     if old is None:
         result.notes.append(f"{ref} has no {config.lockfile}: nothing to compare against")
         return result
@@ -133,21 +156,20 @@ def against(config: Config, ref: str, *, policy: str = "default") -> AgainstResu
                 report = compare(before[key], after[key], direction=direction, policy=policy, validate=False)
             except (SchemaError, KeyError) as exc:
                 raise _bad(f"{name}: cannot compare {key} with {ref}: {exc}") from None
-            example = report.counterexample.value if report.counterexample else None
             for f in report.findings:
                 if f.level.value == "INFO":
                     continue
                 result.findings.append(RoutineFinding(
-                    name, source, direction, f.level.value, f.rule_id, f.path, f.message, bumped, example,
+                    name, source, direction, f.level.value, f.rule_id, f.path, f.message, bumped,
+                    _example_for(report, f),
                 ))
         for consumer in after.get("consumers") or []:
             report = accepts(after["output_schema"], consumer["schema"], policy=policy, validate=False)
-            example = report.counterexample.value if report.counterexample else None
             for f in report.findings:
                 if f.level.value != "INFO":
                     result.findings.append(RoutineFinding(
-                        name, source, "edge", f.level.value, f.rule_id, f.path, f.message, False, example,
-                        consumer["name"],
+                        name, source, "edge", f.level.value, f.rule_id, f.path, f.message, False,
+                        _example_for(report, f), consumer["name"],
                     ))
     return result
 

@@ -99,6 +99,15 @@ def breaking_changes(old: Lock, new: Lock, config: Config, *, for_lock: bool) ->
     for name in sorted(set(old.routines) & set(new.routines)):
         before, after = old.routines[name], new.routines[name]
         bumped = int(after.get("version", 0)) > int(before.get("version", 0))
+        if int(after.get("version", 0)) < int(before.get("version", 0)):
+            out.append(Diagnostic(
+                "compat-break", Severity.ERROR,
+                f"{name}: version went down (v{before.get('version')} → v{after.get('version')})",
+                _routine_span(after, config),
+                "versions only grow: readers use them to tell contracts apart; use "
+                f"v{int(before.get('version', 0)) + 1} for a new contract",
+            ))
+            continue
         for key, direction, what in (
             ("output_schema", "out", "output"),
             ("input_schema", "in", "input"),
