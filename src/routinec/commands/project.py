@@ -37,7 +37,6 @@ _FINDINGS = frozenset({"model-retired", "consumer-break", "compat-break", "lock-
 class Outcome:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     drift: list[Drift] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)  # extra human-readable result lines
     changed: bool = False
     routines: int = 0
     fast_path: bool = False
@@ -58,15 +57,29 @@ def check(config: Config, paths: Iterable[Path] = ()) -> Outcome:
     result = build(config, extra_paths=wanted)
     outcome = Outcome(list(result.diagnostics), routines=len(result.project.routines) if result.project else 0)
     if wanted:
-        selected = set(discover_specs(config, wanted)) if wanted else set()
-        selected_abs = {str(config.root / p) for p in selected}
+        # Names resolve project-wide, but only the named specs' diagnostics are shown (plus
+        # those in templates, inputs and schemas, which belong to whoever names them).
+        selected = set(_named_specs(config, wanted))
         outcome.diagnostics = [
             d for d in outcome.diagnostics
-            if d.span is None or d.span.path in selected or d.span.path in selected_abs or d.code in ("no-specs", "config")
+            if d.span is None or not d.span.path.endswith(".routine") or d.span.path in selected
         ]
     if result.lock is not None:
         outcome.diagnostics.extend(gates.edge_diagnostics(result.lock, config))
     return outcome
+
+
+def _named_specs(config: Config, paths: list[Path]) -> list[str]:
+    root = config.root.resolve()
+    out: list[str] = []
+    for path in paths:
+        resolved = path.resolve()
+        found = resolved.rglob("*.routine") if resolved.is_dir() else [resolved]
+        for spec in found:
+            spec = spec.resolve()
+            if spec == root or root in spec.parents:
+                out.append(spec.relative_to(root).as_posix())
+    return out
 
 
 def _lock_resolver(old: Lock | None, fallback: Resolver) -> Resolver:

@@ -1,0 +1,37 @@
+"""`routinec check PATHS`: names resolve project-wide, diagnostics only for the named specs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import run_cli, write_project
+
+A = 'routine a v1 {\n  model "nope-a"\n}\n'
+B = 'routine b v1 {\n  model "nope-b"\n}\n'
+TYPES = "type Shared {\n  x: string\n}\n"
+USES = """routine c v1 {
+  model "claude-haiku-4-5"
+  max_tokens 10
+  prompt "hi"
+  output { s: Shared }
+}
+"""
+
+
+def test_only_named_specs_are_reported(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", {"specs/a.routine": A, "specs/b.routine": B})
+    result = run_cli("check", "specs/a.routine", cwd=root)
+    assert result.code == 2
+    assert "specs/a.routine:2:9: error: unknown model 'nope-a'" in result.stderr
+    assert "b.routine" not in result.stderr
+    everything = run_cli("check", cwd=root)
+    assert "b.routine" in everything.stderr and "a.routine" in everything.stderr
+
+
+def test_a_named_spec_sees_types_from_other_files(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path / "p", {"specs/types.routine": TYPES, "specs/c.routine": USES}
+    )
+    result = run_cli("check", "specs/c.routine", cwd=root)
+    assert result.code == 0, result.stderr
+    assert "0 errors" in result.stderr
