@@ -52,9 +52,15 @@ def _routine_span(entry: dict[str, Any], config: Config) -> Span:
     return Span(path)
 
 
-def _counterexample(report: Report) -> str | None:
-    example = report.counterexample
-    return None if example is None else _value_text(example.value)
+def _error_notes(report: Report, rejects: str = "") -> tuple[str, ...]:
+    """The ERR findings (at most ten) and the counterexample, as diagnostic notes; () if none."""
+    errors = finding_lines(report, "ERR")
+    if not errors:
+        return ()
+    notes = tuple(errors[:10])
+    if report.counterexample is not None:
+        notes += (f"counterexample: {rejects}{_value_text(report.counterexample.value)}",)
+    return notes
 
 
 def edge_diagnostics(lock: Lock, config: Config) -> list[Diagnostic]:
@@ -74,13 +80,9 @@ def edge_diagnostics(lock: Lock, config: Config) -> list[Diagnostic]:
                     _routine_span(entry, config),
                 ))
                 continue
-            errors = finding_lines(report, "ERR")
-            if not errors:
+            notes = _error_notes(report, f"{consumer['name']} rejects ")
+            if not notes:
                 continue
-            notes = tuple(errors[:10])
-            example = _counterexample(report)
-            if example is not None:
-                notes += (f"counterexample: {consumer['name']} rejects {example}",)
             out.append(Diagnostic(
                 "consumer-break", Severity.ERROR,
                 f"consumer {consumer['name']!r} does not accept the output of {name!r}",
@@ -123,13 +125,9 @@ def breaking_changes(old: Lock, new: Lock, config: Config, *, for_lock: bool) ->
                     _routine_span(after, config),
                 ))
                 continue
-            errors = finding_lines(report, "ERR")
-            if not errors:
+            notes = _error_notes(report)
+            if not notes:
                 continue
-            example = _counterexample(report)
-            notes = tuple(errors[:10])
-            if example is not None:
-                notes += (f"counterexample: {example}",)
             if bumped:
                 if for_lock:
                     continue
