@@ -83,6 +83,30 @@ class _Comments:
 _COMMENTS = _Comments()
 
 
+def _cache_path() -> str | bool:
+    """The built parser is cached in the user's own cache dir, never in shared /tmp: Lark's
+    cache is a pickle, and a file planted there by another user would run as code."""
+    import hashlib
+    import os
+    from pathlib import Path
+
+    if os.environ.get("ROUTINEC_NO_CACHE"):
+        return False
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(base) / "routinec"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        getuid = getattr(os, "getuid", None)
+        if (getuid is not None and folder.stat().st_uid != getuid()) or not os.access(folder, os.W_OK):
+            return False
+    except OSError:
+        return False
+    import lark
+
+    key = hashlib.sha256((grammar_text() + lark.__version__).encode()).hexdigest()[:16]
+    return str(folder / f"grammar-{key}.lark-cache")
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     callbacks = {
@@ -100,7 +124,7 @@ def _parser() -> Lark:
         propagate_positions=True,
         maybe_placeholders=True,
         lexer_callbacks=callbacks,
-        cache=True,
+        cache=_cache_path(),
     )
 
 
