@@ -200,6 +200,8 @@ class _Build:
         text = self.unq(tok)
         return (text, self.tspan(tok), tok.type == "TRIPLE_STRING", tok.line or 0)
 
+    value_string = string
+
     def number(self, meta: Any, children: list[Token]) -> Decimal:
         return _decimal(children[0], self)
 
