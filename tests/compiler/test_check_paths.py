@@ -35,3 +35,20 @@ def test_a_named_spec_sees_types_from_other_files(tmp_path: Path) -> None:
     result = run_cli("check", "specs/c.routine", cwd=root)
     assert result.code == 0, result.stderr
     assert "0 errors" in result.stderr
+
+
+def test_paths_outside_the_project_or_not_specs_are_bad_input(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", {"specs/a.routine": A})
+    outside = tmp_path / "outside.routine"
+    outside.write_text(B, "utf-8")
+    for command in ("check", "fmt"):
+        result = run_cli(command, str(outside), cwd=root)
+        assert result.code == 2, result.stderr
+        assert "is outside the project" in result.stderr
+        assert "help: pass --project" in result.stderr
+    result = run_cli("check", "pyproject.toml", cwd=root)
+    assert result.code == 2
+    assert "pyproject.toml is not a .routine spec" in result.stderr
+    result = run_cli("fmt", "specs/missing.routine", cwd=root)
+    assert result.code == 2
+    assert "no such file or directory" in result.stderr

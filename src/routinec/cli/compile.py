@@ -14,6 +14,24 @@ from routinec.cli.options import emit, format_option, guard, load_or_exit, proje
 __all__ = ["check", "fmt", "lock", "verify"]
 
 
+def _check_paths(paths: Sequence[Path], root: Path) -> None:
+    """Named paths must exist, lie inside the project and be specs (or folders of them)."""
+    for path in paths:
+        resolved = path.resolve()
+        if not path.exists():
+            problem, hint = f"no such file or directory: {path}", None
+        elif resolved != root and root.resolve() not in resolved.parents:
+            problem, hint = f"{path} is outside the project at {root}", "pass --project, or run from the project"
+        elif resolved.is_file() and resolved.suffix != ".routine":
+            problem, hint = f"{path} is not a .routine spec", None
+        else:
+            continue
+        click.echo(f"routinec: error: {problem}", err=True)
+        if hint:
+            click.echo(f"  help: {hint}", err=True)
+        sys.exit(2)
+
+
 def _summary(fmt: str, text: str) -> None:
     if fmt == "text":
         click.echo(text, err=True)
@@ -43,10 +61,7 @@ def check(paths: tuple[Path, ...], fmt: str, project: Path | None) -> None:
     from routinec.commands.project import check as run
 
     config = load_or_exit(project, fmt)
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        click.echo(f"routinec: error: no such file or directory: {missing[0]}", err=True)
-        sys.exit(2)
+    _check_paths(paths, config.root)
     outcome = run(config, paths)
     emit(outcome.diagnostics, fmt, config.root)
     _summary(fmt, f"checked {outcome.routines} routine{'s' if outcome.routines != 1 else ''}: {_counts(outcome.diagnostics)}")
@@ -74,6 +89,7 @@ def fmt(paths: tuple[Path, ...], check_only: bool, fmt: str, project: Path | Non
     from routinec.diagnostics import DiagnosticError
 
     config = load_or_exit(project, fmt)
+    _check_paths(paths, config.root)
     files = [config.root / p for p in discover(config, paths)] if paths else [config.root / p for p in discover(config)]
     if paths:
         files = [f for f in files if any(f == p.resolve() or p.resolve() in f.parents for p in paths)]
