@@ -125,5 +125,11 @@ def today() -> _dt.date:
         try:
             return _dt.date.fromisoformat(pinned)
         except ValueError:
-            pass
+            # A typo must not quietly switch the retirement checks back to the real date.
+            from routinec.diagnostics import Diagnostic, DiagnosticError, Severity
+
+            raise DiagnosticError([Diagnostic(
+                "config", Severity.ERROR, f"ROUTINEC_TODAY={pinned!r} is not a date",
+                None, "use YYYY-MM-DD, e.g. ROUTINEC_TODAY=2026-11-30, or unset it",
+            )]) from None
     return _dt.date.today()
