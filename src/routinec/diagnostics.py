@@ -204,6 +204,7 @@ def _github(diag: Diagnostic) -> str:
                 props.append(f"endColumn={span.end_column}")
     props.append(f"title={_github_escape(diag.code, prop=True)}")
     message = diag.message + (f"\nhelp: {diag.help}" if diag.help else "")
+    message += "".join(f"\nnote: {note}" for note in diag.notes)
     return f"::{kind} {','.join(props)}::{_github_escape(message)}"
 
 

@@ -210,6 +210,7 @@ def test_format_json_is_json_lines(project: Path) -> None:
             "new": "0.2",
             "change": "changed",
             "message": f"summarize_pr: temperature 0 {ARROW} 0.2",
+            "details": [],
         }
     ]
     assert result.stderr == ""  # no human summary mixed into a machine format

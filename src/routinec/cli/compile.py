@@ -181,12 +181,14 @@ def verify(full: bool, refresh_models: bool, fmt: str, project: Path | None) -> 
     if outcome.drift:
         if fmt == "json":
             for d in outcome.drift:
-                click.echo(json.dumps({"kind": "drift", "routine": d.routine, "field": d.field, "old": d.old, "new": d.new, "change": d.kind, "message": d.text()}, sort_keys=True))
+                click.echo(json.dumps({"kind": "drift", "routine": d.routine, "field": d.field, "old": d.old, "new": d.new, "change": d.kind, "message": d.text(), "details": list(d.details)}, sort_keys=True))
         elif fmt == "github":
-            emit([Diagnostic("lock-drift", Severity.ERROR, d.text(), Span(config.lockfile)) for d in outcome.drift], fmt, config.root)
+            emit([Diagnostic("lock-drift", Severity.ERROR, d.text(), Span(config.lockfile), None, d.details) for d in outcome.drift], fmt, config.root)
         else:
             for d in outcome.drift:
                 click.echo(d.text())
+                for detail in d.details:
+                    click.echo(f"  at {detail}")
     code = outcome.exit_code
     if outcome.drift:
         names = sorted({d.routine for d in outcome.drift})

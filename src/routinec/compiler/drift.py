@@ -22,6 +22,8 @@ class Drift:
     old: str
     new: str
     kind: str = "changed"  # changed | added | removed
+    # Where inside a hashed value (schemas, compare rules) it changed: "#/pointer: old → new".
+    details: tuple[str, ...] = ()
 
     def text(self) -> str:
         if self.kind == "added":
@@ -67,9 +69,9 @@ def _show(value: Any) -> str:
 def diff_entries(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[Drift]:
     out: list[Drift] = []
 
-    def add(field: str, a: Any, b: Any) -> None:
+    def add(field: str, a: Any, b: Any, details: tuple[str, ...] = ()) -> None:
         if a != b:
-            out.append(Drift(name, field, _show(a), _show(b)))
+            out.append(Drift(name, field, _show(a), _show(b), details=details))
 
     add("version", f"v{old.get('version')}", f"v{new.get('version')}")
     add("description", old.get("description"), new.get("description"))
@@ -83,8 +85,10 @@ def diff_entries(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[Dr
         add(key, old_params.get(key), new_params.get(key))
     add("state", old.get("state"), new.get("state"))
     add("prompt", (old.get("prompt") or {}).get("hash"), (new.get("prompt") or {}).get("hash"))
-    add("input_schema", old.get("input_schema_hash"), new.get("input_schema_hash"))
-    add("output_schema", old.get("output_schema_hash"), new.get("output_schema_hash"))
+    for key in ("input_schema", "output_schema"):
+        a, b = old.get(f"{key}_hash"), new.get(f"{key}_hash")
+        if a != b:
+            add(key, a, b, pointer_diff(old.get(key), new.get(key)))
     old_cons = {c["name"]: c.get("schema_hash") for c in old.get("consumers") or []}
     new_cons = {c["name"]: c.get("schema_hash") for c in new.get("consumers") or []}
     for cname in sorted(set(old_cons) | set(new_cons)):
@@ -105,7 +109,10 @@ def diff_entries(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[Dr
             add(f"test {tname} input", a.get("input_hash"), b.get("input_hash"))
             add(f"test {tname} input file", a.get("input_path"), b.get("input_path"))
             if a.get("compare") != b.get("compare"):
-                out.append(Drift(name, f"test {tname} compare rules", "locked", "changed"))
+                out.append(Drift(
+                    name, f"test {tname} compare rules", "locked", "changed",
+                    details=pointer_diff(a.get("compare"), b.get("compare")),
+                ))
     add("source", old.get("source"), new.get("source"))
     if not out and old.get("spec_hash") != new.get("spec_hash"):
         add("spec", old.get("spec_hash"), new.get("spec_hash"))
@@ -117,6 +124,48 @@ def diff_entries(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[Dr
     if not out and old.get("entry_hash") != new.get("entry_hash"):
         out.append(Drift(name, "entry", _show(old.get("entry_hash")), _show(new.get("entry_hash"))))
     return out
+
+
+def _pointer_token(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def pointer_diff(old: Any, new: Any, *, limit: int = 8) -> tuple[str, ...]:
+    """Where two JSON values differ, as `#/json/pointer: old → new` lines (at most `limit`)."""
+    found: list[str] = []
+    stack: list[tuple[str, Any, Any]] = [("#", old, new)]
+    total = 0
+    while stack:
+        where, a, b = stack.pop()
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b), reverse=True):
+                stack.append((f"{where}/{_pointer_token(key)}", a.get(key, _ABSENT), b.get(key, _ABSENT)))
+            continue
+        total += 1
+        if len(found) < limit:
+            found.append(f"{where}: {_brief(a)} → {_brief(b)}")
+    if total > limit:
+        found.append(f"(+{total - limit} more)")
+    return tuple(found)
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+_ABSENT = _Absent()
+
+
+def _brief(value: Any) -> str:
+    if value is _ABSENT:
+        return "(absent)"
+    import json
+
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "…"
 
 
 def diff_routines(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> list[Drift]:
