@@ -63,13 +63,46 @@ def compare(w: Walker, o: Node, n: Node) -> bool:
         _match(w, o, n, o.any_of, n.any_of, "any-of")
         return _bare(o) and _bare(n)
     if n.any_of is not None and _bare(n):
-        _match(w, o, n, (o,), n.any_of, "wrap")
+        pieces = split_types(w, o)
+        _match(w, o, n, pieces or (o,), n.any_of, "any-of" if pieces else "wrap")
         return True
     if o.any_of is not None and _bare(o):
-        _match(w, o, n, o.any_of, (n,), "unwrap")
+        pieces = split_types(w, n)
+        _match(w, o, n, o.any_of, pieces or (n,), "any-of" if pieces else "unwrap")
         return True
     opaque(w, o, n, "a union and a non-union schema with further constraints")
     return True
+
+
+def split_types(w: Walker, node: Node) -> tuple[Node, ...] | None:
+    """`type: [A, B, ...]` as the union of one node per type (exact), or None if not one.
+
+    The pieces are kept on the walk state: the inclusion memo is keyed by node identity.
+    """
+    node = node.resolved()
+    if node.types is None or node.enum is not None or node.false:
+        return None
+    if node.any_of is not None or node.one_of is not None or node.all_of:
+        return None
+    if node.not_ is not None or node.if_ is not None:
+        return None
+    kinds = sorted(node.types - {"null"})
+    if len(kinds) < 2:
+        return None
+    cached = w.state.pieces.get(id(node))
+    if cached is None or cached[0] is not node:
+        pieces = tuple(
+            dataclasses.replace(
+                node,
+                types=frozenset({kind}),
+                nullable=False,
+                raw={**node.raw, "type": kind} if isinstance(node.raw, dict) else node.raw,
+            )
+            for kind in kinds
+        )
+        cached = (node, pieces)
+        w.state.pieces[id(node)] = cached
+    return cached[1]
 
 
 def _match(

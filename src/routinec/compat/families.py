@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from routinec.compat import objects
 from routinec.compat.node import TOP, Bound, Node
-from routinec.compat.regex import includes
+from routinec.compat.regex import includes, min_match_length
 from routinec.compat.report import Level
 
 if TYPE_CHECKING:
@@ -67,8 +67,13 @@ def limit(
     *,
     lower: bool,
     key: Any = None,
+    floor: tuple[int, int] | None = None,
 ) -> None:
-    """A lower or upper limit (bound, length, count): added/removed/increased/decreased."""
+    """A lower or upper limit (bound, length, count): added/removed/increased/decreased.
+
+    `floor`: lower limits the old and new schemas imply anyway (a pattern's shortest match),
+    which can make a loosened or tightened keyword change nothing.
+    """
     if old == new:
         return
     key = key or (lambda v: v)
@@ -86,11 +91,19 @@ def limit(
         if old is not None and new is not None
         else f": {_show(new if new is not None else old)}"
     )
+    a, b = not tighter, tighter
+    if floor is not None and lower:
+        if not a and new is not None and floor[0] >= new:
+            a = True  # old values are long enough anyway
+            message += f" (the old schema implies at least {floor[0]} anyway)"
+        if not b and floor[1] >= (old or 0):
+            b = True
+            message += f" (the new schema still implies at least {floor[1]})"
     w.emit(
         f"{name}-{verb}",
         where,
-        not tighter,
-        tighter,
+        a,
+        b,
         message,
         old=_plain(old),
         new=_plain(new),
@@ -183,7 +196,8 @@ def _numbers(w: Walker, o: Node, n: Node) -> None:
 
 
 def _strings(w: Walker, o: Node, n: Node) -> None:
-    limit(w, o, n, "min-length", "minLength", o.min_length, n.min_length, lower=True)
+    floor = (_implied_length(o), _implied_length(n))
+    limit(w, o, n, "min-length", "minLength", o.min_length, n.min_length, lower=True, floor=floor)
     limit(w, o, n, "max-length", "maxLength", o.max_length, n.max_length, lower=False)
     po, pn = o.pattern, n.pattern
     if po != pn:
@@ -239,6 +253,14 @@ def _strings(w: Walker, o: Node, n: Node) -> None:
                     new=new,
                     local=(o, n),
                 )
+
+
+def _implied_length(node: Node) -> int:
+    """The shortest length a string of `node` can have, from minLength and the pattern."""
+    low = node.min_length or 0
+    if node.pattern is not None:
+        low = max(low, min_match_length(node.pattern))
+    return low
 
 
 def _format(w: Walker, o: Node, n: Node) -> None:

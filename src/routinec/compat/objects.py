@@ -236,7 +236,19 @@ def _names(w: Walker, o: Node, n: Node) -> None:
     added = nn is not None
     sub = nn if nn is not None else no
     assert sub is not None
+    # the side without propertyNames: its values' names must satisfy `sub`
+    other = o if added else n
     fact = w.subset(TOP, sub)
+    names = _declared_names(other, sub)
+    if fact is not True and names is not None and _closed(other):
+        fact = names  # a closed object carries declared names only: decided exactly
+    ctx = w.ctx
+    in_ = None
+    if added and names is True and ctx.edge and not ctx.strict:
+        # declared-only emission: the real producer emits its declared names only, and all
+        # of them satisfy the consumer's propertyNames (version to version, the old schema
+        # is only a proxy for the producers, so the rule stays ERR there)
+        in_ = Level.INFO
     w.emit(
         "property-names-added" if added else "property-names-removed",
         sub.ptr,
@@ -244,8 +256,25 @@ def _names(w: Walker, o: Node, n: Node) -> None:
         True if added else fact,
         f"propertyNames {'added' if added else 'removed'}",
         side="new" if added else "old",
+        in_=in_ if fact is not True else None,
         local=(o, n),
     )
+
+
+def _closed(node: Node) -> bool:
+    return node.additional is not None and node.additional.resolved().false
+
+
+def _declared_names(node: Node, names: Node) -> bool | None:
+    """Do all names `node` declares satisfy `names`? None with patternProperties or unsure."""
+    from routinec.compat.member import member3
+
+    if node.pattern_properties:
+        return None
+    facts = [member3(name, names) for name in sorted(node.properties)]
+    if any(f is False for f in facts):
+        return False
+    return True if all(f is True for f in facts) else None
 
 
 def _counts(w: Walker, o: Node, n: Node) -> None:

@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["compile_pattern", "includes", "overlaps", "sample_strings"]
+__all__ = ["compile_pattern", "includes", "min_match_length", "overlaps", "sample_strings"]
 
 _CONTROL = re.compile(r"\\c([A-Za-z])")
 _NAMED = re.compile(r"\(\?<([A-Za-z_][A-Za-z0-9_]*)>")
@@ -64,6 +64,20 @@ def includes(outer: str, inner: str) -> bool | None:
         return bool(a.issubset(b))
     except Exception:
         return None
+
+
+@lru_cache(maxsize=1024)
+def min_match_length(pattern: str) -> int:
+    """A lower bound on the length of the strings `pattern` matches (0 when unknown)."""
+    fsm = _fsm(pattern)
+    if fsm is None:
+        return 0
+    try:
+        for chars in fsm.strings():  # shortest first
+            return len(chars)
+    except Exception:
+        return 0
+    return 0
 
 
 def overlaps(a: str, b: str) -> bool | None:

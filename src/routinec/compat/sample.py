@@ -128,6 +128,8 @@ def _strings(node: Node) -> list[Any]:
     if node.format in _FORMATS:
         out.append(_FORMATS[node.format])
     out += ["a" * n for n in lengths] + ["x1", "A", "0"]
+    # strings most patterns reject: line breaks and punctuation, at the boundary lengths
+    out += ["\n" * max(low, 1), "-" * max(low, 1), " " * max(low, 1)]
     return out
 
 

@@ -50,6 +50,8 @@ class State:
         self.same_defs = same_defs
         self.memo: dict[tuple[int, int], bool | None] = {}
         self.pending: set[tuple[int, int]] = set()
+        # per-type pieces of `type: [A, B]` nodes (combinators.split_types), kept alive here
+        self.pieces: dict[int, tuple[Node, tuple[Node, ...]]] = {}
 
     def subset(self, a: Node | None, b: Node | None) -> bool | None:
         """Is V(a) ⊆ V(b)? None for a missing schema means `{}`."""
