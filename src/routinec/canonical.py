@@ -26,6 +26,7 @@ __all__ = [
     "digest_bytes",
     "dumps_pretty",
     "loads",
+    "source_digest",
     "to_decimal",
 ]
 
@@ -169,6 +170,12 @@ def dumps_pretty(value: Any) -> str:
 
 def digest_bytes(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def source_digest(data: bytes) -> str:
+    """Digest of a source file's text with CRLF read as LF, so a Windows checkout
+    (git autocrlf) of the same commit is the same source everywhere."""
+    return digest_bytes(data.replace(b"\r\n", b"\n"))
 
 
 def digest(value: Any) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from routinec import __version__
-from routinec.canonical import digest_bytes
+from routinec.canonical import source_digest
 from routinec.config import Config, discover_specs
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 from routinec.lockfile import Lock, read_lock, write_lock
@@ -162,7 +162,7 @@ def _fast_path(config: Config, locked: Lock) -> bool:
     root = config.root
     for rel, expected in sources.items():
         try:
-            if digest_bytes((root / rel).read_bytes()) != expected:
+            if source_digest((root / rel).read_bytes()) != expected:
                 return False
         except OSError:
             return False

@@ -11,7 +11,7 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from routinec.canonical import digest_bytes, loads
+from routinec.canonical import loads, source_digest
 from routinec.diagnostics import Diagnostic, Severity, Span
 
 __all__ = ["FileError", "ProjectFiles"]
@@ -100,7 +100,8 @@ class ProjectFiles:
     def read_text(self, written: str, span: Span, what: str) -> tuple[str, str]:
         rel, data = self.read_bytes(written, span, what)
         try:
-            return rel, data.decode("utf-8")
+            # Text as the model sees it must not depend on the checkout's line endings.
+            return rel, data.decode("utf-8").replace("\r\n", "\n")
         except UnicodeDecodeError as exc:
             raise FileError(
                 Diagnostic(
@@ -138,7 +139,7 @@ class ProjectFiles:
             if data is None:
                 data = (self.root / rel).read_bytes()
                 self._bytes[rel] = data
-            self._digests[rel] = digest_bytes(data)
+            self._digests[rel] = source_digest(data)
         return self._digests[rel]
 
     def remember(self, rel: str, data: bytes) -> None:

@@ -149,7 +149,7 @@ def _describe(names: set[str] | frozenset[str]) -> str:
 def _unquote(token: Token | str) -> str:
     text = str(token)
     if text.startswith('"""'):
-        body = text[3:-3]
+        body = text[3:-3].replace("\r\n", "\n")
         # Triple strings are raw apart from \" and \\ so templates keep their backslashes.
         return body.replace('\\"', '"').replace("\\\\", "\\")
     try:

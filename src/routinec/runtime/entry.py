@@ -20,7 +20,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from jsonschema import Draft202012Validator
 
-from routinec.canonical import digest_bytes, loads
+from routinec.canonical import loads, source_digest
 from routinec.runtime.errors import RoutineError, unknown_name
 
 __all__ = ["LockedRoutine", "to_wire"]
@@ -117,7 +117,7 @@ class LockedRoutine:
         for rel, recorded in sorted(self.entry["sources"].items()):
             path = self.root / rel
             try:
-                actual = digest_bytes(path.read_bytes())
+                actual = source_digest(path.read_bytes())
             except OSError:
                 actual = None
             if actual != recorded:
