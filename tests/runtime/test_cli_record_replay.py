@@ -66,16 +66,19 @@ def test_golden_drift_gives_field_level_diff_and_formats(project: Path, fake_api
     assert "summary" not in text.stdout.split("FAIL summarize_pr/small_fix")[1].split("routinec:")[0]
 
     as_json = run_cli(project, "test", "--format", "json", "--junit-xml", "report.xml")
-    doc = json.loads(as_json.stdout)
-    assert doc["exit_code"] == 1
-    failing = [c for c in doc["cases"] if c["status"] == "fail"]
+    records = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert records[-1]["kind"] == "summary" and records[-1]["exit_code"] == 1
+    cases = [r for r in records if r["kind"] == "case"]
+    assert len(cases) == 3
+    failing = [c for c in cases if c["status"] == "fail"]
     assert [(c["routine"], c["case"]) for c in failing] == [("summarize_pr", "small_fix")]
     assert failing[0]["diffs"][0]["path"] == "risk"
     suite = ET.parse(project / "report.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "1" and suite.get("tests") == "3"
 
     github = run_cli(project, "test", "--format", "github")
-    assert github.stdout.startswith("::error file=")
+    # Project-relative, like every other annotation routinec prints.
+    assert github.stdout.startswith("::error file=golden/summarize_pr/small_fix.output.json,")
     (project / "report.xml").unlink()
     assert snapshot(project) == before
 
@@ -179,3 +182,25 @@ def test_response_echoing_a_key_is_never_written(project: Path, fake_api: FakeAn
     assert refused.returncode == 2
     assert "still holds an API key or bearer token" in refused.stdout
     assert snapshot(project) == before
+
+
+def test_update_golden_writes_only_what_changed(project: Path, fake_api: FakeAnthropic) -> None:
+    _record_all(project, fake_api)
+    assert run_cli(project, "test", "--update-golden").returncode == 0
+    goldens = sorted((project / "golden").rglob("*.output.json"))
+    assert len(goldens) == 3
+    # Hand-formatted but equal: must stay byte-for-byte (and mtime) as the user left it.
+    changed = project / "golden" / "summarize_pr" / "small_fix.output.json"
+    keep = next(g for g in goldens if g != changed)
+    keep.write_text(json.dumps(json.loads(keep.read_text()), indent=4) + "\n")
+    stat = keep.stat()
+    kept_bytes = keep.read_bytes()
+    value = json.loads(changed.read_text())
+    value["risk"] = "high"
+    changed.write_text(json.dumps(value))
+    result = run_cli(project, "test", "--update-golden")
+    assert result.returncode == 0, result.stdout
+    assert "UPDATED summarize_pr/small_fix" in result.stdout
+    assert result.stdout.count("UPDATED") == 1
+    assert keep.read_bytes() == kept_bytes and keep.stat().st_mtime_ns == stat.st_mtime_ns
+    assert json.loads(changed.read_text())["risk"] != "high"

@@ -88,12 +88,13 @@ def to_json(o: CaseOutcome) -> dict[str, object]:
 
 def render(outcomes: list[CaseOutcome], seconds: float, fmt: str = "text", verbose: bool = False) -> str:
     if fmt == "json":
-        doc = {
-            "cases": [to_json(o) for o in outcomes],
-            "exit_code": exit_code(outcomes),
-            "summary": summary(outcomes, seconds),
-        }
-        return json.dumps(doc, sort_keys=True, indent=2)
+        # JSON lines, like every other command: one record per case, then the summary.
+        lines = [json.dumps({"kind": "case", **to_json(o)}, sort_keys=True) for o in outcomes]
+        lines.append(json.dumps(
+            {"kind": "summary", "exit_code": exit_code(outcomes), "summary": summary(outcomes, seconds)},
+            sort_keys=True,
+        ))
+        return "\n".join(lines)
     if fmt == "github":
         return _github(outcomes, seconds)
     return _text(outcomes, seconds, verbose)

@@ -71,6 +71,23 @@ def select_cases(runtime: Runtime, routines: list[str], case: str | None = None)
     return chosen
 
 
+def _rel(runtime: Runtime, path: str | Path) -> str:
+    """Project-relative paths in reports (CI annotations and people both read them)."""
+    try:
+        return Path(path).resolve().relative_to(runtime.config.root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _same_golden(path: Path, output: object) -> bool:
+    from routinec.canonical import canonical_bytes, loads
+
+    try:
+        return canonical_bytes(loads(path.read_bytes())) == canonical_bytes(output)
+    except (OSError, ValueError, TypeError, RecursionError):
+        return False
+
+
 def run_case(runtime: Runtime, routine: str, case: str, *, update_golden: bool = False) -> CaseOutcome:
     """Run one case and compare it with its golden (or rewrite the golden when asked)."""
     start = time.perf_counter()
@@ -78,8 +95,11 @@ def run_case(runtime: Runtime, routine: str, case: str, *, update_golden: bool =
     try:
         result = runtime.run_case(routine, case)
         if update_golden:
+            if _same_golden(gpath, result.output):
+                # Unchanged: leave the file alone (bytes, mtime), so reviews see only real changes.
+                return CaseOutcome(routine, case, "pass", seconds=time.perf_counter() - start, path=_rel(runtime, gpath))
             write_json_guarded(gpath, result.output, routine=routine, case=case)
-            return CaseOutcome(routine, case, "updated", seconds=time.perf_counter() - start, path=str(gpath))
+            return CaseOutcome(routine, case, "updated", seconds=time.perf_counter() - start, path=_rel(runtime, gpath))
         expected = read_golden(gpath, routine=routine, case=case)
         locked = runtime.routine(routine)
         problem = locked.output_problem(to_wire(expected))
@@ -95,9 +115,12 @@ def run_case(runtime: Runtime, routine: str, case: str, *, update_golden: bool =
         diffs = compare_output(expected, result.output, locked.compare_rules(case))
     except RoutineError as exc:
         status = "fail" if exc.exit_code == 1 else "error"
-        return CaseOutcome(routine, case, status, error=exc, seconds=time.perf_counter() - start, path=exc.path)
+        return CaseOutcome(
+            routine, case, status, error=exc, seconds=time.perf_counter() - start,
+            path=_rel(runtime, exc.path) if exc.path else None,
+        )
     status = "fail" if diffs else "pass"
-    return CaseOutcome(routine, case, status, diffs, seconds=time.perf_counter() - start, path=str(gpath))
+    return CaseOutcome(routine, case, status, diffs, seconds=time.perf_counter() - start, path=_rel(runtime, gpath))
 
 
 def _case_of(path: Path) -> str | None:
