@@ -89,6 +89,19 @@ def test_min_length_removed_under_a_shorter_pattern_still_errs() -> None:
     assert_counterexample(out, old, new)
 
 
+def test_masked_widening_without_counterexample_is_a_warning() -> None:
+    # the unchanged pattern (a backreference: not regular, so not measured) keeps the length
+    old = {"type": "string", "minLength": 2, "pattern": "^(..)\\1*$"}
+    new = {"type": "string", "pattern": "^(..)\\1*$"}
+    out = compare(old, new, direction="out")
+    assert out.ok, out.text_lines()
+    (finding,) = [f for f in out.findings if f.rule_id == "min-length-removed"]
+    assert finding.level is Level.WARN
+    assert "no counterexample" in finding.message
+    strict = compare(old, new, direction="out", policy="strict")
+    assert strict.count(Level.ERR) == 1
+
+
 def test_property_names_checked_against_a_closed_producer() -> None:
     report = accepts(PRODUCER, {"propertyNames": {"maxLength": 1}})
     assert errs(report) == [], report.text_lines()

@@ -15,7 +15,7 @@ from routinec.compat.node import normalise
 from routinec.compat.report import Counterexample, Finding, Level, Report
 from routinec.compat.rules import POLICIES, Context
 from routinec.compat.search import Searcher
-from routinec.compat.walk import State, Walker
+from routinec.compat.walk import State, Walker, witness
 
 __all__ = ["accepts", "compare"]
 
@@ -106,34 +106,118 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 def _settle(findings: list[Finding], searcher: Searcher, ctx: Context) -> Counterexample | None:
-    """Decide undecided findings by search; pick one confirmed counterexample for the report."""
+    """Decide findings by search; pick one confirmed counterexample for the report.
+
+    Undecided findings become ERR when the search finds a value. An ERR the rules derived
+    from one keyword, where other constraints at the same node could mask it, must be
+    confirmed the same way: without a counterexample it is downgraded to WARN (undecided).
+    """
     valid_in = "new" if ctx.direction == "out" else "old"
     found: Counterexample | None = None
+    settled: set[int] = set()
     for finding in findings:
-        fact = finding.new_in_old if ctx.direction == "out" else finding.old_in_new
+        fact = _breaking_fact(finding, ctx)
         if fact is not None or finding.level is Level.INFO:
             continue
-        value = searcher.find(finding, valid_in)
-        if value is None:
+        box = searcher.find(finding, valid_in)
+        if box is None:
             continue
-        if ctx.direction == "out":
-            finding.new_in_old = False
-        else:
-            finding.old_in_new = False
+        settled.add(id(finding))
+        _set_fact(finding, ctx, False)
         finding.level = Level.ERR
         finding.message += " (a counterexample was found)"
-        if found is None and searcher.confirm(value, valid_in):
-            found = Counterexample(value, valid_in, finding.rule_id, finding.path)
+        if found is None and searcher.confirm(box[0], valid_in):
+            found = Counterexample(box[0], valid_in, finding.rule_id, finding.path)
+    for finding in findings:
+        if finding.level is not Level.ERR or _breaking_fact(finding, ctx) is not False:
+            continue
+        if id(finding) in settled or not _maskable(finding, findings, valid_in):
+            continue
+        box = searcher.find(finding, valid_in)
+        confirmed = None if box is None else searcher.confirm3(box[0], valid_in)
+        if confirmed is True and found is None:
+            assert box is not None
+            found = Counterexample(box[0], valid_in, finding.rule_id, finding.path)
+        if confirmed is not False and box is not None:
+            continue  # found; jsonschema agrees, or cannot run here (recursive schemas)
+        _set_fact(finding, ctx, None)
+        finding.level = Level.ERR if ctx.strict else Level.WARN
+        finding.message += (
+            " (no counterexample was found; other constraints may make this change harmless)"
+        )
     if found is not None:
         return found
     for finding in findings:
         if finding.level is not Level.ERR:
             continue
-        value = searcher.find(finding, valid_in, deep=False)
-        if value is not None and searcher.confirm(value, valid_in):
-            return Counterexample(value, valid_in, finding.rule_id, finding.path)
+        box = searcher.find(finding, valid_in, deep=False)
+        if box is not None and searcher.confirm(box[0], valid_in):
+            return Counterexample(box[0], valid_in, finding.rule_id, finding.path)
     if any(f.level is Level.ERR for f in findings):
-        value = searcher.find(findings[0], valid_in) if findings else None
-        if value is not None and searcher.confirm(value, valid_in):
-            return Counterexample(value, valid_in, "", "#")
+        box = searcher.find(findings[0], valid_in) if findings else None
+        if box is not None and searcher.confirm(box[0], valid_in):
+            return Counterexample(box[0], valid_in, "", "#")
     return None
+
+
+def _breaking_fact(finding: Finding, ctx: Context) -> bool | None:
+    return finding.new_in_old if ctx.direction == "out" else finding.old_in_new
+
+
+def _set_fact(finding: Finding, ctx: Context, fact: bool | None) -> None:
+    if ctx.direction == "out":
+        finding.new_in_old = fact
+    else:
+        finding.old_in_new = fact
+
+
+# trail steps whose siblings (other union branches, other conjuncts) can hide a local change
+_MASKING_STEPS = frozenset({"branch", "allOf"})
+# rules about what jsonschema does not validate (annotations, content, formats, unknown
+# keywords): no value can confirm them, so they keep the level the rules give them
+_NOT_BY_VALUE = frozenset(
+    {
+        "content-encoding-changed",
+        "content-media-type-changed",
+        "format-added",
+        "format-removed",
+        "format-changed",
+        "unsupported-keyword",
+        "default-added",
+        "default-changed",
+        "default-removed",
+        "deprecated-added",
+        "deprecated-removed",
+    }
+)
+
+
+def _maskable(finding: Finding, findings: list[Finding], valid_in: str) -> bool:
+    """Could other constraints at the finding's node (or around it) hide its effect?
+
+    Yes when another change was found at the same node pair, when the finding sits inside
+    a union branch or an allOf conjunct, or when no sampled value shows the local effect
+    (an unchanged keyword beside the changed one may imply it). A lone keyword change with a
+    local witness is structurally certain and stays ERR.
+    """
+    if finding.local is None or finding.rule_id in _NOT_BY_VALUE:
+        return False
+    lo, ln = finding.local
+    if lo is None or ln is None:
+        return False
+    if lo.unknown or ln.unknown:
+        return False  # the engine's validator cannot judge values here; keep the rule's word
+    if any(
+        other is not finding
+        and other.local is not None
+        and other.local[0] is lo
+        and other.local[1] is ln
+        and other.rule_id not in _NOT_BY_VALUE
+        and not (other.old_in_new is True and other.new_in_old is True)
+        for other in findings
+    ):
+        return True
+    if any(step[0][0] in _MASKING_STEPS for step in finding.trail):
+        return True
+    accept, reject = (ln, lo) if valid_in == "new" else (lo, ln)
+    return witness(accept, reject) is None

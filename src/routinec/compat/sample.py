@@ -176,6 +176,14 @@ def _objects(node: Node, depth: int, seen: frozenset[int]) -> list[Any]:
             full[name] = valid[name][0]
             for alt in valid[name][:3]:
                 out.append({**base, name: alt})
+    spare = samples(node.additional, depth - 1, seen) if node.additional else list(_GENERIC)
+    for name in names[:8]:
+        # a declared property with a value its schema rejects (another schema may take it)
+        sub = node.properties[name]
+        pool = samples(sub, depth - 1, seen)[:8] + spare[:12]
+        wrong = [v for v in pool if member3(v, sub) is False]
+        for alt in wrong[:3]:
+            out.append({**base, name: alt})
     out.append(full)
     for name in sorted(node.required):
         out.append({k: v for k, v in full.items() if k != name})
@@ -187,8 +195,11 @@ def _objects(node: Node, depth: int, seen: frozenset[int]) -> list[Any]:
             for value in [*_first_valid(sub, depth, seen)[:2], 0, "a"]:
                 out.append({**base, key: value})
     for key, deps in sorted(node.dependent_required.items()):
+        value = (valid.get(key) or [0])[0]
+        out.append({**base, key: value})
+        out.append({**base, key: value, **{d: (valid.get(d) or [0])[0] for d in sorted(deps)}})
+    for key in sorted(node.dependent_schemas):
         out.append({**base, key: (valid.get(key) or [0])[0]})
-        del deps
     return out
 
 

@@ -26,13 +26,16 @@ class Searcher:
         self.raw = {"old": old_raw, "new": new_raw}
         self.root = {"old": old_root, "new": new_root}
         self._validators: dict[str, Any] = {}
-        self._hypothesis_done: dict[str, Any] = {}
+        self._hypothesis_done: dict[str, tuple[Any] | None] = {}
 
     def _valid_root(self, value: Any, side: str) -> bool | None:
         return member3(value, self.root[side])
 
-    def find(self, finding: Finding, valid_in: str, *, deep: bool = True) -> Any:
-        """A value valid under `valid_in` ("old"/"new") and rejected by the other side."""
+    def find(self, finding: Finding, valid_in: str, *, deep: bool = True) -> tuple[Any] | None:
+        """A value valid under `valid_in` ("old"/"new") and rejected by the other side.
+
+        Boxed in a 1-tuple, None when nothing was found: the value itself may be null.
+        """
         other = "new" if valid_in == "old" else "old"
         if finding.local is not None:
             lo, ln = finding.local
@@ -51,7 +54,7 @@ class Searcher:
                         and self._valid_root(doc, valid_in) is True
                         and (self._valid_root(doc, other) is False)
                     ):
-                        return doc
+                        return (doc,)
                     if tried > 8:
                         break
         for value in samples(self.root[valid_in]):
@@ -59,21 +62,24 @@ class Searcher:
                 self._valid_root(value, valid_in) is True
                 and self._valid_root(value, other) is False
             ):
-                return value
+                return (value,)
         if deep:
             return self._hypothesis(valid_in)
         return None
 
-    def _hypothesis(self, valid_in: str) -> Any:
+    def _hypothesis(self, valid_in: str) -> tuple[Any] | None:
         if valid_in in self._hypothesis_done:
             return self._hypothesis_done[valid_in]
         other = "new" if valid_in == "old" else "old"
-        found = None
+        found: tuple[Any] | None = None
         try:
-            found = _hypothesis_find(
-                plain(self.raw[valid_in]),
-                lambda v: (
-                    self._valid_root(v, other) is False and self._valid_root(v, valid_in) is True
+            found = (
+                _hypothesis_find(
+                    plain(self.raw[valid_in]),
+                    lambda v: (
+                        self._valid_root(v, other) is False
+                        and self._valid_root(v, valid_in) is True
+                    ),
                 ),
             )
         except Exception:  # unsupported by hypothesis-jsonschema, or no example: undecided
@@ -83,13 +89,17 @@ class Searcher:
 
     def confirm(self, value: Any, valid_in: str) -> bool:
         """Check with jsonschema (the real validator) that the counterexample is one."""
+        return self.confirm3(value, valid_in) is True
+
+    def confirm3(self, value: Any, valid_in: str) -> bool | None:
+        """`confirm`, with None when jsonschema cannot run on the schemas (recursion, regex)."""
         other = "new" if valid_in == "old" else "old"
         try:
             return bool(self._validator(valid_in).is_valid(value)) and not self._validator(
                 other
             ).is_valid(value)
         except (RecursionError, Exception):
-            return False
+            return None
 
     def _validator(self, side: str) -> Any:
         if side not in self._validators:
