@@ -54,8 +54,44 @@ def source_line(root: Path | None) -> Callable[[str, int], str | None]:
     return lookup
 
 
+def _repo_prefix(root: Path) -> str:
+    """The project root relative to the enclosing git work tree ("" at its top or outside one)."""
+    here = root.resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / ".git").exists():
+            rel = here.relative_to(candidate).as_posix()
+            return "" if rel == "." else rel + "/"
+    return ""
+
+
+def _located(items: list[Diagnostic], root: Path | None, fmt: str) -> list[Diagnostic]:
+    """Project-relative paths everywhere; GitHub wants them relative to the repository root."""
+    if root is None:
+        return items
+    import dataclasses
+
+    base = root.resolve()
+    prefix = _repo_prefix(base) if fmt == "github" else ""
+    out: list[Diagnostic] = []
+    for diag in items:
+        span = diag.span
+        if span is not None and span.path:
+            path = Path(span.path)
+            if path.is_absolute():
+                try:
+                    path = path.resolve().relative_to(base)
+                except ValueError:
+                    out.append(diag)
+                    continue
+            new_path = prefix + path.as_posix()
+            if new_path != span.path:
+                diag = dataclasses.replace(diag, span=dataclasses.replace(span, path=new_path))
+        out.append(diag)
+    return out
+
+
 def emit(diagnostics: Iterable[Diagnostic], fmt: str, root: Path | None) -> None:
-    items = list(diagnostics)
+    items = _located(list(diagnostics), root, fmt)
     if not items:
         return
     text = render(items, fmt, source_line(root))
