@@ -129,3 +129,57 @@ def test_plain_enum_value_added_stays_err_with_counterexample() -> None:
     out = compare(old, new, direction="out")
     assert errs(out) == ["enum-value-added #/enum"]
     assert out.counterexample is not None and out.counterexample.value == "c"
+
+
+RISK_OUT = {"type": "string", "enum": ["low", "critical"]}
+RISK_IN = {"type": "string", "enum": ["low"]}
+
+
+def test_edge_enum_finding_is_worded_for_the_consumer() -> None:
+    report = accepts(RISK_OUT, RISK_IN)
+    (finding,) = report.findings
+    assert finding.rule_id == "enum-value-removed"  # the id stays stable
+    assert finding.level is Level.ERR
+    assert "removed" not in finding.message
+    assert finding.message.startswith('the consumer does not accept enum value(s) "critical"')
+    assert "producer may emit" in finding.message
+    lines = report.text_lines()
+    assert lines[0].startswith("consumer:#/enum: ERR [enum-value-removed] the consumer")
+    assert lines[1] == 'counterexample: "critical" is valid under producer, rejected by consumer'
+    # version to version the wording stays a change over time
+    change = compare(RISK_OUT, RISK_IN, direction="in")
+    assert change.findings[0].message == 'enum values removed: "critical"'
+
+
+@pytest.mark.parametrize(
+    ("producer", "consumer", "rule_id", "text"),
+    [
+        ({"type": "number"}, {"type": "integer"}, "type-narrowed", "consumer accepts only type"),
+        ({"type": ["string", "null"]}, {"type": "string"}, "became-not-nullable", "rejects null"),
+        (
+            {"type": "object", "properties": {"a": {"type": "string"}}},
+            {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
+            "property-became-required",
+            "the consumer requires property 'a'; the producer may omit it",
+        ),
+        (
+            {"type": "string", "maxLength": 10},
+            {"type": "string", "maxLength": 3},
+            "max-length-decreased",
+            "the consumer's maxLength is 3, the producer's 10",
+        ),
+        (
+            {"type": "object", "properties": {"x": {"type": "string"}}},
+            {"type": "object", "required": ["x", "y"], "properties": {"x": {"type": "string"}}},
+            "required-undeclared-added",
+            "the consumer requires 'y'",
+        ),
+    ],
+)
+def test_edge_wording(producer: Any, consumer: Any, rule_id: str, text: str) -> None:
+    report = accepts(producer, consumer)
+    found = [f for f in report.findings if f.rule_id == rule_id]
+    assert found, report.text_lines()
+    assert text in found[0].message, found[0].message
+    assert not report.ok
+    assert_counterexample(report, producer, consumer)

@@ -16,6 +16,7 @@ from routinec.compat.report import Counterexample, Finding, Level, Report
 from routinec.compat.rules import POLICIES, Context
 from routinec.compat.search import Searcher
 from routinec.compat.walk import State, Walker, witness
+from routinec.compat.wording import edge_message
 
 __all__ = ["accepts", "compare"]
 
@@ -83,6 +84,9 @@ def _run(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> Repo
             "schemas nested too deeply to compare", "flatten them with $defs"
         ) from None
     findings = _dedupe(walker.findings)
+    if ctx.edge:
+        for finding in findings:
+            finding.message = edge_message(finding)
     searcher = Searcher(old, new, old_root, new_root)
     counterexample = None
     if search:
@@ -143,7 +147,9 @@ def _settle(findings: list[Finding], searcher: Searcher, ctx: Context) -> Counte
         _set_fact(finding, ctx, None)
         finding.level = Level.ERR if ctx.strict else Level.WARN
         finding.message += (
-            " (no counterexample was found; other constraints may make this change harmless)"
+            " (no counterexample was found; other constraints may make this "
+            + ("difference" if ctx.edge else "change")
+            + " harmless)"
         )
     if found is not None:
         return found

@@ -151,8 +151,15 @@ class Report:
             "counterexample": self.counterexample.to_json() if self.counterexample else None,
         }
 
+    def _labels(self, old_label: str, new_label: str) -> tuple[str, str]:
+        """An edge report names its sides producer and consumer unless told otherwise."""
+        if self.edge and (old_label, new_label) == ("old", "new"):
+            return "producer", "consumer"
+        return old_label, new_label
+
     def text_lines(self, old_label: str = "old", new_label: str = "new") -> list[str]:
         """`FILE:#/pointer: LEVEL [rule-id] message`, then the counterexample and a summary."""
+        old_label, new_label = self._labels(old_label, new_label)
         lines: list[str] = []
         for f in self.findings:
             label = old_label if f.side == "old" else new_label
@@ -176,6 +183,7 @@ class Report:
         return lines
 
     def github_lines(self, old_label: str = "old", new_label: str = "new") -> list[str]:
+        old_label, new_label = self._labels(old_label, new_label)
         kinds = {Level.ERR: "error", Level.WARN: "warning", Level.INFO: "notice"}
         out = []
         for f in self.findings:
