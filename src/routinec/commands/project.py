@@ -247,6 +247,13 @@ def _verify(config: Config, *, full: bool = False) -> Outcome:
     outcome = Outcome(list(result.diagnostics), routines=len(result.project.routines) if result.project else 0)
     if result.lock is None:
         return outcome
+    if locked.compiler_version != __version__:
+        outcome.diagnostics.append(Diagnostic(
+            "lock-format", Severity.NOTE,
+            f"the lockfile was written by routinec {locked.compiler_version}; this is {__version__}",
+            Span(config.lockfile),
+            "'routinec lock' rewrites it with this version (entries compare equal either way)",
+        ))
     outcome.drift = diff_routines(locked.routines, result.lock.routines)
     outcome.diagnostics.extend(gates.edge_diagnostics(result.lock, config))
     outcome.diagnostics.extend(gates.breaking_changes(locked, result.lock, config, for_lock=False))

@@ -131,9 +131,18 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
     problems: list[Diagnostic] = []
     for name in sorted(routines):
         entry = routines[name]
-        missing = (
-            [k for k in _ENTRY_KEYS if k not in entry] if isinstance(entry, dict) else ["*"]
-        )
+        if not isinstance(entry, dict):
+            problems.append(
+                Diagnostic(
+                    "lock-corrupt",
+                    Severity.ERROR,
+                    f"lock entry {name!r} is not an object",
+                    Span(str(path)),
+                    _RESTORE,
+                )
+            )
+            continue
+        missing = [k for k in _ENTRY_KEYS if k not in entry]
         if missing:
             problems.append(
                 Diagnostic(

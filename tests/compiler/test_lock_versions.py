@@ -1,0 +1,41 @@
+"""Lock written by another routinec version: a note; an entry that is not an object: corrupt."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.helpers import run_cli
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _copy(dest: Path) -> Path:
+    for name in ("specs", "golden", "consumers"):
+        shutil.copytree(REPO / name, dest / name)
+    for name in ("pyproject.toml", "routines.lock"):
+        shutil.copy2(REPO / name, dest / name)
+    return dest
+
+
+def test_other_compiler_version_is_a_note(tmp_path: Path) -> None:
+    root = _copy(tmp_path / "p")
+    lock = root / "routines.lock"
+    lock.write_text(lock.read_text("utf-8").replace('"compiler_version": "0.1.0"', '"compiler_version": "9.9.9"'))
+    result = run_cli("verify", cwd=root)
+    assert result.code == 0, result.stderr
+    assert "note: the lockfile was written by routinec 9.9.9; this is 0.1.0" in result.stderr
+
+
+def test_entry_that_is_not_an_object(tmp_path: Path) -> None:
+    root = _copy(tmp_path / "p")
+    lock = root / "routines.lock"
+    data = json.loads(lock.read_text("utf-8"))
+    data["routines"]["summarize_pr"] = 5
+    lock.write_text(json.dumps(data))
+    before = lock.read_bytes()
+    result = run_cli("verify", cwd=root)
+    assert result.code == 2
+    assert "lock entry 'summarize_pr' is not an object  [lock-corrupt]" in result.stderr
+    assert lock.read_bytes() == before
