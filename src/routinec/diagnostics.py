@@ -50,6 +50,7 @@ CODES: dict[str, str] = {
     "syntax": "the file does not follow the .routine grammar",
     "encoding": "the file is not UTF-8 text",
     "unknown-type": "a type name that no `type` block declares",
+    "infinite-type": "a type that requires itself, so no finite value fits it",
     "duplicate-name": "a routine, type, consumer, test or field declared twice",
     "duplicate-statement": "a statement given twice where one is allowed",
     "missing-statement": "a routine, test or consumer lacks a required statement",

@@ -16,7 +16,13 @@ from typing import Any
 
 from routinec import __version__
 from routinec.compiler import ast
-from routinec.compiler.check import Resolver, check_consumer, check_routine, check_type
+from routinec.compiler.check import (
+    Resolver,
+    check_consumer,
+    check_routine,
+    check_type,
+    check_type_cycles,
+)
 from routinec.compiler.files import ProjectFiles
 from routinec.compiler.fork import split_run
 from routinec.compiler.lower import consumer_schema, lower_routine, routine_schema, type_names
@@ -173,6 +179,7 @@ def _build(
     models: dict[str, ModelInfo] = {}
     for decl_t in project.types.values():
         diags.extend(check_type(decl_t.node, project))
+    diags.extend(check_type_cycles(project))
     for decl_c in project.consumers.values():
         diags.extend(check_consumer(decl_c.node, project))
     for name, decl in project.routines.items():

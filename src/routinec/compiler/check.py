@@ -17,7 +17,7 @@ from routinec.compiler.symbols import PRIMITIVES, Project
 from routinec.diagnostics import Diagnostic, Severity, Span
 from routinec.modeltable import EFFORT_LEVELS, ModelInfo, known_names
 
-__all__ = ["Resolver", "check_consumer", "check_routine", "check_type"]
+__all__ = ["Resolver", "check_consumer", "check_routine", "check_type", "check_type_cycles"]
 
 Resolver = Callable[[str], ModelInfo | None]
 
@@ -189,6 +189,47 @@ def _check_default(field: ast.Field, project: Project, out: list[Diagnostic]) ->
 def check_type(typedef: ast.TypeDef, project: Project) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     check_fields(typedef.fields, project, f"type {typedef.name}", out)
+    return out
+
+
+def check_type_cycles(project: Project) -> list[Diagnostic]:
+    """A type that requires itself (directly or through other types) has no finite value:
+    no model output could ever validate. Optional fields, defaults and lists break a cycle."""
+    edges: dict[str, list[ast.Field]] = {}
+    for name, decl in project.types.items():
+        edges[name] = [
+            f for f in decl.node.fields
+            if isinstance(f.type, ast.NamedType) and f.type.name in project.types
+            and not f.optional and not f.has_default
+        ]
+    out: list[Diagnostic] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in sorted(edges):
+        if state.get(start):
+            continue
+        path: list[tuple[str, int]] = [(start, 0)]
+        state[start] = 1
+        while path:
+            node, index = path[-1]
+            if index < len(edges[node]):
+                path[-1] = (node, index + 1)
+                field = edges[node][index]
+                target = field.type.name  # type: ignore[union-attr]
+                if state.get(target) == 1:
+                    names = [n for n, _ in path]
+                    cycle = [*names[names.index(target):], target]
+                    out.append(_err(
+                        "infinite-type",
+                        f"type {target!r} requires itself ({' → '.join(cycle)}): no value can satisfy it",
+                        field.span,
+                        f"make {field.name!r} optional (`{field.name}?:`) or a list",
+                    ))
+                elif not state.get(target):
+                    state[target] = 1
+                    path.append((target, 0))
+            else:
+                state[node] = 2
+                path.pop()
     return out
 
 
