@@ -145,3 +145,13 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+def copy_examples(dest: Path) -> Path:
+    """A copy of the shipped example project (specs, goldens, consumers, lock) at `dest`."""
+    repo = Path(__file__).resolve().parents[1]
+    for name in ("specs", "golden", "consumers"):
+        shutil.copytree(repo / name, dest / name)
+    for name in ("pyproject.toml", "routines.lock"):
+        shutil.copy2(repo / name, dest / name)
+    return dest

@@ -3,19 +3,13 @@ prompts, same replay."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from tests.helpers import cli_env, run_cli
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.helpers import cli_env, copy_examples, run_cli
 
 
 def _crlf_copy(dest: Path) -> Path:
-    for name in ("specs", "golden", "consumers"):
-        shutil.copytree(REPO / name, dest / name)
-    for name in ("pyproject.toml", "routines.lock"):
-        shutil.copy2(REPO / name, dest / name)
+    copy_examples(dest)
     for path in [*dest.joinpath("specs").rglob("*.*"), *dest.joinpath("consumers").rglob("*.json")]:
         path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
     for path in dest.joinpath("golden").rglob("*.input.json"):

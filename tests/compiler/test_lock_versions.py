@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-from tests.helpers import run_cli
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _copy(dest: Path) -> Path:
-    for name in ("specs", "golden", "consumers"):
-        shutil.copytree(REPO / name, dest / name)
-    for name in ("pyproject.toml", "routines.lock"):
-        shutil.copy2(REPO / name, dest / name)
-    return dest
+from tests.helpers import copy_examples, run_cli
 
 
 def test_other_compiler_version_is_a_note(tmp_path: Path) -> None:
-    root = _copy(tmp_path / "p")
+    root = copy_examples(tmp_path / "p")
     lock = root / "routines.lock"
     lock.write_text(lock.read_text("utf-8").replace('"compiler_version": "0.1.0"', '"compiler_version": "9.9.9"'))
     result = run_cli("verify", cwd=root)
@@ -29,7 +18,7 @@ def test_other_compiler_version_is_a_note(tmp_path: Path) -> None:
 
 
 def test_entry_that_is_not_an_object(tmp_path: Path) -> None:
-    root = _copy(tmp_path / "p")
+    root = copy_examples(tmp_path / "p")
     lock = root / "routines.lock"
     data = json.loads(lock.read_text("utf-8"))
     data["routines"]["summarize_pr"] = 5

@@ -90,7 +90,7 @@ def fmt(paths: tuple[Path, ...], check_only: bool, fmt: str, project: Path | Non
 
     config = load_or_exit(project, fmt)
     _check_paths(paths, config.root)
-    files = [config.root / p for p in discover(config, paths)] if paths else [config.root / p for p in discover(config)]
+    files = [config.root / p for p in discover(config, paths)]
     if paths:
         files = [f for f in files if any(f == p.resolve() or p.resolve() in f.parents for p in paths)]
     problems = []

@@ -113,18 +113,19 @@ def _lock_resolver(old: Lock | None, fallback: Resolver) -> Resolver:
     return resolve
 
 
-def _try_read(config: Config) -> tuple[Lock | None, list[Diagnostic]]:
+def _try_read(config: Config) -> Lock | None:
+    """The current lock, or None when there is none or it is unreadable (lock rewrites it)."""
     try:
-        return read_lock(config.lock_path), []
-    except DiagnosticError as exc:
-        return None, list(exc.diagnostics)
+        return read_lock(config.lock_path)
+    except DiagnosticError:
+        return None
 
 
 def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
     from routinec.commands import gates
     from routinec.compiler.build import build
 
-    old, old_problems = _try_read(config)
+    old = _try_read(config)
     resolver: Resolver = lookup
     if resolve_online:
         from routinec.commands.models_api import online_resolver
@@ -145,8 +146,6 @@ def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
         outcome.diagnostics.append(
             Diagnostic("config", Severity.ERROR, f"cannot write the lockfile: {exc.strerror}", Span(str(config.lock_path)))
         )
-    if old_problems and not outcome.changed:
-        outcome.changed = True
     return outcome
 
 

@@ -568,6 +568,3 @@ def parse_file(data: bytes, path: str) -> ast.File:
         )]) from None
     return parse_text(text, path)
 
-
-# Tree is re-exported for tests that want the raw parse tree.
-_ = Tree
