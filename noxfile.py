@@ -1,4 +1,8 @@
-"""Developer entry points: `nox -s demo`, `nox -s tests`, lint, typecheck, imports, bench."""
+"""Developer entry points: `nox -s demo`, `nox -s tests`, lint, typecheck, imports, bench.
+
+Every session installs under `constraints.txt`, so a test run does not depend on which
+releases the package index serves that day; `nox -s constraints` refreshes it on purpose.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,9 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
 
 ROOT = Path(__file__).parent
+CONSTRAINTS = ("-c", str(ROOT / "constraints.txt"))
+# Everything any session installs, resolved together when the constraints are refreshed.
+EVERYTHING = (".[dev]", "jsoncompat", "nox")
 PYTHON = ["3.11", "3.12", "3.13", "3.14"]
 
 
@@ -24,7 +31,7 @@ def _python() -> str | None:
 @nox.session(python=_python())
 def demo(session: nox.Session) -> None:
     """The main job on the shipped examples: check, lock, verify, replay and golden tests."""
-    session.install(".")
+    session.install(*CONSTRAINTS, ".")
     session.run("routinec", "--version")
     session.log("1. check every spec under specs/, and that they are formatted")
     session.run("routinec", "check")
@@ -54,35 +61,54 @@ def demo(session: nox.Session) -> None:
 @nox.session(python=_python())
 def tests(session: nox.Session) -> None:
     """The whole test suite, on two workers."""
-    session.install("-e", ".[dev]")
+    session.install(*CONSTRAINTS, "-e", ".[dev]")
     session.run("pytest", "-n", "2", "-q", *session.posargs)
 
 
 @nox.session(python=_python())
 def lint(session: nox.Session) -> None:
-    session.install("ruff>=0.6")
+    session.install(*CONSTRAINTS, "ruff")
     session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
 
 
 @nox.session(python=_python())
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".[dev]")
+    session.install(*CONSTRAINTS, "-e", ".[dev]")
     session.run("mypy", "src/routinec")
 
 
 @nox.session(python=_python())
 def imports(session: nox.Session) -> None:
     """The layer contract (pyproject [tool.importlinter])."""
-    session.install("-e", ".", "import-linter>=2.0")
+    session.install(*CONSTRAINTS, "-e", ".", "import-linter")
     session.run("lint-imports")
 
 
 @nox.session(python=_python())
 def bench(session: nox.Session) -> None:
     """Print the performance figures the README quotes (`-- --sizes 100,1000` for a quick run)."""
-    session.install("-e", ".[dev]", "jsoncompat")
+    session.install(*CONSTRAINTS, "-e", ".[dev]", "jsoncompat")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.log(f"== {script.name}")
         # posargs are bench_compile's (--sizes, --repeat, --profile …); the others take none.
         args = session.posargs if script.name == "bench_compile.py" else []
         session.run("python", str(script), *args)
+
+
+@nox.session(python=_python(), venv_backend="venv")
+def constraints(session: nox.Session) -> None:
+    """Refresh constraints.txt from what the index serves today (review the diff, then commit)."""
+    session.install("--upgrade", "pip")
+    session.install("-e", *EVERYTHING)
+    frozen = session.run("pip", "freeze", "--exclude-editable", silent=True)
+    assert isinstance(frozen, str)
+    lines = sorted(
+        (line for line in frozen.splitlines() if line and not line.startswith("#")),
+        key=str.lower,
+    )
+    header = (
+        "# Pinned versions of everything the nox sessions install. Refreshed on purpose with\n"
+        "# `nox -s constraints`; the test suite runs against exactly these.\n"
+    )
+    (ROOT / "constraints.txt").write_text(header + "\n".join(lines) + "\n", "utf-8")
+    session.log(f"wrote constraints.txt: {len(lines)} packages")

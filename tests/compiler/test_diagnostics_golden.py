@@ -135,9 +135,9 @@ def test_design_example_checks_clean() -> None:
 
 
 def test_design_example_is_verbatim() -> None:
-    design = Path("/work/shared/DESIGN.md")
+    design = Path(__file__).parents[3] / "shared" / "DESIGN.md"  # CI puts shared/ beside the clone
     if not design.exists():
-        pytest.skip("DESIGN.md is not available here")
+        pytest.skip("../shared/DESIGN.md is not beside the checkout (CI puts it there)")
     doc = design.read_text("utf-8")
     start = doc.index("```\n# specs/summarize_pr.routine") + 4
     spec = doc[start : doc.index("```", start)]

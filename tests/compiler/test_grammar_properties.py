@@ -83,7 +83,17 @@ def _comments(text: str) -> list[str]:
 @SETTINGS
 @given(SPECS)
 def test_everything_generated_parses(text: str) -> None:
-    parse_text(text, PATH)
+    # Our parser (custom AST walk, diagnostics) agrees with the reference Lark parse of the
+    # same grammar: the same top-level definitions, in order, each with a span inside the text.
+    reference = [str(child.data) for child in GRAMMAR.parse(text).children]
+    parsed = parse_text(text, PATH)
+    kinds = {"TypeDef": "type_def", "RoutineDef": "routine_def", "ConsumerDef": "consumer_def"}
+    assert [kinds[type(item).__name__] for item in parsed.items] == reference
+    lines = text.split("\n")
+    for item in parsed.items:
+        assert item.span.path == PATH
+        assert 1 <= item.span.line <= len(lines)
+        assert 1 <= item.span.column <= len(lines[item.span.line - 1]) + 1
 
 
 @SETTINGS
@@ -120,13 +130,18 @@ def _mutated(draw: st.DrawFn) -> str:
     return text
 
 
-def _only_diagnostics(text: str) -> None:
+def _only_diagnostics(text: str) -> bool:
+    """Format `text`: either it formats to a fixed point, or it fails with located diagnostics
+    (never an internal error or an exception). True when it formatted."""
     try:
-        format_text(text, PATH)
+        once = format_text(text, PATH)
     except DiagnosticError as exc:
         assert exc.diagnostics
         assert all(d.span is not None and d.span.path == PATH for d in exc.diagnostics)
         assert all(d.code != "internal" for d in exc.diagnostics), exc.diagnostics
+        return False
+    assert format_text(once, PATH) == once
+    return True
 
 
 @SETTINGS
@@ -147,15 +162,23 @@ def test_mutated_specs_give_only_diagnostics(text: str) -> None:
 @given(st.binary())
 def test_arbitrary_bytes_give_only_diagnostics(data: bytes) -> None:
     try:
-        parse_file(data, PATH)
+        parsed = parse_file(data, PATH)
     except DiagnosticError as exc:
         assert exc.diagnostics
+        assert all(d.code != "internal" for d in exc.diagnostics), exc.diagnostics
+        return
+    # It parsed, so it was UTF-8 (a BOM allowed) and parses the same as text.
+    text = data.decode("utf-8-sig")
+    assert ast.to_plain(parsed.items) == ast.to_plain(parse_text(text.replace("\r\n", "\n"), PATH).items)
 
 
-@pytest.mark.parametrize("depth", [10, 63, 64, 65, 500])
-def test_deep_nesting_is_a_diagnostic(depth: int) -> None:
+@pytest.mark.parametrize(("depth", "formats"), [(10, True), (30, True), (63, False), (64, False), (500, False)])
+def test_deep_nesting_is_a_diagnostic(depth: int, formats: bool) -> None:
     text = "routine r v1 { test t { input { a: " + "[" * depth + "]" * depth + " } } }\n"
-    _only_diagnostics(text)
+    assert _only_diagnostics(text) is formats
+    if not formats:
+        with pytest.raises(DiagnosticError, match="nesting deeper than 64 levels"):
+            parse_text(text, PATH)
 
 
 @pytest.mark.parametrize(
@@ -169,4 +192,7 @@ def test_deep_nesting_is_a_diagnostic(depth: int) -> None:
     ],
 )
 def test_bad_escapes_anywhere_are_diagnostics(text: str) -> None:
-    _only_diagnostics(text)
+    with pytest.raises(DiagnosticError) as info:
+        parse_text(text, PATH)
+    assert any("escape" in d.message for d in info.value.diagnostics), info.value.diagnostics
+    assert _only_diagnostics(text) is False

@@ -49,30 +49,56 @@ def test_every_sdk_model_is_in_the_table() -> None:
     assert missing == []
 
 
-def _parse_sdk_date(text: str) -> dt.date:
-    # "November 30th, 2026"
-    cleaned = re.sub(r"(\d+)(st|nd|rd|th)", r"\1", text)
-    return dt.datetime.strptime(cleaned, "%B %d, %Y").date()
+MODELS_API = Path(__file__).parents[1] / "data" / "models" / "models_api.json"
 
 
-def test_parse_sdk_date() -> None:
-    assert _parse_sdk_date("November 30th, 2026") == dt.date(2026, 11, 30)
-    assert _parse_sdk_date("January 22nd, 2027") == dt.date(2027, 1, 22)
-    assert _parse_sdk_date("June 1st, 2026") == dt.date(2026, 6, 1)
+def _recorded_models() -> tuple[dt.date, list[Any]]:
+    """The Models API's list as recorded (or, origin "fixture", transcribed) on `as_of`."""
+    model_info = pytest.importorskip("anthropic.types").ModelInfo
+    doc = json.loads(MODELS_API.read_text("utf-8"))
+    assert doc["origin"] in ("recorded", "fixture")
+    return dt.date.fromisoformat(doc["as_of"]), [model_info.model_validate(r) for r in doc["data"]]
 
 
-def test_deprecation_dates_match_the_sdk() -> None:
-    deprecated = pytest.importorskip("anthropic._data.deprecated_models").DEPRECATED_MODELS
-    assert deprecated
-    for model_id, when in deprecated.items():
-        info = lookup(model_id)
-        assert info is not None, model_id
-        assert info.retires_at == _parse_sdk_date(when).isoformat(), model_id
-        assert info.lifecycle in ("deprecated", "retired"), model_id
-    # and the table marks nothing deprecated that the SDK does not
-    for info in MODELS:
-        if info.lifecycle == "deprecated":
-            assert info.id in deprecated or any(a in deprecated for a in info.aliases), info.id
+def test_recorded_models_api_data_covers_the_table() -> None:
+    _, infos = _recorded_models()
+    assert sorted(i.id for i in infos) == sorted(m.id for m in MODELS)
+
+
+def test_table_agrees_with_the_recorded_models_api() -> None:
+    from routinec.commands.models_api import from_model_info
+
+    as_of, infos = _recorded_models()
+    for info in infos:
+        table = lookup(info.id)
+        assert table is not None, info.id
+        online = from_model_info(info, table)
+        assert online.max_tokens == table.max_tokens, info.id
+        assert online.structured_outputs == table.structured_outputs, info.id
+        assert online.effort == table.effort, info.id
+        assert online.thinking_budget == table.thinking_budget, info.id
+        assert online.retires_at == table.retires_at, info.id
+        # the table's lifecycle, read on the day the data was taken, is what the API said
+        assert lifecycle_on(table.lifecycle, table.retires_at, as_of) == info.lifecycle, info.id
+
+
+@pytest.mark.parametrize(
+    ("stored", "retires_at", "on", "expected"),
+    [
+        ("active", None, dt.date(2030, 1, 1), "active"),
+        ("deprecated", "2026-11-30", dt.date(2026, 11, 29), "deprecated"),
+        ("deprecated", "2026-11-30", dt.date(2026, 11, 30), "retired"),
+        # a date is a date: a table that still says "active" cannot keep a retired model alive
+        ("active", "2026-11-30", dt.date(2026, 12, 1), "retired"),
+        ("active", "2026-11-30", dt.date(2026, 1, 1), "deprecated"),
+        ("retired", "2027-01-01", dt.date(2026, 1, 1), "retired"),
+        ("deprecated", "not a date", dt.date(2026, 1, 1), "deprecated"),
+    ],
+)
+def test_lifecycle_is_a_function_of_the_date(
+    stored: str, retires_at: str | None, on: dt.date, expected: str
+) -> None:
+    assert lifecycle_on(stored, retires_at, on) == expected
 
 
 def test_sonnet_4_5_retires_on_2026_11_30() -> None:

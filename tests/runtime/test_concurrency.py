@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -52,11 +53,15 @@ def test_ctrl_c_keeps_finished_transcripts_and_leaves_no_partial_file(project: P
     golden = project / "golden"
     with FakeAnthropic() as api:
         calls: list[str] = []
+        second_call = threading.Event()
+        release = threading.Event()
 
         def respond(req: dict[str, object]) -> Reply:
             reply = default_reply(req)
             calls.append("x")
-            reply.delay = 0.0 if len(calls) == 1 else 30.0  # the first answers, the rest stall
+            if len(calls) >= 2:  # the first answers; the rest stall until the test ends
+                second_call.set()
+                release.wait(60)
             return reply
 
         api.respond = respond
@@ -69,12 +74,13 @@ def test_ctrl_c_keeps_finished_transcripts_and_leaves_no_partial_file(project: P
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.monotonic() + 30
-        while len(calls) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(calls) == 2, "the second call never started"
+        # With --jobs 1 the second request only starts once the first transcript is written.
+        assert second_call.wait(120), "the second call never started"
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
+        try:
+            out, err = proc.communicate(timeout=120)
+        finally:
+            release.set()
     assert proc.returncode == 130, out + err
     assert "interrupted: 1 transcript(s) written and intact, 2 case(s) not recorded" in err
     assert "Traceback" not in err

@@ -168,10 +168,9 @@ def record(
     work = check_case if check_only else record_case
     summary = run_many(runtime, pairs, work, jobs=jobs, progress=_progress_printer())
     if summary.interrupted:
-        written = sum(1 for o in summary.outcomes if o.status == "recorded")
         click.echo(
-            f"routinec: interrupted: {written} transcript(s) written and intact, "
-            f"{summary.not_run} case(s) not recorded",
+            f"routinec: interrupted: {summary.written} transcript(s) written and intact, "
+            f"{summary.total - summary.written} case(s) not recorded",
             err=True,
         )
         sys.exit(130)

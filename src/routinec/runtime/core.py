@@ -86,6 +86,7 @@ class Runtime:
         self._api_key = api_key
         self._guard = threading.Lock()
         self.write_lock = threading.Lock()  # held by every transcript write; see record.run_many
+        self.written: list[Path] = []  # transcripts written, appended under write_lock
         self._routines: dict[str, LockedRoutine] = {}
         self._provider: SdkProvider | None = None
         self._index: dict[str, dict[str, Path]] = {}
@@ -262,6 +263,7 @@ class Session:
                     if rt.stop.is_set():
                         raise KeyboardInterrupt
                     write_json_guarded(target, transcript, routine=name, case=case)
+                    rt.written.append(target)
                 written = target
         if routine.session_state:
             self._history[name] = [*body["messages"], {"role": "assistant", "content": to_wire(response["content"])}]

@@ -22,14 +22,15 @@ Progress = Callable[[int, int, int], None]  # (done, total, tokens so far)
 
 
 class RunSummary:
-    def __init__(self, outcomes: list[CaseOutcome], interrupted: bool, total: int) -> None:
+    def __init__(
+        self, outcomes: list[CaseOutcome], interrupted: bool, total: int, written: int = 0
+    ) -> None:
         self.outcomes = sorted(outcomes, key=lambda o: (o.routine, o.case))
         self.interrupted = interrupted
         self.total = total
-
-    @property
-    def not_run(self) -> int:
-        return self.total - len(self.outcomes)
+        # Counted by the runtime under its write lock, so an interrupt that lands between a
+        # worker's write and its outcome reaching this thread still counts that transcript.
+        self.written = written
 
 
 def record_case(runtime: Runtime, routine: str, case: str) -> CaseOutcome:
@@ -122,5 +123,5 @@ def run_many(
                 outcomes.append(done.get_nowait())
             except queue.Empty:
                 break
-        return RunSummary(outcomes, True, len(pairs))
-    return RunSummary(outcomes, False, len(pairs))
+        return RunSummary(outcomes, True, len(pairs), len(runtime.written))
+    return RunSummary(outcomes, False, len(pairs), len(runtime.written))
