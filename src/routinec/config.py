@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 
 __all__ = ["Config", "discover_specs", "find_root", "load_config"]
@@ -51,7 +52,7 @@ def find_root(start: Path | None = None) -> Path:
 
 def _bad(root: Path, message: str, hint: str | None = None) -> DiagnosticError:
     return DiagnosticError(
-        [Diagnostic("config", Severity.ERROR, message, Span(str(root / "pyproject.toml")), hint)]
+        [Diagnostic(Code.CONFIG, Severity.ERROR, message, Span(str(root / "pyproject.toml")), hint)]
     )
 
 

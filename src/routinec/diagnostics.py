@@ -12,13 +12,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from routinec.codes import Code, ExitClass
+
 __all__ = [
-    "CODES",
+    "Code",
     "Diagnostic",
     "DiagnosticError",
     "Severity",
     "Span",
     "exit_code_for",
+    "github_escape",
     "render",
     "sort_unique",
 ]
@@ -45,50 +48,9 @@ class Span:
         return self.line > 0
 
 
-# Stable kebab-case codes (mypy errorcodes.py): the first word says which phase owns it.
-CODES: dict[str, str] = {
-    "syntax": "the file does not follow the .routine grammar",
-    "encoding": "the file is not UTF-8 text",
-    "unknown-type": "a type name that no `type` block declares",
-    "infinite-type": "a type that requires itself, so no finite value fits it",
-    "duplicate-name": "a routine, type, consumer, test or field declared twice",
-    "duplicate-statement": "a statement given twice where one is allowed",
-    "missing-statement": "a routine, test or consumer lacks a required statement",
-    "undefined-variable": "a template variable that is not an input",
-    "unused-input": "an input the templates never use",
-    "template-syntax": "a Jinja2 template that does not parse",
-    "param-range": "a parameter outside its valid range",
-    "param-unsupported": "a parameter the chosen model does not accept",
-    "unknown-model": "a model id that routinec cannot pin",
-    "model-deprecated": "a model that is deprecated and will retire",
-    "model-retired": "a model that has retired and can no longer be called",
-    "missing-file": "a referenced file that does not exist",
-    "path-escape": "a path that leaves the project root",
-    "unknown-consumer": "a consumer name that no `consumer` block declares",
-    "invalid-test-input": "a test input that does not validate against the input schema",
-    "invalid-json": "a JSON file that does not parse",
-    "invalid-schema": "a JSON Schema file that is not a valid schema",
-    "invalid-default": "a default that does not fit its field's type",
-    "invalid-constraint": "a constraint that does not apply to the field's type",
-    "config": "a bad [tool.routinec] setting",
-    "no-specs": "no .routine files were found",
-    "lock-missing": "no lockfile exists",
-    "lock-corrupt": "the lockfile does not parse",
-    "lock-format": "the lockfile was written by a newer routinec",
-    "lock-tampered": "a lock entry does not match its hash",
-    "lock-drift": "the specs no longer compile to the lockfile",
-    "compat-break": "a schema change that breaks a reader",
-    "consumer-break": "a consumer that rejects a producer's output",
-    "runtime": "a routine run failed",
-    "transcript": "a transcript problem",
-    "golden": "a golden output problem",
-    "internal": "a bug in routinec",
-}
-
-
 @dataclass(frozen=True)
 class Diagnostic:
-    code: str
+    code: Code
     severity: Severity
     message: str
     span: Span | None = None
@@ -135,9 +97,14 @@ def sort_unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return result
 
 
-def exit_code_for(diagnostics: Iterable[Diagnostic], problem_exit: int = 2) -> int:
-    """0 when nothing is an error, else `problem_exit` (2: bad input, 1: a check failed)."""
-    return problem_exit if any(d.severity is Severity.ERROR for d in diagnostics) else 0
+def exit_code_for(diagnostics: Iterable[Diagnostic], *, findings: bool = False) -> int:
+    """The CLI's exit code for these diagnostics: 0 when none is an error, else the worst
+    error's exit class (2: bad input beats 1: a check found a problem). `findings` says the
+    check itself found something (drift, a failed case) though no diagnostic is an error."""
+    classes = [d.code.exit_class for d in diagnostics if d.severity is Severity.ERROR]
+    if findings:
+        classes.append(ExitClass.FINDING)
+    return int(max(classes, default=0))
 
 
 SourceLookup = Callable[[str, int], "str | None"]
@@ -185,7 +152,8 @@ def _text(diag: Diagnostic, source_line: SourceLookup | None) -> str:
     return "\n".join(lines)
 
 
-def _github_escape(text: str, *, prop: bool = False) -> str:
+def github_escape(text: str, *, prop: bool = False) -> str:
+    """Escape a workflow-command message (or, with `prop`, a property value)."""
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if prop:
         text = text.replace(":", "%3A").replace(",", "%2C")
@@ -197,16 +165,16 @@ def _github(diag: Diagnostic) -> str:
     props: list[str] = []
     span = diag.span
     if span is not None and span.path:
-        props.append(f"file={_github_escape(span.path, prop=True)}")
+        props.append(f"file={github_escape(span.path, prop=True)}")
         if span.located:
             props.append(f"line={span.line}")
             props.append(f"col={span.column}")
             if span.end_line == span.line and span.end_column > span.column:
                 props.append(f"endColumn={span.end_column}")
-    props.append(f"title={_github_escape(diag.code, prop=True)}")
+    props.append(f"title={github_escape(diag.code, prop=True)}")
     message = diag.message + (f"\nhelp: {diag.help}" if diag.help else "")
     message += "".join(f"\nnote: {note}" for note in diag.notes)
-    return f"::{kind} {','.join(props)}::{_github_escape(message)}"
+    return f"::{kind} {','.join(props)}::{github_escape(message)}"
 
 
 def render(

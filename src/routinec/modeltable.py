@@ -12,6 +12,8 @@ import datetime as _dt
 import os
 from dataclasses import dataclass, field
 
+from routinec.codes import Code
+
 __all__ = ["EFFORT_LEVELS", "MODELS", "ModelInfo", "lifecycle_on", "lookup", "today"]
 
 EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
@@ -130,7 +132,7 @@ def today() -> _dt.date:
             from routinec.diagnostics import Diagnostic, DiagnosticError, Severity
 
             raise DiagnosticError([Diagnostic(
-                "config", Severity.ERROR, f"ROUTINEC_TODAY={pinned!r} is not a date",
+                Code.CONFIG, Severity.ERROR, f"ROUTINEC_TODAY={pinned!r} is not a date",
                 None, "use YYYY-MM-DD, e.g. ROUTINEC_TODAY=2026-11-30, or unset it",
             )]) from None
     return _dt.date.today()

@@ -122,7 +122,8 @@ def test_stale_source_file(project: Path) -> None:
     _ready(project)
     prompt = project / "specs/prompts/summarize_pr.j2"
     prompt.write_text(prompt.read_text() + "more\n")
-    _fails(project, 2, "stale: specs/prompts/summarize_pr.j2 changed", "run 'routinec lock'")
+    # exit 1 as in `verify`: the lock drifted from its sources (the same exit in every command)
+    _fails(project, 1, "stale: specs/prompts/summarize_pr.j2 changed", "run 'routinec lock'")
 
 
 def test_sandbox_escape_is_refused(tmp_path: Path, fake_api: FakeAnthropic) -> None:
@@ -145,4 +146,5 @@ def test_input_failing_validation(tmp_path: Path) -> None:
 def test_hand_edited_lock(project: Path) -> None:
     lockfile = project / "routines.lock"
     lockfile.write_text(lockfile.read_text().replace('"temperature": 0', '"temperature": 1'))
-    _fails(project, 2, "lock entry 'summarize_pr' does not match its entry_hash")
+    # exit 1 as in `verify`: a hand-edited lock is a finding, the same in every command
+    _fails(project, 1, "lock entry 'summarize_pr' does not match its entry_hash")

@@ -105,11 +105,19 @@ def test_update_golden_refused_in_ci(project: Path) -> None:
     assert snapshot(project) == before
 
 
-def test_missing_lock_is_exit_2(tmp_path: Path) -> None:
+def test_missing_lock_exits_as_in_verify(tmp_path: Path) -> None:
+    # A missing lock is a finding (exit 1) in every command, not 1 in verify and 2 in test.
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "r.routine").write_text(
+        'routine r v1 {\n  model "claude-haiku-4-5"\n  max_tokens 10\n  prompt """hi"""\n'
+        "  output { a: string }\n}\n"
+    )
     result = run_cli(tmp_path, "test")
-    assert result.returncode == 2
-    assert "no lockfile" in result.stderr and "Traceback" not in result.stderr
+    verify = run_cli(tmp_path, "verify")
+    assert (result.returncode, verify.returncode) == (1, 1), result.stderr + verify.stderr
+    for run in (result, verify):
+        assert "[lock-missing]" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_unknown_routine_and_case(project: Path) -> None:

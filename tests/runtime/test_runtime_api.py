@@ -48,7 +48,7 @@ def test_missing_template_variable_names_routine_and_line(tmp_path: Path) -> Non
     rt = Runtime(root, mode="replay")
     with pytest.raises(RoutineError) as info:
         rt.run("needs", {"question": "q"})
-    assert info.value.kind == "template"
+    assert info.value.kind == "template-error"
     assert "needs: template <needs.prompt> line 3: 'missing_var' is undefined" in info.value.one_line()
 
 

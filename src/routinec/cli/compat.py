@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from routinec.cli.options import format_option, project_option
+from routinec.diagnostics import github_escape
 
 __all__ = ["compat"]
 
@@ -88,7 +89,7 @@ def _against(ref: str, policy: str, fmt: str, fail_on: str, project: Path | None
     elif fmt == "github":
         for finding in result.findings:
             kind = {"ERR": "error", "WARN": "warning"}.get(finding.level, "notice")
-            message = finding.text().replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            message = github_escape(finding.text())
             path = _prop(result.repo_path(finding.source))
             click.echo(f"::{kind} file={path},title={_prop(finding.rule_id)}::{message}")
     else:
@@ -167,10 +168,7 @@ def diff(old: str, new: str, direction: str, policy: str, fmt: str, fail_on: str
 
 def _prop(value: str) -> str:
     """Escape a workflow-command property value (GitHub's rules for file= and title=)."""
-    return (
-        value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        .replace(":", "%3A").replace(",", "%2C")
-    )
+    return github_escape(value, prop=True)
 
 
 def _fail(message: str, hint: str) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from routinec.cli.options import emit, format_option, guard, load_or_exit, project_option
+from routinec.codes import Code
 
 __all__ = ["check", "fmt", "lock", "verify"]
 
@@ -183,7 +184,7 @@ def verify(full: bool, refresh_models: bool, fmt: str, project: Path | None) -> 
             for d in outcome.drift:
                 click.echo(json.dumps({"kind": "drift", "routine": d.routine, "field": d.field, "old": d.old, "new": d.new, "change": d.kind, "message": d.text(), "details": list(d.details)}, sort_keys=True))
         elif fmt == "github":
-            emit([Diagnostic("lock-drift", Severity.ERROR, d.text(), Span(config.lockfile), None, d.details) for d in outcome.drift], fmt, config.root)
+            emit([Diagnostic(Code.LOCK_DRIFT, Severity.ERROR, d.text(), Span(config.lockfile), None, d.details) for d in outcome.drift], fmt, config.root)
         else:
             for d in outcome.drift:
                 click.echo(d.text())

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from routinec.diagnostics import Diagnostic, DiagnosticError, render
+from routinec.diagnostics import Diagnostic, DiagnosticError, exit_code_for, render
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -123,7 +123,7 @@ def guard(func: F) -> F:
             return func(*args, **kwargs)
         except DiagnosticError as exc:
             emit(exc.diagnostics, kwargs.get("fmt", "text"), kwargs.get("project"))
-            sys.exit(2)
+            sys.exit(exit_code_for(exc.diagnostics) or 2)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except BrokenPipeError:

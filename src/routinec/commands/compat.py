@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from routinec.canonical import loads
+from routinec.codes import Code
 from routinec.compiler.build import build
 from routinec.config import Config
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity
@@ -71,7 +72,7 @@ class AgainstResult:
 
 
 def _bad(message: str, hint: str | None = None) -> DiagnosticError:
-    return DiagnosticError([Diagnostic("config", Severity.ERROR, message, None, hint)])
+    return DiagnosticError([Diagnostic(Code.CONFIG, Severity.ERROR, message, None, hint)])
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:

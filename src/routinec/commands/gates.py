@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from routinec.codes import Code
 from routinec.config import Config
 from routinec.diagnostics import Diagnostic, Severity, Span
 from routinec.lockfile import Lock
@@ -75,7 +76,7 @@ def edge_diagnostics(lock: Lock, config: Config) -> list[Diagnostic]:
                 report = accepts(entry["output_schema"], consumer["schema"], validate=False)
             except SchemaError as exc:
                 out.append(Diagnostic(
-                    "consumer-break", Severity.ERROR,
+                    Code.CONSUMER_BREAK, Severity.ERROR,
                     f"{name} → {consumer['name']}: cannot compare schemas: {exc}",
                     _routine_span(entry, config),
                 ))
@@ -84,7 +85,7 @@ def edge_diagnostics(lock: Lock, config: Config) -> list[Diagnostic]:
             if not notes:
                 continue
             out.append(Diagnostic(
-                "consumer-break", Severity.ERROR,
+                Code.CONSUMER_BREAK, Severity.ERROR,
                 f"consumer {consumer['name']!r} does not accept the output of {name!r}",
                 _routine_span(entry, config),
                 "change the output so every consumer still accepts it, or update the consumer first",
@@ -103,7 +104,7 @@ def breaking_changes(old: Lock, new: Lock, config: Config, *, for_lock: bool) ->
         bumped = int(after.get("version", 0)) > int(before.get("version", 0))
         if int(after.get("version", 0)) < int(before.get("version", 0)):
             out.append(Diagnostic(
-                "compat-break", Severity.ERROR,
+                Code.COMPAT_BREAK, Severity.ERROR,
                 f"{name}: version went down (v{before.get('version')} → v{after.get('version')})",
                 _routine_span(after, config),
                 "versions only grow: readers use them to tell contracts apart; use "
@@ -120,7 +121,7 @@ def breaking_changes(old: Lock, new: Lock, config: Config, *, for_lock: bool) ->
                 report = compare(before[key], after[key], direction=direction, validate=False)
             except SchemaError as exc:
                 out.append(Diagnostic(
-                    "compat-break", Severity.ERROR,
+                    Code.COMPAT_BREAK, Severity.ERROR,
                     f"{name}: cannot compare the locked and new {what} schemas: {exc}",
                     _routine_span(after, config),
                 ))
@@ -132,13 +133,13 @@ def breaking_changes(old: Lock, new: Lock, config: Config, *, for_lock: bool) ->
                 if for_lock:
                     continue
                 out.append(Diagnostic(
-                    "compat-break", Severity.NOTE,
+                    Code.COMPAT_BREAK, Severity.NOTE,
                     f"{name}: breaking {what} schema change, accepted by the bump to v{after.get('version')}",
                     _routine_span(after, config), None, notes,
                 ))
                 continue
             out.append(Diagnostic(
-                "compat-break", Severity.ERROR,
+                Code.COMPAT_BREAK, Severity.ERROR,
                 f"{name}: breaking change to the {what} schema without a version bump",
                 _routine_span(after, config),
                 f"bump the routine's version (v{before.get('version')} → v{int(before.get('version', 0)) + 1}) "

@@ -11,6 +11,7 @@ import datetime as _dt
 import os
 from typing import Any
 
+from routinec.codes import Code
 from routinec.compiler.check import Resolver
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity
 from routinec.modeltable import EFFORT_LEVELS, ModelInfo, lookup
@@ -19,7 +20,7 @@ __all__ = ["online_resolver"]
 
 
 def _fail(message: str, hint: str | None = None) -> DiagnosticError:
-    return DiagnosticError([Diagnostic("unknown-model", Severity.ERROR, message, None, hint)])
+    return DiagnosticError([Diagnostic(Code.UNKNOWN_MODEL, Severity.ERROR, message, None, hint)])
 
 
 def _supported(obj: Any, *names: str) -> bool:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from routinec import __version__
 from routinec.canonical import source_digest
+from routinec.codes import Code
 from routinec.config import Config, discover_specs
-from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
+from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span, exit_code_for
 from routinec.lockfile import Lock, read_lock, write_lock
 from routinec.modeltable import ModelInfo, lifecycle_on, lookup, today
 
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Outcome", "check", "lock", "verify"]
 
-# Errors that mean "the check found a problem" (exit 1) rather than "bad input" (exit 2).
-_FINDINGS = frozenset({"model-retired", "consumer-break", "compat-break", "lock-drift", "lock-missing", "lock-tampered"})
 
 
 @dataclass
@@ -43,10 +42,7 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        errors = [d for d in self.diagnostics if d.severity is Severity.ERROR]
-        if any(d.code not in _FINDINGS for d in errors):
-            return 2
-        return 1 if errors or self.drift else 0
+        return exit_code_for(self.diagnostics, findings=bool(self.drift))
 
 
 def check(config: Config, paths: Iterable[Path] = ()) -> Outcome:
@@ -144,7 +140,7 @@ def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
         outcome.changed = write_lock(config.lock_path, result.lock)
     except OSError as exc:
         outcome.diagnostics.append(
-            Diagnostic("config", Severity.ERROR, f"cannot write the lockfile: {exc.strerror}", Span(str(config.lock_path)))
+            Diagnostic(Code.CONFIG, Severity.ERROR, f"cannot write the lockfile: {exc.strerror}", Span(str(config.lock_path)))
         )
     return outcome
 
@@ -180,13 +176,13 @@ def lifecycle_from_lock(locked: Lock, config: Config, on: _dt.date) -> list[Diag
         when = f" on {model.get('retires_at')}" if model.get("retires_at") else ""
         if stage == "retired":
             out.append(Diagnostic(
-                "model-retired", Severity.ERROR,
+                Code.MODEL_RETIRED, Severity.ERROR,
                 f"routine {name!r} is locked to {model.get('snapshot')}, which retired{when}",
                 span, "migrate it to a current model, bump its version, re-lock and re-record",
             ))
         elif stage == "deprecated":
             out.append(Diagnostic(
-                "model-deprecated", Severity.WARNING,
+                Code.MODEL_DEPRECATED, Severity.WARNING,
                 f"routine {name!r} is locked to {model.get('snapshot')}, which is deprecated and retires{when}",
                 span, "migrate before the retirement date",
             ))
@@ -209,7 +205,7 @@ def refreshed_models(locked: Lock, *, online: bool) -> list[Diagnostic]:
         current = resolve(alias)
         if current is not None and current.id != snapshot:
             out.append(Diagnostic(
-                "model-deprecated", Severity.WARNING,
+                Code.MODEL_ALIAS_MOVED, Severity.WARNING,
                 f"routine {name!r}: {alias} now points to {current.id} (locked: {snapshot})",
                 Span(str(locked.routines[name].get("source", ""))),
                 "to move, run 'routinec lock', re-record the transcripts and review the goldens",
@@ -248,7 +244,7 @@ def _verify(config: Config, *, full: bool = False) -> Outcome:
         return outcome
     if locked.compiler_version != __version__:
         outcome.diagnostics.append(Diagnostic(
-            "lock-format", Severity.NOTE,
+            Code.LOCK_FORMAT, Severity.NOTE,
             f"the lockfile was written by routinec {locked.compiler_version}; this is {__version__}",
             Span(config.lockfile),
             "'routinec lock' rewrites it with this version (entries compare equal either way)",

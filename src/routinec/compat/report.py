@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from routinec.compat.values import plain
+from routinec.diagnostics import github_escape
 
 __all__ = ["Compatibility", "Counterexample", "Effect", "Finding", "Level", "Report", "effect_of"]
 
@@ -188,6 +189,6 @@ class Report:
         out = []
         for f in self.findings:
             label = old_label if f.side == "old" else new_label
-            msg = f"{f.path}: {f.message}".replace("%", "%25").replace("\n", "%0A")
+            msg = github_escape(f"{f.path}: {f.message}")
             out.append(f"::{kinds[f.level]} file={label},title={f.rule_id}::{msg}")
         return out

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from routinec import __version__
+from routinec.codes import Code
 from routinec.compiler import ast
 from routinec.compiler.check import (
     Resolver,
@@ -65,7 +66,7 @@ def lifecycle_diagnostics(
     if stage == "retired":
         return [
             Diagnostic(
-                "model-retired",
+                Code.MODEL_RETIRED,
                 Severity.ERROR,
                 f"routine {routine.name!r} uses {model.id}, which retired"
                 + (f" on {model.retires_at}" if model.retires_at else ""),
@@ -81,7 +82,7 @@ def lifecycle_diagnostics(
             days = f" (in {left} day{'s' if left != 1 else ''})"
         return [
             Diagnostic(
-                "model-deprecated",
+                Code.MODEL_DEPRECATED,
                 Severity.WARNING,
                 f"routine {routine.name!r} uses {model.id}, which is deprecated and retires{when}{days}",
                 setting.value_span,
@@ -99,7 +100,7 @@ def _parse_some(root: Path, paths: Sequence[str]) -> tuple[list[ast.File], list[
         try:
             data = (root / rel).read_bytes()
         except OSError as exc:
-            diags.append(Diagnostic("missing-file", Severity.ERROR, f"cannot read spec: {exc.strerror}", Span(rel)))
+            diags.append(Diagnostic(Code.MISSING_FILE, Severity.ERROR, f"cannot read spec: {exc.strerror}", Span(rel)))
             continue
         seen[rel] = data
         try:
@@ -107,7 +108,7 @@ def _parse_some(root: Path, paths: Sequence[str]) -> tuple[list[ast.File], list[
         except DiagnosticError as exc:
             diags.extend(exc.diagnostics)
         except RecursionError:
-            diags.append(Diagnostic("syntax", Severity.ERROR, "the spec nests too deeply to parse", Span(rel)))
+            diags.append(Diagnostic(Code.SYNTAX, Severity.ERROR, "the spec nests too deeply to parse", Span(rel)))
     return parsed, diags, seen
 
 
@@ -164,7 +165,7 @@ def _build(
             None,
             [
                 Diagnostic(
-                    "no-specs",
+                    Code.NO_SPECS,
                     Severity.ERROR,
                     f"no .routine files under {config.specs_dir}/",
                     Span(str(config.specs_path)),

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from routinec.codes import Code
 from routinec.compiler import ast
 from routinec.compiler.lower import CONSTRAINT_KEYWORDS
 from routinec.compiler.symbols import PRIMITIVES, Project
@@ -24,7 +25,7 @@ Resolver = Callable[[str], ModelInfo | None]
 _STATES = ("reset", "session")
 
 
-def _err(code: str, message: str, span: Span | None, help_: str | None = None) -> Diagnostic:
+def _err(code: Code, message: str, span: Span | None, help_: str | None = None) -> Diagnostic:
     return Diagnostic(code, Severity.ERROR, message, span, help_)
 
 
@@ -47,13 +48,13 @@ def _check_type_expr(expr: ast.TypeExpr, project: Project, out: list[Diagnostic]
             seen: set[str] = set()
             for value in node.values:
                 if value in seen:
-                    out.append(_err("duplicate-name", f"literal {value!r} appears twice in the union", node.span))
+                    out.append(_err(Code.DUPLICATE_NAME, f"literal {value!r} appears twice in the union", node.span))
                 seen.add(value)
         elif node.name not in PRIMITIVES and node.name not in project.types:
             close = _closest(node.name, [*PRIMITIVES, *project.types])
             out.append(
                 _err(
-                    "unknown-type",
+                    Code.UNKNOWN_TYPE,
                     f"unknown type {node.name!r}",
                     node.span,
                     f"did you mean {close!r}?" if close else "declare it with `type NAME { … }`",
@@ -75,7 +76,7 @@ def _check_constraints(field: ast.Field, project: Project, out: list[Diagnostic]
         if c.name not in CONSTRAINT_KEYWORDS:
             out.append(
                 _err(
-                    "invalid-constraint",
+                    Code.INVALID_CONSTRAINT,
                     f"unknown constraint {c.name!r}",
                     c.span,
                     f"known constraints: {', '.join(sorted(CONSTRAINT_KEYWORDS))}",
@@ -83,7 +84,7 @@ def _check_constraints(field: ast.Field, project: Project, out: list[Diagnostic]
             )
             continue
         if c.name in seen:
-            out.append(_err("duplicate-name", f"constraint {c.name!r} is given twice", c.span))
+            out.append(_err(Code.DUPLICATE_NAME, f"constraint {c.name!r} is given twice", c.span))
             continue
         seen[c.name] = c
         applies = CONSTRAINT_KEYWORDS[c.name][1]
@@ -91,7 +92,7 @@ def _check_constraints(field: ast.Field, project: Project, out: list[Diagnostic]
             what = "a string-literal union" if kind == "enum" else (kind or "a named object type")
             out.append(
                 _err(
-                    "invalid-constraint",
+                    Code.INVALID_CONSTRAINT,
                     f"{c.name} does not apply to {what}",
                     c.span,
                     f"{c.name} applies to {' and '.join(sorted(applies))} fields",
@@ -100,18 +101,18 @@ def _check_constraints(field: ast.Field, project: Project, out: list[Diagnostic]
             continue
         if c.name == "pattern":
             if not isinstance(c.value, str):
-                out.append(_err("invalid-constraint", "pattern takes a string", c.span))
+                out.append(_err(Code.INVALID_CONSTRAINT, "pattern takes a string", c.span))
             else:
                 try:
                     re.compile(c.value)
                 except re.error as exc:
-                    out.append(_err("invalid-constraint", f"pattern is not a valid regular expression: {exc}", c.span))
+                    out.append(_err(Code.INVALID_CONSTRAINT, f"pattern is not a valid regular expression: {exc}", c.span))
         elif not isinstance(c.value, Decimal):
-            out.append(_err("invalid-constraint", f"{c.name} takes a number", c.span))
+            out.append(_err(Code.INVALID_CONSTRAINT, f"{c.name} takes a number", c.span))
         elif c.name not in ("minimum", "maximum") and (
             c.value < 0 or c.value != c.value.to_integral_value()
         ):
-            out.append(_err("invalid-constraint", f"{c.name} must be a whole number ≥ 0", c.span))
+            out.append(_err(Code.INVALID_CONSTRAINT, f"{c.name} must be a whole number ≥ 0", c.span))
     for low, high in (("min_length", "max_length"), ("minimum", "maximum"), ("min_items", "max_items")):
         lo, hi = seen.get(low), seen.get(high)
         if (
@@ -119,7 +120,7 @@ def _check_constraints(field: ast.Field, project: Project, out: list[Diagnostic]
             and isinstance(lo.value, Decimal) and isinstance(hi.value, Decimal)
             and lo.value > hi.value
         ):
-            out.append(_err("invalid-constraint", f"{low} {lo.value} is greater than {high} {hi.value}", hi.span))
+            out.append(_err(Code.INVALID_CONSTRAINT, f"{low} {lo.value} is greater than {high} {hi.value}", hi.span))
 
 
 def check_fields(
@@ -131,7 +132,7 @@ def check_fields(
             first = names[field.name].span
             out.append(
                 Diagnostic(
-                    "duplicate-name",
+                    Code.DUPLICATE_NAME,
                     Severity.ERROR,
                     f"field {field.name!r} is declared twice in {what}",
                     field.span,
@@ -147,7 +148,7 @@ def check_fields(
         if field.has_default and field.optional:
             out.append(
                 _err(
-                    "invalid-default",
+                    Code.INVALID_DEFAULT,
                     f"field {field.name!r} is optional and has a default",
                     field.default_span or field.span,
                     "use one: `name?: T` (may be absent) or `name: T = value` (filled in when absent)",
@@ -178,7 +179,7 @@ def _check_default(field: ast.Field, project: Project, out: list[Diagnostic]) ->
     if errors:
         out.append(
             _err(
-                "invalid-default",
+                Code.INVALID_DEFAULT,
                 f"default of {field.name!r} does not fit its type: {errors[0].message[:160]}",
                 field.default_span or field.span,
                 "change the default, or the field's type",
@@ -219,7 +220,7 @@ def check_type_cycles(project: Project) -> list[Diagnostic]:
                     names = [n for n, _ in path]
                     cycle = [*names[names.index(target):], target]
                     out.append(_err(
-                        "infinite-type",
+                        Code.INFINITE_TYPE,
                         f"type {target!r} requires itself ({' → '.join(cycle)}): no value can satisfy it",
                         field.span,
                         f"make {field.name!r} optional (`{field.name}?:`) or a list",
@@ -236,9 +237,9 @@ def check_type_cycles(project: Project) -> list[Diagnostic]:
 def check_consumer(consumer: ast.ConsumerDef, project: Project) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     if consumer.expects_count == 0:
-        out.append(_err("missing-statement", f"consumer {consumer.name!r} has no `expects {{ … }}` block", consumer.name_span))
+        out.append(_err(Code.MISSING_STATEMENT, f"consumer {consumer.name!r} has no `expects {{ … }}` block", consumer.name_span))
     elif consumer.expects_count > 1:
-        out.append(_err("duplicate-statement", f"consumer {consumer.name!r} has more than one `expects` block", consumer.name_span))
+        out.append(_err(Code.DUPLICATE_STATEMENT, f"consumer {consumer.name!r} has more than one `expects` block", consumer.name_span))
     check_fields(consumer.expects, project, f"consumer {consumer.name}", out)
     return out
 
@@ -259,18 +260,18 @@ def _check_settings(
     for key, low, high in (("temperature", Decimal(0), Decimal(1)), ("top_p", Decimal(0), Decimal(1))):
         value = num(key)
         if value is not None and not low <= value <= high:
-            out.append(_err("param-range", f"{key} {value} is outside {low}..{high}", settings[key].value_span))
+            out.append(_err(Code.PARAM_RANGE, f"{key} {value} is outside {low}..{high}", settings[key].value_span))
     top_k = num("top_k")
     if top_k is not None and (top_k < 1 or not _whole(top_k)):
-        out.append(_err("param-range", f"top_k {top_k} must be a whole number ≥ 1", settings["top_k"].value_span))
+        out.append(_err(Code.PARAM_RANGE, f"top_k {top_k} must be a whole number ≥ 1", settings["top_k"].value_span))
     max_tokens = num("max_tokens")
     if max_tokens is not None:
         if max_tokens < 1 or not _whole(max_tokens):
-            out.append(_err("param-range", f"max_tokens {max_tokens} must be a whole number ≥ 1", settings["max_tokens"].value_span))
+            out.append(_err(Code.PARAM_RANGE, f"max_tokens {max_tokens} must be a whole number ≥ 1", settings["max_tokens"].value_span))
         elif model is not None and max_tokens > model.max_tokens:
             out.append(
                 _err(
-                    "param-range",
+                    Code.PARAM_RANGE,
                     f"max_tokens {max_tokens} is over {model.id}'s limit of {model.max_tokens}",
                     settings["max_tokens"].value_span,
                     f"use at most {model.max_tokens}",
@@ -279,11 +280,11 @@ def _check_settings(
     thinking = num("thinking")
     if thinking is not None:
         if thinking < 1024 or not _whole(thinking):
-            out.append(_err("param-range", f"thinking budget {thinking} must be a whole number ≥ 1024", settings["thinking"].value_span))
+            out.append(_err(Code.PARAM_RANGE, f"thinking budget {thinking} must be a whole number ≥ 1024", settings["thinking"].value_span))
         elif max_tokens is not None and thinking >= max_tokens:
             out.append(
                 _err(
-                    "param-range",
+                    Code.PARAM_RANGE,
                     f"thinking budget {thinking} must be less than max_tokens {max_tokens}",
                     settings["thinking"].value_span,
                     "thinking tokens count toward max_tokens",
@@ -293,7 +294,7 @@ def _check_settings(
             if key in settings:
                 out.append(
                     _err(
-                        "param-unsupported",
+                        Code.PARAM_UNSUPPORTED,
                         f"{key} cannot be set together with thinking",
                         settings[key].span,
                         "extended thinking runs with the default sampling; remove one of them",
@@ -303,13 +304,13 @@ def _check_settings(
     if stop is not None:
         for seq in stop.value:
             if not seq.strip():
-                out.append(_err("param-range", "stop sequences must contain a non-whitespace character", stop.value_span))
+                out.append(_err(Code.PARAM_RANGE, "stop sequences must contain a non-whitespace character", stop.value_span))
     state = settings.get("state")
     if state is not None and state.value not in _STATES:
-        out.append(_err("param-range", f"unknown state {state.value!r}", state.value_span, "use `state reset` or `state session`"))
+        out.append(_err(Code.PARAM_RANGE, f"unknown state {state.value!r}", state.value_span, "use `state reset` or `state session`"))
     effort = settings.get("effort")
     if effort is not None and effort.value not in EFFORT_LEVELS:
-        out.append(_err("param-range", f"unknown effort level {effort.value!r}", effort.value_span, f"use one of: {', '.join(EFFORT_LEVELS)}"))
+        out.append(_err(Code.PARAM_RANGE, f"unknown effort level {effort.value!r}", effort.value_span, f"use one of: {', '.join(EFFORT_LEVELS)}"))
     if model is None:
         return
     if not model.sampling:
@@ -317,7 +318,7 @@ def _check_settings(
             if key in settings:
                 out.append(
                     _err(
-                        "param-unsupported",
+                        Code.PARAM_UNSUPPORTED,
                         f"{model.id} does not accept {key}",
                         settings[key].span,
                         f"remove {key}; from Claude Opus 4.7 on, models fix their own sampling",
@@ -326,7 +327,7 @@ def _check_settings(
     elif model.one_sampler and "temperature" in settings and "top_p" in settings:
         out.append(
             _err(
-                "param-unsupported",
+                Code.PARAM_UNSUPPORTED,
                 f"{model.id} accepts temperature or top_p, not both",
                 settings["top_p"].span,
                 "keep one of them",
@@ -336,7 +337,7 @@ def _check_settings(
         accepted = ", ".join(model.effort) if model.effort else "none"
         out.append(
             _err(
-                "param-unsupported",
+                Code.PARAM_UNSUPPORTED,
                 f"{model.id} does not accept effort {effort.value!r}",
                 effort.value_span,
                 f"accepted effort levels: {accepted}",
@@ -345,7 +346,7 @@ def _check_settings(
     if thinking is not None and not model.thinking_budget:
         out.append(
             _err(
-                "param-unsupported",
+                Code.PARAM_UNSUPPORTED,
                 f"{model.id} does not accept a thinking budget",
                 settings["thinking"].span,
                 "this model thinks adaptively; use `effort` to steer it",
@@ -359,19 +360,19 @@ def check_routine(
     """Checks that need no files; returns the resolved model (None when it cannot be)."""
     out: list[Diagnostic] = []
     for keyword, span in routine.repeats:
-        out.append(_err("duplicate-statement", f"`{keyword}` is given more than once in routine {routine.name!r}", span, "keep one"))
+        out.append(_err(Code.DUPLICATE_STATEMENT, f"`{keyword}` is given more than once in routine {routine.name!r}", span, "keep one"))
     if routine.version < 1:
-        out.append(_err("param-range", "routine versions start at v1", routine.name_span))
+        out.append(_err(Code.PARAM_RANGE, "routine versions start at v1", routine.name_span))
     settings = {s.key: s for s in routine.settings}
     for keyword in ("model", "max_tokens"):
         if keyword not in settings:
-            out.append(_err("missing-statement", f"routine {routine.name!r} has no `{keyword}`", routine.name_span, _MISSING_HINT[keyword]))
+            out.append(_err(Code.MISSING_STATEMENT, f"routine {routine.name!r} has no `{keyword}`", routine.name_span, _MISSING_HINT[keyword]))
     if routine.prompt is None:
-        out.append(_err("missing-statement", f"routine {routine.name!r} has no `prompt`", routine.name_span, _MISSING_HINT["prompt"]))
+        out.append(_err(Code.MISSING_STATEMENT, f"routine {routine.name!r} has no `prompt`", routine.name_span, _MISSING_HINT["prompt"]))
     if routine.outputs is None:
-        out.append(_err("missing-statement", f"routine {routine.name!r} has no `output {{ … }}` block", routine.name_span, _MISSING_HINT["output"]))
+        out.append(_err(Code.MISSING_STATEMENT, f"routine {routine.name!r} has no `output {{ … }}` block", routine.name_span, _MISSING_HINT["output"]))
     elif not routine.outputs:
-        out.append(_err("missing-statement", f"routine {routine.name!r} declares no output fields", routine.name_span))
+        out.append(_err(Code.MISSING_STATEMENT, f"routine {routine.name!r} declares no output fields", routine.name_span))
     model: ModelInfo | None = None
     model_setting = settings.get("model")
     if model_setting is not None:
@@ -380,7 +381,7 @@ def check_routine(
             close = _closest(str(model_setting.value), known_names())
             out.append(
                 _err(
-                    "unknown-model",
+                    Code.UNKNOWN_MODEL,
                     f"unknown model {model_setting.value!r}",
                     model_setting.value_span,
                     (f"did you mean {close!r}? " if close else "")
@@ -394,13 +395,13 @@ def check_routine(
     seen: set[str] = set()
     for ref in routine.consumers:
         if ref.name in seen:
-            out.append(_err("duplicate-name", f"consumer {ref.name!r} is listed twice", ref.span))
+            out.append(_err(Code.DUPLICATE_NAME, f"consumer {ref.name!r} is listed twice", ref.span))
         seen.add(ref.name)
         if not ref.is_file and ref.name not in project.consumers:
             close = _closest(ref.name, list(project.consumers))
             out.append(
                 _err(
-                    "unknown-consumer",
+                    Code.UNKNOWN_CONSUMER,
                     f"no consumer named {ref.name!r}",
                     ref.span,
                     f"did you mean {close!r}?" if close else 'declare `consumer NAME { expects { … } }`, or give a schema file as "path.schema.json"',
@@ -424,29 +425,29 @@ def _check_tests(routine: ast.RoutineDef, out: list[Diagnostic]) -> None:
     outputs = {f.name for f in routine.outputs or ()}
     for test in routine.tests:
         if test.name in names:
-            out.append(_err("duplicate-name", f"test {test.name!r} is declared twice in routine {routine.name!r}", test.span))
+            out.append(_err(Code.DUPLICATE_NAME, f"test {test.name!r} is declared twice in routine {routine.name!r}", test.span))
         names.add(test.name)
         if test.input_count == 0:
-            out.append(_err("missing-statement", f"test {test.name!r} has no input", test.span, 'add `input file "golden/…json"` or `input { name: value }`'))
+            out.append(_err(Code.MISSING_STATEMENT, f"test {test.name!r} has no input", test.span, 'add `input file "golden/…json"` or `input { name: value }`'))
         elif test.input_count > 1:
-            out.append(_err("duplicate-statement", f"test {test.name!r} has more than one input", test.input_span))
+            out.append(_err(Code.DUPLICATE_STATEMENT, f"test {test.name!r} has more than one input", test.input_span))
         if test.compare_count > 1:
-            out.append(_err("duplicate-statement", f"test {test.name!r} has more than one compare block", test.span))
+            out.append(_err(Code.DUPLICATE_STATEMENT, f"test {test.name!r} has more than one compare block", test.span))
         seen: set[str] = set()
         for item in test.compare:
             if item.field in seen:
-                out.append(_err("duplicate-name", f"field {item.field!r} is compared twice", item.span))
+                out.append(_err(Code.DUPLICATE_NAME, f"field {item.field!r} is compared twice", item.span))
             seen.add(item.field)
             if routine.outputs is not None and item.field not in outputs:
-                out.append(_err("unknown-type", f"{item.field!r} is not an output field of {routine.name!r}", item.span, f"output fields: {', '.join(sorted(outputs)) or 'none'}"))
+                out.append(_err(Code.UNKNOWN_TYPE, f"{item.field!r} is not an output field of {routine.name!r}", item.span, f"output fields: {', '.join(sorted(outputs)) or 'none'}"))
             if item.rule not in _COMPARE_RULES:
-                out.append(_err("param-range", f"unknown compare rule {item.rule!r}", item.span, "use exact, text, number(tolerance X), ignore or schema"))
+                out.append(_err(Code.PARAM_RANGE, f"unknown compare rule {item.rule!r}", item.span, "use exact, text, number(tolerance X), ignore or schema"))
                 continue
             wanted = _COMPARE_RULES[item.rule]
             if wanted is None and item.arg_name is not None:
-                out.append(_err("param-range", f"compare rule {item.rule!r} takes no argument", item.span))
+                out.append(_err(Code.PARAM_RANGE, f"compare rule {item.rule!r} takes no argument", item.span))
             elif wanted is not None and (item.arg_name != wanted or item.arg is None or item.arg < 0):
-                out.append(_err("param-range", "number comparison needs `number(tolerance X)` with X ≥ 0", item.span))
+                out.append(_err(Code.PARAM_RANGE, "number comparison needs `number(tolerance X)` with X ≥ 0", item.span))
 
 
 def compare_rules(test: ast.TestDef) -> dict[str, Any]:

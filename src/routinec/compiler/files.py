@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from routinec.canonical import loads, source_digest
+from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, Severity, Span
 
 __all__ = ["FileError", "ProjectFiles"]
@@ -34,11 +35,11 @@ class ProjectFiles:
         """The project-relative POSIX path for `written`, or a FileError if it leaves the root."""
         pure = PurePosixPath(written.replace("\\", "/"))
         if not written.strip():
-            raise FileError(Diagnostic("missing-file", Severity.ERROR, f"empty {what} path", span))
+            raise FileError(Diagnostic(Code.MISSING_FILE, Severity.ERROR, f"empty {what} path", span))
         if pure.is_absolute() or (len(written) > 1 and written[1] == ":"):
             raise FileError(
                 Diagnostic(
-                    "path-escape",
+                    Code.PATH_ESCAPE,
                     Severity.ERROR,
                     f"{what} path {written!r} is absolute",
                     span,
@@ -49,7 +50,7 @@ class ProjectFiles:
         if resolved != self.root and self.root not in resolved.parents:
             raise FileError(
                 Diagnostic(
-                    "path-escape",
+                    Code.PATH_ESCAPE,
                     Severity.ERROR,
                     f"{what} path {written!r} leaves the project root",
                     span,
@@ -79,7 +80,7 @@ class ProjectFiles:
         except (FileNotFoundError, NotADirectoryError):
             raise FileError(
                 Diagnostic(
-                    "missing-file",
+                    Code.MISSING_FILE,
                     Severity.ERROR,
                     f"{what} file {written!r} does not exist",
                     span,
@@ -88,11 +89,11 @@ class ProjectFiles:
             ) from None
         except IsADirectoryError:
             raise FileError(
-                Diagnostic("missing-file", Severity.ERROR, f"{what} path {written!r} is a directory", span)
+                Diagnostic(Code.MISSING_FILE, Severity.ERROR, f"{what} path {written!r} is a directory", span)
             ) from None
         except OSError as exc:
             raise FileError(
-                Diagnostic("missing-file", Severity.ERROR, f"cannot read {written!r}: {exc.strerror}", span)
+                Diagnostic(Code.MISSING_FILE, Severity.ERROR, f"cannot read {written!r}: {exc.strerror}", span)
             ) from None
         self._bytes[rel] = data
         return rel, data
@@ -105,7 +106,7 @@ class ProjectFiles:
         except UnicodeDecodeError as exc:
             raise FileError(
                 Diagnostic(
-                    "encoding",
+                    Code.ENCODING,
                     Severity.ERROR,
                     f"{what} file {rel} is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
                     span,
@@ -123,7 +124,7 @@ class ProjectFiles:
             reason = getattr(exc, "msg", None) or str(exc)[:120]
             raise FileError(
                 Diagnostic(
-                    "invalid-json",
+                    Code.INVALID_JSON,
                     Severity.ERROR,
                     f"{what} file is not valid JSON: {reason}",
                     where,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
+from routinec.codes import Code
 from routinec.compiler import ast
 from routinec.compiler.parse import parse_text
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
@@ -123,7 +124,7 @@ def format_file(file: ast.File, source: str) -> str:
 
 def _internal(path: str, why: str) -> DiagnosticError:
     return DiagnosticError([Diagnostic(
-        "internal", Severity.ERROR, f"fmt refuses to rewrite this file: {why}", Span(path),
+        Code.INTERNAL, Severity.ERROR, f"fmt refuses to rewrite this file: {why}", Span(path),
         "this is a bug in routinec; the file was left unchanged",
     )])
 
@@ -364,7 +365,7 @@ class _Reader:
 def _duplicate(path: str, tok: _Tok) -> DiagnosticError:
     span = Span(path, tok.line, tok.col, tok.line, tok.col + len(tok.text))
     return DiagnosticError([Diagnostic(
-        "duplicate-statement", Severity.ERROR,
+        Code.DUPLICATE_STATEMENT, Severity.ERROR,
         f"`{tok.text}` is given twice in this block; fmt will not merge or drop either",
         span, f"keep one `{tok.text}` statement, then run fmt again",
     )])

@@ -18,6 +18,7 @@ import jsonschema
 from jinja2.sandbox import SandboxedEnvironment
 
 from routinec.canonical import digest
+from routinec.codes import Code
 from routinec.compiler import ast
 from routinec.compiler.check import compare_rules
 from routinec.compiler.files import FileError, ProjectFiles
@@ -86,7 +87,7 @@ def _parse_template(source: str, span: Span) -> tuple[jinja2.nodes.Template | No
         return tree, None
     except jinja2.TemplateSyntaxError as exc:
         return None, Diagnostic(
-            "template-syntax",
+            Code.TEMPLATE_SYNTAX,
             Severity.ERROR,
             f"template does not parse: {exc.message}",
             span,
@@ -139,7 +140,7 @@ def _collect(
         where = _template_span(tpl, rel, None)
         if target is None:
             mats.diagnostics.append(
-                Diagnostic("template-syntax", Severity.ERROR, "a template includes a computed name", where,
+                Diagnostic(Code.TEMPLATE_SYNTAX, Severity.ERROR, "a template includes a computed name", where,
                            "include templates by a literal path so the lock can pin them")
             )
             continue
@@ -170,7 +171,7 @@ def _templates(routine: ast.RoutineDef, files: ProjectFiles, mats: Materials) ->
     for name in sorted(variables - set(inputs)):
         mats.diagnostics.append(
             Diagnostic(
-                "undefined-variable",
+                Code.UNDEFINED_VARIABLE,
                 Severity.ERROR,
                 f"template variable {name!r} is not an input of {routine.name!r}",
                 anchor,
@@ -182,7 +183,7 @@ def _templates(routine: ast.RoutineDef, files: ProjectFiles, mats: Materials) ->
         for name in sorted(set(inputs) - variables):
             mats.diagnostics.append(
                 Diagnostic(
-                    "unused-input",
+                    Code.UNUSED_INPUT,
                     Severity.WARNING,
                     f"input {name!r} is never used by the prompt or system templates",
                     inputs[name].span,
@@ -239,7 +240,7 @@ def _tests(
         for error in errors[:3]:
             mats.diagnostics.append(
                 Diagnostic(
-                    "invalid-test-input",
+                    Code.INVALID_TEST_INPUT,
                     Severity.ERROR,
                     f"test {test.name!r}: input does not match the input schema: {_validation_message(error)}",
                     span,
@@ -277,11 +278,11 @@ def _consumers(
             jsonschema.Draft202012Validator.check_schema(schema)
         except jsonschema.SchemaError as exc:
             mats.diagnostics.append(
-                Diagnostic("invalid-schema", Severity.ERROR, f"{rel} is not a valid JSON Schema: {exc.message[:200]}", ref.span)
+                Diagnostic(Code.INVALID_SCHEMA, Severity.ERROR, f"{rel} is not a valid JSON Schema: {exc.message[:200]}", ref.span)
             )
             continue
         except RecursionError:
-            mats.diagnostics.append(Diagnostic("invalid-schema", Severity.ERROR, f"{rel} nests too deeply", ref.span))
+            mats.diagnostics.append(Diagnostic(Code.INVALID_SCHEMA, Severity.ERROR, f"{rel} nests too deeply", ref.span))
             continue
         mats.consumers.append({"name": rel, "kind": "file", "schema": schema, "schema_hash": digest(schema)})
 

@@ -20,6 +20,7 @@ from lark.exceptions import (
     UnexpectedToken,
 )
 
+from routinec.codes import Code
 from routinec.compiler import ast
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 
@@ -475,13 +476,13 @@ def _syntax(path: str, exc: UnexpectedInput, text: str) -> Diagnostic:
             allowed = exc.allowed or set()
             if allowed:
                 help_ = f"expected {_describe(allowed)}"
-        return Diagnostic("syntax", Severity.ERROR, message, Span(path, line, column, line, column + 1), help_)
+        return Diagnostic(Code.SYNTAX, Severity.ERROR, message, Span(path, line, column, line, column + 1), help_)
     if isinstance(exc, UnexpectedEOF):
         lines = text.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
         expected = _describe(set(exc.expected))
         return Diagnostic(
-            "syntax", Severity.ERROR, f"unexpected end of file, expected {expected}",
+            Code.SYNTAX, Severity.ERROR, f"unexpected end of file, expected {expected}",
             Span(path, line, column, line, column + 1), "a '{' block may be missing its '}'",
         )
     assert isinstance(exc, UnexpectedToken)
@@ -504,7 +505,7 @@ def _syntax(path: str, exc: UnexpectedInput, text: str) -> Diagnostic:
     elif tok.type == "NAME" and "RBRACE" in expected_names and len(expected_names) > 3:
         help_ = f"{str(tok)!r} is not a statement here"
     return Diagnostic(
-        "syntax", Severity.ERROR,
+        Code.SYNTAX, Severity.ERROR,
         f"unexpected {found}, expected {_describe(expected_names)}", span, help_,
     )
 
@@ -527,7 +528,7 @@ def parse_text(text: str, path: str) -> ast.File:
         line = text.count("\n", 0, pos) + 1
         col = pos - (text.rfind("\n", 0, pos) + 1) + 1
         raise DiagnosticError([Diagnostic(
-            "encoding", Severity.ERROR, "the file contains NUL bytes; is it a binary file?",
+            Code.ENCODING, Severity.ERROR, "the file contains NUL bytes; is it a binary file?",
             Span(path, line, col, line, col + 1), "a .routine spec is UTF-8 text",
         )])
     parser = _parser()
@@ -541,7 +542,7 @@ def parse_text(text: str, path: str) -> ast.File:
     except _TooDeep as exc:
         tok = exc.token
         raise DiagnosticError([Diagnostic(
-            "syntax", Severity.ERROR, f"nesting deeper than {MAX_DEPTH} levels",
+            Code.SYNTAX, Severity.ERROR, f"nesting deeper than {MAX_DEPTH} levels",
             Span(path, tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0),
             "flatten the structure with named `type` blocks",
         )]) from None
@@ -550,7 +551,7 @@ def parse_text(text: str, path: str) -> ast.File:
     try:
         items = _Build(path).transform(tree)
     except _Located as exc:
-        raise DiagnosticError([Diagnostic("syntax", Severity.ERROR, str(exc), exc.span)]) from None
+        raise DiagnosticError([Diagnostic(Code.SYNTAX, Severity.ERROR, str(exc), exc.span)]) from None
     return ast.File(path, items, _comments(comments, text))
 
 
@@ -563,7 +564,7 @@ def parse_file(data: bytes, path: str) -> ast.File:
         line = data.count(b"\n", 0, pos) + 1
         col = pos - (data.rfind(b"\n", 0, pos) + 1) + 1
         raise DiagnosticError([Diagnostic(
-            "encoding", Severity.ERROR, f"the file is not UTF-8 (byte 0x{data[pos]:02x})",
+            Code.ENCODING, Severity.ERROR, f"the file is not UTF-8 (byte 0x{data[pos]:02x})",
             Span(path, line, col, line, col + 1), "save the spec as UTF-8 text",
         )]) from None
     return parse_text(text, path)

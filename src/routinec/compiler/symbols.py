@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from routinec.codes import Code
 from routinec.compiler import ast
 from routinec.diagnostics import Diagnostic, Severity, Span
 
@@ -41,7 +42,7 @@ def _where(span: Span) -> str:
 
 def _duplicate(kind: str, name: str, span: Span, first: Span) -> Diagnostic:
     return Diagnostic(
-        "duplicate-name",
+        Code.DUPLICATE_NAME,
         Severity.ERROR,
         f"{kind} {name!r} is declared twice",
         span,
@@ -61,7 +62,7 @@ def resolve(files: Iterable[ast.File]) -> tuple[Project, list[Diagnostic]]:
                 if item.name in RESERVED:
                     diags.append(
                         Diagnostic(
-                            "duplicate-name",
+                            Code.DUPLICATE_NAME,
                             Severity.ERROR,
                             f"type {item.name!r} shadows a built-in type",
                             item.span,

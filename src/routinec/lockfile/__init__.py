@@ -13,6 +13,7 @@ from typing import Any
 
 from routinec import __version__
 from routinec.canonical import atomic_write, digest, dumps_pretty, loads
+from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 
 __all__ = [
@@ -81,7 +82,7 @@ def seal_entry(entry: dict[str, Any]) -> dict[str, Any]:
 _RESTORE = "restore it from git, or delete it and run 'routinec lock'"
 
 
-def _error(path: Path, code: str, message: str, hint: str | None) -> DiagnosticError:
+def _error(path: Path, code: Code, message: str, hint: str | None) -> DiagnosticError:
     return DiagnosticError([Diagnostic(code, Severity.ERROR, message, Span(str(path)), hint)])
 
 
@@ -91,28 +92,28 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise _error(
-            path, "lock-missing", "no lockfile at this path", "run 'routinec lock' and commit it"
+            path, Code.LOCK_MISSING, "no lockfile at this path", "run 'routinec lock' and commit it"
         ) from None
     except OSError as exc:
-        raise _error(path, "lock-missing", f"cannot read the lockfile: {exc.strerror}", None) from None
+        raise _error(path, Code.LOCK_MISSING, f"cannot read the lockfile: {exc.strerror}", None) from None
     try:
         data = loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise _error(
             path,
-            "lock-corrupt",
+            Code.LOCK_CORRUPT,
             f"the lockfile is not valid JSON ({type(exc).__name__}: {str(exc)[:120]})",
             _RESTORE,
         ) from None
     if not isinstance(data, dict):
-        raise _error(path, "lock-corrupt", "the lockfile is not a JSON object", _RESTORE)
+        raise _error(path, Code.LOCK_CORRUPT, "the lockfile is not a JSON object", _RESTORE)
     version = data.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise _error(path, "lock-corrupt", "the lockfile has no integer format_version", _RESTORE)
+        raise _error(path, Code.LOCK_CORRUPT, "the lockfile has no integer format_version", _RESTORE)
     if version > FORMAT_VERSION:
         raise _error(
             path,
-            "lock-format",
+            Code.LOCK_FORMAT,
             f"the lockfile has format version {version}, written by a newer routinec "
             f"({data.get('compiler_version', '?')}); this routinec reads formats "
             f"{MIN_FORMAT_VERSION}..{FORMAT_VERSION}",
@@ -121,20 +122,20 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
     if version < MIN_FORMAT_VERSION:
         raise _error(
             path,
-            "lock-format",
+            Code.LOCK_FORMAT,
             f"the lockfile has format version {version}, older than this routinec reads",
             "run 'routinec lock' to rewrite it",
         )
     routines = data.get("routines")
     if not isinstance(routines, dict):
-        raise _error(path, "lock-corrupt", "the lockfile has no 'routines' object", _RESTORE)
+        raise _error(path, Code.LOCK_CORRUPT, "the lockfile has no 'routines' object", _RESTORE)
     problems: list[Diagnostic] = []
     for name in sorted(routines):
         entry = routines[name]
         if not isinstance(entry, dict):
             problems.append(
                 Diagnostic(
-                    "lock-corrupt",
+                    Code.LOCK_CORRUPT,
                     Severity.ERROR,
                     f"lock entry {name!r} is not an object",
                     Span(str(path)),
@@ -146,7 +147,7 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
         if missing:
             problems.append(
                 Diagnostic(
-                    "lock-corrupt",
+                    Code.LOCK_CORRUPT,
                     Severity.ERROR,
                     f"lock entry {name!r} is incomplete (missing {', '.join(missing)})",
                     Span(str(path)),
@@ -156,7 +157,7 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
         elif check_hashes and entry_hash(entry) != entry["entry_hash"]:
             problems.append(
                 Diagnostic(
-                    "lock-tampered",
+                    Code.LOCK_TAMPERED,
                     Severity.ERROR,
                     f"lock entry {name!r} does not match its entry_hash: the lockfile was edited by hand",
                     Span(str(path)),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from routinec import __version__
+from routinec.codes import Code
 from routinec.config import Config, load_config
 from routinec.lockfile import Lock, read_lock
 from routinec.runtime.entry import LockedRoutine, load_routine, to_wire
@@ -79,7 +80,7 @@ class Runtime:
         self.config = config or load_config(Path(project_root) if project_root is not None else None)
         self.mode = mode or default_mode()
         if self.mode not in MODES:
-            raise RoutineError("mode", f"unknown mode {self.mode!r}", hint=f"use one of {', '.join(MODES)}")
+            raise RoutineError(Code.CONFIG, f"unknown mode {self.mode!r}", hint=f"use one of {', '.join(MODES)}")
         self.lock = lock or read_lock(self.config.lock_path)
         self.golden = self.config.golden_path
         self.stop = stop or threading.Event()
@@ -137,7 +138,7 @@ class Runtime:
             if data["request_hash"] != key:
                 changes = describe_changes(data["request"], body)
                 raise RoutineError(
-                    "transcript-mismatch",
+                    Code.TRANSCRIPT_MISMATCH,
                     "the recorded request no longer matches: " + "; ".join(changes[:3]),
                     hint=f"run 'routinec record {routine.name} --case {case}'",
                     routine=routine.name,
@@ -156,7 +157,7 @@ class Runtime:
             changes = self._diff_against(closest, body)
             message += f"; closest is {closest.name}: " + "; ".join(changes[:3])
             hint = f"run 'routinec record {routine.name} --case {closest.name.removesuffix('.transcript.json')}'"
-        raise RoutineError("transcript-missing", message, hint=hint, routine=routine.name)
+        raise RoutineError(Code.TRANSCRIPT_MISSING, message, hint=hint, routine=routine.name)
 
     def _recorded_request(self, path: Path) -> dict[str, Any] | None:
         from routinec.canonical import loads
@@ -231,7 +232,7 @@ class Session:
         else:
             if rt.mode == "record" and case is None:
                 raise RoutineError(
-                    "mode",
+                    Code.CONFIG,
                     "record mode writes one transcript per test case and needs a case name",
                     hint="use mode='live' for ad-hoc calls, or run_case(routine, case)",
                     routine=name,

@@ -21,6 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from jsonschema import Draft202012Validator
 
 from routinec.canonical import loads, source_digest
+from routinec.codes import Code
 from routinec.runtime.errors import RoutineError, unknown_name
 
 __all__ = ["LockedRoutine", "to_wire"]
@@ -123,7 +124,7 @@ class LockedRoutine:
             if actual != recorded:
                 what = "was removed" if actual is None else "changed"
                 raise RoutineError(
-                    "stale",
+                    Code.LOCK_STALE,
                     f"the lock entry is stale: {rel} {what} since the lock was written "
                     f"({recorded[:19]}… → {actual[:19] + '…' if actual else 'missing'})",
                     hint="run 'routinec lock'",
@@ -149,7 +150,7 @@ class LockedRoutine:
         problem = _first_error(self._input_validator, plain)
         if problem is not None:
             raise RoutineError(
-                "input",
+                Code.INVALID_INPUT,
                 f"input does not match the locked input schema: {problem}",
                 hint="fix the input, or change the spec's input block and run 'routinec lock'",
                 routine=self.name,
@@ -167,7 +168,7 @@ class LockedRoutine:
     def case_input(self, case: str) -> dict[str, Any]:
         tests = self.entry.get("tests") or {}
         if case not in tests:
-            raise unknown_name("unknown-case", case, sorted(tests), routine=self.name)
+            raise unknown_name(Code.UNKNOWN_CASE, case, sorted(tests), routine=self.name)
         test = tests[case]
         if test.get("input") is not None:
             value = test["input"]
@@ -177,7 +178,7 @@ class LockedRoutine:
                 value = loads(path.read_bytes())
             except (OSError, ValueError) as exc:
                 raise RoutineError(
-                    "input",
+                    Code.INVALID_INPUT,
                     f"cannot read the test input ({type(exc).__name__}: {str(exc)[:100]})",
                     hint="run 'routinec lock'",
                     routine=self.name,
@@ -201,7 +202,7 @@ class LockedRoutine:
                 template = self._env.get_template(name)
             except jinja2.TemplateSyntaxError as exc:
                 raise RoutineError(
-                    "template",
+                    Code.TEMPLATE_ERROR,
                     f"template {name} line {exc.lineno} does not parse: {exc.message}",
                     hint="fix the template and run 'routinec lock'",
                     routine=self.name,
@@ -218,7 +219,7 @@ class LockedRoutine:
             where = _template_line(exc.__traceback__, self._names)
             at = f" at {where[0]} line {where[1]}" if where else ""
             raise RoutineError(
-                "sandbox",
+                Code.TEMPLATE_UNSAFE,
                 f"the template sandbox refused an unsafe operation{at}: {exc}",
                 hint="templates may only read their inputs; remove the attribute access",
                 routine=self.name,
@@ -228,7 +229,7 @@ class LockedRoutine:
             where = _template_line(exc.__traceback__, self._names)
             at = f"{where[0]} line {where[1]}" if where else name
             raise RoutineError(
-                "template",
+                Code.TEMPLATE_ERROR,
                 f"template {at}: {exc.message}",
                 hint="pass the missing input, or declare it in the spec and run 'routinec lock'",
                 routine=self.name,
@@ -238,7 +239,7 @@ class LockedRoutine:
             where = _template_line(exc.__traceback__, self._names)
             at = f"{where[0]} line {where[1]}" if where else name
             raise RoutineError(
-                "template",
+                Code.TEMPLATE_ERROR,
                 f"template {at} failed: {type(exc).__name__}: {exc}",
                 hint="fix the template and run 'routinec lock'",
                 routine=self.name,
@@ -256,5 +257,5 @@ def load_routine(
     routines: dict[str, dict[str, Any]], name: str, root: Path, lock_path: Path
 ) -> LockedRoutine:
     if name not in routines:
-        raise unknown_name("unknown-routine", name, sorted(routines), path=lock_path)
+        raise unknown_name(Code.UNKNOWN_ROUTINE, name, sorted(routines), path=lock_path)
     return LockedRoutine(name, routines[name], root, lock_path)

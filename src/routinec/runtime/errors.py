@@ -9,43 +9,18 @@ from __future__ import annotations
 from difflib import get_close_matches
 from pathlib import Path
 
+from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 
-__all__ = ["EXIT_FOR_KIND", "RoutineError", "unknown_name"]
-
-# kind -> (diagnostic code, exit code). Drift between recordings, goldens and the model is a
-# failed check (1); broken files, bad inputs, stale locks and setup problems are bad input (2).
-EXIT_FOR_KIND: dict[str, tuple[str, int]] = {
-    "unknown-routine": ("runtime", 2),
-    "unknown-case": ("runtime", 2),
-    "stale": ("runtime", 2),
-    "input": ("runtime", 2),
-    "template": ("runtime", 2),
-    "sandbox": ("runtime", 2),
-    "mode": ("runtime", 2),
-    "api-key": ("runtime", 2),
-    "api": ("runtime", 1),
-    "output": ("runtime", 1),
-    "transcript-missing": ("transcript", 1),
-    "transcript-mismatch": ("transcript", 1),
-    "transcript-corrupt": ("transcript", 2),
-    "transcript-orphan": ("transcript", 1),
-    "secret": ("transcript", 2),
-    "golden-missing": ("golden", 1),
-    "golden-mismatch": ("golden", 1),
-    "golden-invalid": ("golden", 1),
-    "golden-corrupt": ("golden", 2),
-    "golden-orphan": ("golden", 1),
-    "ci": ("runtime", 2),
-}
-
+__all__ = ["RoutineError", "unknown_name"]
 
 class RoutineError(DiagnosticError):
-    """A routine run failed. `kind` says why; `exit_code` is what the CLI returns for it."""
+    """A routine run failed. `kind` (a diagnostic code) says why; its exit class is what the
+    CLI returns for it (`exit_code`)."""
 
     def __init__(
         self,
-        kind: str,
+        kind: Code,
         message: str,
         *,
         hint: str | None = None,
@@ -54,7 +29,7 @@ class RoutineError(DiagnosticError):
         path: Path | str | None = None,
         notes: tuple[str, ...] = (),
     ) -> None:
-        code, self.exit_code = EXIT_FOR_KIND.get(kind, ("runtime", 2))
+        self.exit_code = int(kind.exit_class)
         self.kind = kind
         self.routine = routine
         self.case = case
@@ -63,7 +38,7 @@ class RoutineError(DiagnosticError):
         self.text = message
         where = routine + (f"/{case}" if case else "") + ": " if routine else ""
         span = Span(self.path) if self.path else None
-        diag = Diagnostic(code, Severity.ERROR, where + message, span, hint, notes)
+        diag = Diagnostic(kind, Severity.ERROR, where + message, span, hint, notes)
         super().__init__([diag])
 
     @property
@@ -81,9 +56,9 @@ class RoutineError(DiagnosticError):
 
 
 def unknown_name(
-    kind: str, name: str, known: list[str], *, routine: str | None = None, path: Path | None = None
+    kind: Code, name: str, known: list[str], *, routine: str | None = None, path: Path | None = None
 ) -> RoutineError:
-    label = "routine" if kind == "unknown-routine" else "test case"
+    label = "routine" if kind is Code.UNKNOWN_ROUTINE else "test case"
     close = get_close_matches(name, known, n=1)
     hint = f"did you mean {close[0]!r}?" if close else None
     if hint is None:

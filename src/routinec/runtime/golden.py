@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from routinec.canonical import loads, to_decimal
+from routinec.codes import Code
 from routinec.runtime.errors import RoutineError
 
 __all__ = ["FieldDiff", "compare_output", "golden_path", "read_golden"]
@@ -52,7 +53,7 @@ def read_golden(path: Path, *, routine: str, case: str) -> Any:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise RoutineError(
-            "golden-missing",
+            Code.GOLDEN_MISSING,
             "no golden output for this case",
             hint=f"review the output, then run 'routinec test {routine} --update-golden'",
             routine=routine,
@@ -63,7 +64,7 @@ def read_golden(path: Path, *, routine: str, case: str) -> Any:
         return loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise RoutineError(
-            "golden-corrupt",
+            Code.GOLDEN_CORRUPT,
             f"the golden output is not valid JSON ({type(exc).__name__}: {str(exc)[:80]})",
             hint="restore it from git, or rewrite it with 'routinec test --update-golden'",
             routine=routine,

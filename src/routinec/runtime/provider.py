@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from routinec.canonical import loads
+from routinec.codes import Code
 from routinec.runtime.errors import RoutineError
 
 __all__ = ["Exchange", "SdkProvider", "check_api_key"]
@@ -45,13 +46,13 @@ def check_api_key(key: str | None, base_url: str | None) -> str:
     """The key to use; missing or obviously dummy keys are refused (except on a loopback test server)."""
     if not key or not key.strip():
         raise RoutineError(
-            "api-key",
+            Code.API_KEY,
             "no API key: record and live mode call the Anthropic API",
             hint="export ANTHROPIC_API_KEY=... (replay mode needs no key: routinec test)",
         )
     if _DUMMY.search(key) and not _is_loopback(base_url):
         raise RoutineError(
-            "api-key",
+            Code.API_KEY,
             "ANTHROPIC_API_KEY looks like a placeholder, not a real key",
             hint="set a real key from the Anthropic console, or run 'routinec test' to replay offline",
         )
@@ -122,7 +123,7 @@ class SdkProvider:
             message = (str(detail or exc.message).splitlines() or [""])[0][:200]
             hint = next((h for t, h in hints.items() if isinstance(exc, t)), "retry later")
             return RoutineError(
-                "api", f"the API answered {exc.status_code}: {message}", hint=hint, routine=routine, case=case
+                Code.API_ERROR, f"the API answered {exc.status_code}: {message}", hint=hint, routine=routine, case=case
             )
         if isinstance(exc, sdk.APITimeoutError):
             text = f"the API did not answer within {self.timeout:.0f}s"
@@ -130,7 +131,7 @@ class SdkProvider:
             text = f"cannot reach the API at {self.base_url or 'api.anthropic.com'}"
         else:
             text = f"the SDK failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
-        return RoutineError("api", text, hint="check the network and ANTHROPIC_BASE_URL", routine=routine, case=case)
+        return RoutineError(Code.API_ERROR, text, hint="check the network and ANTHROPIC_BASE_URL", routine=routine, case=case)
 
     def call(self, body: dict[str, Any], *, routine: str, case: str | None) -> Exchange:
         kwargs = {k: v for k, v in body.items() if k not in _SAMPLING}
@@ -150,7 +151,7 @@ class SdkProvider:
                     raise self._one_line(exc, routine, case) from None
                 if wait > MAX_RETRY_AFTER:
                     raise RoutineError(
-                        "api",
+                        Code.API_ERROR,
                         f"the API asks to wait {wait:.0f}s before retrying (more than {MAX_RETRY_AFTER:.0f}s)",
                         hint="retry later",
                         routine=routine,
@@ -164,7 +165,7 @@ class SdkProvider:
             response = loads(http.content)
         except ValueError:
             raise RoutineError(
-                "api", "the API answered with a body that is not JSON", routine=routine, case=case
+                Code.API_ERROR, "the API answered with a body that is not JSON", routine=routine, case=case
             ) from None
         headers = {k.lower(): v for k, v in http.headers.items()}
         version = http.request.headers.get("anthropic-version")

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from routinec.codes import Code
 from routinec.runtime.core import Runtime
 from routinec.runtime.errors import RoutineError
 from routinec.runtime.suite import CaseOutcome, run_case
@@ -90,7 +91,7 @@ def run_many(
             except KeyboardInterrupt:
                 return
             except Exception as exc:  # a bug must not hang the pool; report it as one line
-                error = RoutineError("internal", f"{type(exc).__name__}: {exc}", routine=routine, case=case)
+                error = RoutineError(Code.INTERNAL, f"{type(exc).__name__}: {exc}", routine=routine, case=case)
                 outcome = CaseOutcome(routine, case, "error", error=error)
             done.put(outcome)
 

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from routinec.canonical import atomic_write
+from routinec.diagnostics import github_escape
 from routinec.runtime.suite import CaseOutcome
 
 __all__ = ["FORMATS", "exit_code", "render", "summary", "write_junit"]
@@ -54,19 +55,14 @@ def _text(outcomes: list[CaseOutcome], seconds: float, verbose: bool) -> str:
     return "\n".join(lines)
 
 
-def _escape(text: str, prop: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
-
-
 def _github(outcomes: list[CaseOutcome], seconds: float) -> str:
     lines: list[str] = []
     for o in outcomes:
         if o.exit_code == 0:
             continue
-        props = [f"file={_escape(o.path, True)}"] if o.path else []
-        props.append(f"title={_escape('routinec ' + o.name, True)}")
-        lines.append(f"::error {','.join(props)}::{_escape(chr(10).join(o.lines()))}")
+        props = [f"file={github_escape(o.path, prop=True)}"] if o.path else []
+        props.append(f"title={github_escape('routinec ' + o.name, prop=True)}")
+        lines.append(f"::error {','.join(props)}::{github_escape(chr(10).join(o.lines()))}")
     lines.append(summary(outcomes, seconds))
     return "\n".join(lines)
 

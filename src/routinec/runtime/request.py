@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from routinec.canonical import digest
+from routinec.codes import Code
 from routinec.runtime.entry import LockedRoutine, to_wire
 from routinec.runtime.errors import RoutineError
 
@@ -144,7 +145,7 @@ def extract_output(
     """Parse and validate the routine's output out of a Messages API response body."""
 
     def fail(message: str, hint: str) -> RoutineError:
-        return RoutineError("output", message, hint=hint, routine=routine.name, case=case, path=where)
+        return RoutineError(Code.INVALID_OUTPUT, message, hint=hint, routine=routine.name, case=case, path=where)
 
     if not isinstance(response, dict) or not isinstance(response.get("content"), list):
         raise fail("the response is not a Messages API message", "re-record the case")

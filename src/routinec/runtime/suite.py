@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from routinec.codes import Code
 from routinec.runtime.core import Runtime
 from routinec.runtime.entry import to_wire
 from routinec.runtime.errors import RoutineError, unknown_name
@@ -57,17 +58,17 @@ def select_cases(runtime: Runtime, routines: list[str], case: str | None = None)
     chosen: list[tuple[str, str]] = []
     for name in names:
         if name not in runtime.lock.routines:
-            raise unknown_name("unknown-routine", name, runtime.routine_names, path=runtime.config.lock_path)
+            raise unknown_name(Code.UNKNOWN_ROUTINE, name, runtime.routine_names, path=runtime.config.lock_path)
         cases = sorted(runtime.lock.routines[name].get("tests") or {})
         if case is not None:
             if case not in cases:
                 if len(names) == 1:
-                    raise unknown_name("unknown-case", case, cases, routine=name)
+                    raise unknown_name(Code.UNKNOWN_CASE, case, cases, routine=name)
                 continue
             cases = [case]
         chosen.extend((name, c) for c in cases)
     if case is not None and not chosen:
-        raise RoutineError("unknown-case", f"no selected routine has a test case named {case!r}")
+        raise RoutineError(Code.UNKNOWN_CASE, f"no selected routine has a test case named {case!r}")
     return chosen
 
 
@@ -105,7 +106,7 @@ def run_case(runtime: Runtime, routine: str, case: str, *, update_golden: bool =
         problem = locked.output_problem(to_wire(expected))
         if problem is not None:
             raise RoutineError(
-                "golden-invalid",
+                Code.GOLDEN_INVALID,
                 f"the golden output no longer matches the locked output schema: {problem}",
                 hint=f"review it, then run 'routinec test {routine} --update-golden'",
                 routine=routine,
@@ -148,7 +149,7 @@ def find_orphans(runtime: Runtime, routines: list[str]) -> list[CaseOutcome]:
             case = _case_of(path)
             if case is None or case in cases:
                 continue
-            kind = "transcript-orphan" if path.name.endswith(".transcript.json") else "golden-orphan"
+            kind = Code.TRANSCRIPT_ORPHAN if path.name.endswith(".transcript.json") else Code.GOLDEN_ORPHAN
             owner = "routine" if entry is None else "test case"
             rel = path.relative_to(runtime.config.root).as_posix()
             error = RoutineError(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from routinec.canonical import atomic_write, digest, dumps_pretty, loads
+from routinec.codes import Code
 from routinec.runtime.errors import RoutineError
 
 __all__ = [
@@ -83,7 +84,7 @@ def write_json_guarded(path: Path, value: Any, *, routine: str, case: str) -> bo
     found = _find_forbidden(value)
     if found is not None:
         raise RoutineError(
-            "secret",
+            Code.SECRET,
             f"refusing to write {path.name}: {found} still holds an API key or bearer token",
             hint="add a pattern for it to [tool.routinec] redact in pyproject.toml",
             routine=routine,
@@ -130,7 +131,7 @@ def make_transcript(
 def read_transcript(path: Path, *, routine: str, case: str) -> dict[str, Any]:
     """Load and sanity-check a transcript; every problem is a one-line RoutineError."""
 
-    def corrupt(message: str, kind: str = "transcript-corrupt") -> RoutineError:
+    def corrupt(message: str, kind: Code = Code.TRANSCRIPT_CORRUPT) -> RoutineError:
         return RoutineError(
             kind,
             message,
@@ -144,7 +145,7 @@ def read_transcript(path: Path, *, routine: str, case: str) -> dict[str, Any]:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise RoutineError(
-            "transcript-missing",
+            Code.TRANSCRIPT_MISSING,
             "no transcript recorded for this case",
             hint=f"run 'routinec record {routine} --case {case}'",
             routine=routine,
@@ -172,7 +173,7 @@ def read_transcript(path: Path, *, routine: str, case: str) -> dict[str, Any]:
         raise corrupt(
             f"the transcript belongs to {data['routine']}/{data['case']} "
             f"(lock entry {str(data.get('entry_hash'))[:19]}…), not to this case",
-            kind="transcript-mismatch",
+            kind=Code.TRANSCRIPT_MISMATCH,
         )
     if not data.get("redactions") and digest(data["request"]) != data["request_hash"]:
         raise corrupt("the transcript's request does not match its request_hash (edited by hand?)")
