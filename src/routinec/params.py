@@ -87,10 +87,10 @@ class Param:
     def lock_value_problem(self, value: Any) -> str | None:
         """Why a value read from a lock has the wrong JSON type for this parameter."""
         if self.kind in ("number", "int"):
-            if isinstance(value, bool) or not isinstance(value, int | Decimal):
-                return "a number"
-            if self.kind == "int" and not isinstance(value, int):
-                return "an integer"
+            expected = "an integer" if self.kind == "int" else "a number"
+            number = isinstance(value, int | Decimal) and not isinstance(value, bool)
+            if not number or (self.kind == "int" and not isinstance(value, int)):
+                return expected
             return None
         if self.kind == "enum":
             return None if isinstance(value, str) else "a string"
