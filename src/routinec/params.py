@@ -59,7 +59,7 @@ class Param:
                 return f"{self.name} takes a number"
             whole = self.kind == "int"
             if whole and value == value.to_integral_value() and not integer_literal(value):
-                return f"{self.name} takes a whole number written without a decimal point: {int(value)}, not {value}"
+                return f"{self.name} {value}: a whole number is written without a decimal point"
             if (whole and not integer_literal(value)) or (self.low is not None and value < self.low) or (
                 self.high is not None and value > self.high
             ):
@@ -74,6 +74,15 @@ class Param:
                 return f"{self.name} sequences must contain a non-whitespace character"
             return None
         raise AssertionError(self.kind)
+
+    def hint(self, value: Any) -> str | None:
+        """What to write instead, for a value `range_problem` refused (None: no single fix)."""
+        if self.kind == "enum":
+            return f"use one of: {', '.join(self.choices)}"
+        whole = isinstance(value, Decimal) and value == value.to_integral_value()
+        if self.kind == "int" and whole and not integer_literal(value):
+            return f"write {int(value)}"
+        return None
 
     def accepted_by(self, model: ModelInfo, value: Any) -> bool:
         if self.needs == "sampling":

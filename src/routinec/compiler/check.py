@@ -164,15 +164,14 @@ def _check_default(field: ast.Field, project: Project, out: list[Diagnostic]) ->
     from routinec.compiler.lower import field_schema, with_defs
     from routinec.compiler.materials import json_value
 
-    fraction = _fraction_for_int(field.type, field.default)
-    if fraction is not None:
-        whole = fraction == fraction.to_integral_value()
+    written = _whole_with_point(field.type, field.default)
+    if written is not None:
         out.append(
             _err(
                 "invalid-default",
-                f"default of {field.name!r} is {fraction}, but an int takes a whole number written without a decimal point",
+                f"default of {field.name!r} is {written}: an int takes a whole number written without a decimal point",
                 field.default_span or field.span,
-                f"write {int(fraction)}" if whole else "change the default, or make the field a `number`",
+                f"write {int(written)}",
             )
         )
         return
@@ -200,15 +199,16 @@ def _check_default(field: ast.Field, project: Project, out: list[Diagnostic]) ->
         )
 
 
-def _fraction_for_int(expr: ast.TypeExpr, value: Any) -> Decimal | None:
-    """A number written with a decimal point where an `int` (or `list[int]`) default wants a
-    whole-number literal: `n: int = 2.0` is refused with a hint rather than locked as 2."""
+def _whole_with_point(expr: ast.TypeExpr, value: Any) -> Decimal | None:
+    """A whole number written with a decimal point (`2.0`) where an `int` (or `list[int]`)
+    default wants an integer literal: refused with a hint rather than locked as 2. (`2.5`
+    is left to the schema check: it is not an integer at all.)"""
     if isinstance(expr, ast.NamedType) and expr.name == "int":
-        if isinstance(value, Decimal) and not integer_literal(value):
+        if isinstance(value, Decimal) and value == value.to_integral_value() and not integer_literal(value):
             return value
     elif isinstance(expr, ast.ListType) and isinstance(value, list):
         for item in value:
-            found = _fraction_for_int(expr.item, item)
+            found = _whole_with_point(expr.item, item)
             if found is not None:
                 return found
     return None
@@ -307,8 +307,7 @@ def _check_settings(
             continue
         problem = param.range_problem(setting.value)
         if problem is not None:
-            hint = f"use one of: {', '.join(param.choices)}" if param.kind == "enum" else None
-            out.append(_err("param-range", problem, setting.value_span, hint))
+            out.append(_err("param-range", problem, setting.value_span, param.hint(setting.value)))
         if model is not None and not (problem and param.kind == "enum") and not param.accepted_by(model, setting.value):
             out.append(_unsupported(param, model, setting))
     max_tokens = settings.number("max_tokens")
