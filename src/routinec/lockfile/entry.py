@@ -40,15 +40,7 @@ def entry_hash(entry: Mapping[str, Any]) -> str:
 
 
 class _Corrupt(Exception):
-    """A field with the wrong JSON type: `where` is its dotted path inside the entry."""
-
-    def __init__(self, where: str, expected: str, value: Any) -> None:
-        super().__init__(f"{where} must be {expected}, found {_kind(value)}")
-
-
-class _Absent(_Corrupt):
-    def __init__(self, where: str, key: str) -> None:
-        Exception.__init__(self, f"{where} has no {key!r}")
+    """What is wrong, starting with the field's dotted path inside the entry."""
 
 
 def _kind(value: Any) -> str:
@@ -68,7 +60,7 @@ def _kind(value: Any) -> str:
 
 
 def _fail(where: str, expected: str, value: Any) -> NoReturn:
-    raise _Corrupt(where, expected, value)
+    raise _Corrupt(f"{where} must be {expected}, found {_kind(value)}")
 
 
 def _obj(value: Any, where: str) -> JsonObject:
@@ -79,7 +71,7 @@ def _obj(value: Any, where: str) -> JsonObject:
 
 def _field(data: JsonObject, key: str, where: str) -> Any:
     if key not in data:
-        raise _Absent(where, key)
+        raise _Corrupt(f"{where} has no {key!r}")
     return data[key]
 
 
@@ -282,7 +274,7 @@ class LockEntry:
     consumers: tuple[ConsumerPin, ...]  # sorted by name
     tests: dict[str, TestCase]
     sources: dict[str, str]  # raw-bytes digest of every file the entry came from
-    entry_hash: str = ""  # digest of the rest; "" until `sealed()`
+    entry_hash: str = ""  # digest of the rest of the JSON; "" until `sealed()`
 
     @classmethod
     def from_json(cls, value: Any, name: str = "?", *, path: str = "routines.lock") -> LockEntry:
@@ -296,6 +288,8 @@ class LockEntry:
             if not isinstance(consumers, list):
                 _fail("consumers", "a list", consumers)
             tests = _obj(data["tests"], "tests")
+            if name != "?" and data["name"] != name:
+                raise _Corrupt(f"name is {data['name']!r}, but the entry is listed as {name!r}")
             return cls(
                 name=_str(data, "name", "entry"),
                 version=_int(data, "version", "entry"),
@@ -338,8 +332,7 @@ class LockEntry:
             "tests": {k: t.to_json() for k, t in self.tests.items()},
             "sources": dict(self.sources),
         }
-        if self.entry_hash:
-            out["entry_hash"] = self.entry_hash
+        out["entry_hash"] = self.entry_hash
         return out
 
     def sealed(self) -> LockEntry:
