@@ -69,31 +69,40 @@ def _obj(value: Any, where: str) -> JsonObject:
     return value
 
 
+_ABSENT: Any = object()
+
+
 def _field(data: JsonObject, key: str, where: str) -> Any:
-    if key not in data:
+    value = data.get(key, _ABSENT)
+    if value is _ABSENT:
         raise _Corrupt(f"{where} has no {key!r}")
-    return data[key]
+    return value
 
 
+# Readers run for every entry on every `verify`: the common case is one dict lookup and
+# one type test; the wording of a failure is worked out only when there is one.
 def _str(data: JsonObject, key: str, where: str, *, null: bool = False) -> Any:
-    value = _field(data, key, where)
-    if isinstance(value, str) or (null and value is None):
+    value = data.get(key, _ABSENT)
+    if value.__class__ is str or (null and value is None):
         return value
+    _field(data, key, where)
     _fail(f"{where}.{key}", "a string" + (" or null" if null else ""), value)
 
 
 def _int(data: JsonObject, key: str, where: str) -> int:
-    value = _field(data, key, where)
-    if isinstance(value, bool) or not isinstance(value, int):
-        _fail(f"{where}.{key}", "an integer", value)
-    return value
+    value = data.get(key, _ABSENT)
+    if value.__class__ is int:
+        return value
+    _field(data, key, where)
+    _fail(f"{where}.{key}", "an integer", value)
 
 
 def _bool(data: JsonObject, key: str, where: str) -> bool:
-    value = _field(data, key, where)
-    if not isinstance(value, bool):
-        _fail(f"{where}.{key}", "true or false", value)
-    return value
+    value = data.get(key, _ABSENT)
+    if value.__class__ is bool:
+        return value
+    _field(data, key, where)
+    _fail(f"{where}.{key}", "true or false", value)
 
 
 def _str_map(value: Any, where: str) -> dict[str, str]:
