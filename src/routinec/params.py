@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from routinec.canonical import integer_literal
 from routinec.modeltable import EFFORT_LEVELS, ModelInfo
@@ -35,17 +35,17 @@ ParamValue = int | Decimal | str | list[str]
 class Param:
     keyword: str  # the DSL statement: `temperature 0`
     lock_key: str  # its key under `params` in the lock
-    kind: str  # number | int | strings | enum
+    kind: Literal["number", "int", "strings", "enum"]
     low: Decimal | None = None  # inclusive bounds for number and int
     high: Decimal | None = None
     choices: tuple[str, ...] = ()  # for enum
     required: bool = False
     # Where it goes in a request: "body" (top-level key = lock key), "output_config.effort",
     # or "thinking" ({type: enabled, budget_tokens}).
-    request: str = "body"
+    request: Literal["body", "output_config.effort", "thinking"] = "body"
     # The ModelInfo capability it needs: "sampling", "effort" (the level must be listed),
     # "thinking_budget", or None (every model takes it).
-    needs: str | None = None
+    needs: Literal["sampling", "effort", "thinking_budget"] | None = None
     label: str = ""  # how messages name it, when not its keyword
 
     @property

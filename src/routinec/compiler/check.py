@@ -310,16 +310,16 @@ def _check_settings(
             out.append(_err("param-range", problem, setting.value_span, param.hint(setting.value)))
         if model is not None and not (problem and param.kind == "enum") and not param.accepted_by(model, setting.value):
             out.append(_unsupported(param, model, setting))
-    max_tokens = settings.number("max_tokens")
+    max_setting, max_tokens = settings.get("max_tokens"), settings.number("max_tokens")
     if (
-        max_tokens is not None and model is not None and max_tokens > model.max_tokens
-        and BY_KEYWORD["max_tokens"].range_problem(max_tokens) is None
+        max_setting is not None and max_tokens is not None and model is not None
+        and max_tokens > model.max_tokens and BY_KEYWORD["max_tokens"].range_problem(max_tokens) is None
     ):
         out.append(
             _err(
                 "param-range",
                 f"max_tokens {max_tokens} is over {model.id}'s limit of {model.max_tokens}",
-                settings.get("max_tokens").value_span,  # type: ignore[union-attr]
+                max_setting.value_span,
                 f"use at most {model.max_tokens}",
             )
         )
