@@ -182,6 +182,11 @@ BAD = {
     "version_decimal": (_set("version", Decimal("3.5")), "version must be an integer, found a number"),
     "test_without_input": (_set("tests.small_fix.input_path", None), "tests.small_fix.input_path must be a string"),
     "consumer_schema_string": (_set("consumers.0.schema", "x"), "consumers[0].schema must be an object or a boolean"),
+    "state_unknown": (_set("state", "forever"), "state must be 'reset' or 'session', found a string"),
+    "tolerance_string": (
+        _set("tests.small_fix.compare", {"summary": {"rule": "number", "tolerance": "0.1"}}),
+        "tests.small_fix.compare.summary.tolerance must be a number, found a string",
+    ),
     "name_mismatch": (_set("name", "other"), "name is 'other', but the entry is listed as 'summarize_pr'"),
     "include_not_text": (_set("prompt.includes", {"a.j2": 1}), "prompt.includes.a.j2 must be a string, found a number"),
 }

@@ -16,6 +16,7 @@ from routinec.compiler import ast
 from routinec.compiler.lower import CONSTRAINT_KEYWORDS
 from routinec.compiler.symbols import PRIMITIVES, Project
 from routinec.diagnostics import Diagnostic, Severity, Span
+from routinec.lockfile.entry import STATES
 from routinec.modeltable import ModelInfo, known_names
 from routinec.params import BY_KEYWORD, PARAMS, Param
 
@@ -23,7 +24,7 @@ __all__ = ["Resolver", "check_consumer", "check_routine", "check_type", "check_t
 
 Resolver = Callable[[str], ModelInfo | None]
 
-_STATES = ("reset", "session")
+_STATES = STATES  # the lock model's list: what check accepts is what the runtime reads
 
 
 def _err(code: str, message: str, span: Span | None, help_: str | None = None) -> Diagnostic:

@@ -32,6 +32,7 @@ __all__ = [
 
 JsonObject = dict[str, Any]
 RESTORE = "restore it from git, or run 'routinec lock'"
+STATES = ("reset", "session")
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
@@ -232,7 +233,11 @@ class TestCase:
             _fail(f"{where}.input_path", "a string when input is null", None)
         compare = _obj(_field(data, "compare", where), f"{where}.compare")
         for name, rule in compare.items():
-            _str(_obj(rule, f"{where}.compare.{name}"), "rule", f"{where}.compare.{name}")
+            at = f"{where}.compare.{name}"
+            _str(_obj(rule, at), "rule", at)
+            tolerance = rule.get("tolerance", 0)
+            if isinstance(tolerance, bool) or not isinstance(tolerance, int | Decimal):
+                _fail(f"{at}.tolerance", "a number", tolerance)
         return cls(input_value, input_path, _str(data, "input_hash", where), dict(compare))
 
     def to_json(self) -> JsonObject:
@@ -307,7 +312,7 @@ class LockEntry:
                 spec_hash=_str(data, "spec_hash", "entry"),
                 model=ModelPin.from_json(data["model"]),
                 params=Params.from_json(data["params"]),
-                state=_str(data, "state", "entry"),
+                state=_state(data),
                 prompt=Prompt.from_json(data["prompt"]),
                 input_schema=_obj(data["input_schema"], "input_schema"),
                 input_schema_hash=_str(data, "input_schema_hash", "entry"),
@@ -351,6 +356,13 @@ class LockEntry:
     @property
     def session_state(self) -> bool:
         return self.state == "session"
+
+
+def _state(data: JsonObject) -> str:
+    state = data["state"]
+    if state not in STATES:
+        _fail("state", " or ".join(repr(s) for s in STATES), state)
+    return str(state)
 
 
 # What every entry holds, in the model's order (the reader's list of required keys).
