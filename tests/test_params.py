@@ -13,7 +13,7 @@ from routinec.compiler import fmt
 from routinec.compiler.parse import grammar_text
 from routinec.params import BY_KEYWORD, PARAMS, SAMPLING_KEYS, request_fields
 from routinec.runtime import provider
-from tests.helpers import invoke, write_project
+from tests.helpers import invoke, run_cli, write_project
 
 SPEC = """\
 routine r v1 {
@@ -43,7 +43,7 @@ def test_number_default_written_as_5_0_locks_as_5(tmp_path: Path) -> None:
 
 def test_int_default_written_as_2_0_is_an_error_with_a_hint(tmp_path: Path) -> None:
     root = _project(tmp_path, "int = 2.0")
-    result = invoke("check", cwd=root)
+    result = run_cli("check", cwd=root)  # a real subprocess: what a user sees
     assert result.code == 2, result.output
     assert "default of 'x' is 2.0: an int takes a whole number written without a decimal point  [invalid-default]" in result.output
     assert "help: write 2" in result.output
