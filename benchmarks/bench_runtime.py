@@ -60,7 +60,7 @@ def _answers(root: Path) -> list[tuple[dict[str, Any], dict[str, Any], Any, dict
     for path in sorted((root / "golden").glob("*/*.transcript.json")):
         data = json.loads(path.read_text())
         golden = json.loads(path.with_name(path.name.replace(".transcript.", ".output.")).read_text())
-        schema = json.loads(json.dumps(lock.routines[data["routine"]]["output_schema"], default=float))
+        schema = json.loads(json.dumps(lock.routines[data["routine"]].output_schema, default=float))
         rows.append((data["request"], data["responses"][0], golden, schema))
     return rows
 

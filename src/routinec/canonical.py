@@ -25,7 +25,11 @@ __all__ = [
     "digest",
     "digest_bytes",
     "dumps_pretty",
+    "integer_literal",
+    "json_number",
     "loads",
+    "plain_json",
+    "plain_text",
     "source_digest",
     "to_decimal",
 ]
@@ -39,6 +43,46 @@ def decimal_text(value: Decimal) -> str:
         return str(int(value))
     text = format(value.normalize(), "f")
     return text
+
+
+def json_number(value: Decimal) -> int | Decimal:
+    """The one rule from a number (a DSL literal, or a lock value) to its JSON value.
+
+    Integral values are integers (`5.0` locks and is sent as `5`, as JSON Schema 2020-12 reads
+    it); others stay exact Decimals. The lock's bytes already print numbers this way
+    (`decimal_text`), so validating, hashing, writing and sending all see the same value.
+    Where the DSL wants an integer, the checker also asks for one written as such
+    (`integer_literal`): `n: int = 2.0` is an error with a hint, not a silent 2.
+    """
+    if value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+def plain_json(value: Any) -> Any:
+    """`json_number` applied to every number inside a JSON-like value (lists and dicts copied)."""
+    if isinstance(value, Decimal):
+        return json_number(value)
+    if isinstance(value, list | tuple):
+        return [plain_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain_json(v) for k, v in value.items()}
+    return value
+
+
+def integer_literal(value: Decimal) -> bool:
+    """True for a number written without a decimal point (`2`, `1e3`); `2.0` is not one."""
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= 0
+
+
+def plain_text(message: str) -> str:
+    """A message for users with Python's `Decimal('2.5')` reprs shown as the number `2.5`
+    (jsonschema formats the instance with repr)."""
+    return _DECIMAL_REPR.sub(r"\1", message)
+
+
+_DECIMAL_REPR = re.compile(r"Decimal\('(-?[0-9.Ee+-]+)'\)")
 
 
 def to_decimal(value: float | int | str | Decimal) -> Decimal:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from routinec.canonical import dumps_pretty, loads
-from routinec.lockfile import seal_entry
+from routinec.lockfile import entry_hash
 from tests.helpers import run_cli, write_project
 
 SPEC = """routine r v1 {
@@ -37,7 +37,7 @@ def test_moved_alias_is_a_warning_naming_both_snapshots(tmp_path: Path) -> None:
     data = loads(lock_path.read_text("utf-8"))
     entry = data["routines"]["r"]
     entry["model"]["snapshot"] = "claude-haiku-4-5-20240101"
-    data["routines"]["r"] = seal_entry(entry)
+    entry["entry_hash"] = entry_hash(entry)
     lock_path.write_text(dumps_pretty(data), "utf-8")
     before = lock_path.read_bytes()
 

@@ -25,7 +25,7 @@ def test_replay_result_has_provenance(project: Path) -> None:
     rt = Runtime(project, mode="replay")
     result = rt.run("summarize_pr", {"title": "Fix typo", "diff": "-teh\n+the"})
     assert result.output == {"files": [], "risk": "low", "summary": "example"}
-    assert result.entry_hash == rt.lock.routines["summarize_pr"]["entry_hash"]
+    assert result.entry_hash == rt.lock.routines["summarize_pr"].entry_hash
     assert result.model == "claude-haiku-4-5-20251001"
     assert result.transcript == project / "golden/summarize_pr/typo.transcript.json"
     assert result.case is None and result.mode == "replay"

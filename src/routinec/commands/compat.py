@@ -17,7 +17,7 @@ from routinec.codes import Code
 from routinec.compiler.build import build
 from routinec.config import Config
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity
-from routinec.lockfile import FORMAT_VERSION
+from routinec.lockfile import FORMAT_VERSION, LockEntry
 
 __all__ = ["AgainstResult", "RoutineFinding", "against"]
 
@@ -90,7 +90,7 @@ def repo_prefix(config: Config) -> str:
     return "" if rel == "." else rel
 
 
-def locked_at(config: Config, ref: str) -> dict[str, Any] | None:
+def locked_at(config: Config, ref: str) -> dict[str, LockEntry] | None:
     """The lockfile as committed at `ref`, or None when that commit has none."""
     top = _git(config.root, "rev-parse", "--show-toplevel")
     if top.returncode != 0:
@@ -116,7 +116,12 @@ def locked_at(config: Config, ref: str) -> dict[str, Any] | None:
         raise _bad(f"{rel} at {ref} is not a routinec lockfile")
     if int(data.get("format_version", 0)) > FORMAT_VERSION:
         raise _bad(f"{rel} at {ref} was written by a newer routinec", "upgrade routinec")
-    routines: dict[str, Any] = data["routines"]
+    routines: dict[str, LockEntry] = {}
+    for name, entry in sorted(data["routines"].items()):
+        try:
+            routines[name] = LockEntry.from_json(entry, name, path=f"{rel} at {ref}")
+        except DiagnosticError as exc:
+            raise _bad(exc.diagnostics[0].message + f" ({rel} at {ref})") from None
     return routines
 
 
@@ -142,19 +147,19 @@ def against(config: Config, ref: str, *, policy: str = "default") -> AgainstResu
     new = built.lock.routines
     for name in sorted(set(old) - set(new)):
         result.findings.append(RoutineFinding(
-            name, str(old[name].get("source", "")), "routine", "ERR", "routine-removed", "#",
-            f"routine removed (was v{old[name].get('version')}); its readers lose their producer",
+            name, old[name].source, "routine", "ERR", "routine-removed", "#",
+            f"routine removed (was v{old[name].version}); its readers lose their producer",
         ))
     for name in sorted(set(new) - set(old)):
-        result.notes.append(f"{name}: new routine (v{new[name].get('version')})")
+        result.notes.append(f"{name}: new routine (v{new[name].version})")
     for name in sorted(set(old) & set(new)):
         before, after = old[name], new[name]
         result.compared += 1
-        bumped = int(after.get("version", 0)) > int(before.get("version", 0))
-        source = str(after.get("source", ""))
+        bumped = after.version > before.version
+        source = after.source
         for key, direction in (("output_schema", "out"), ("input_schema", "in")):
             try:
-                report = compare(before[key], after[key], direction=direction, policy=policy, validate=False)
+                report = compare(getattr(before, key), getattr(after, key), direction=direction, policy=policy, validate=False)
             except (SchemaError, KeyError) as exc:
                 raise _bad(f"{name}: cannot compare {key} with {ref}: {exc}") from None
             for f in report.findings:
@@ -164,13 +169,13 @@ def against(config: Config, ref: str, *, policy: str = "default") -> AgainstResu
                     name, source, direction, f.level.value, f.rule_id, f.path, f.message, bumped,
                     _example_for(report, f),
                 ))
-        for consumer in after.get("consumers") or []:
-            report = accepts(after["output_schema"], consumer["schema"], policy=policy, validate=False)
+        for consumer in after.consumers:
+            report = accepts(after.output_schema, consumer.schema, policy=policy, validate=False)
             for f in report.findings:
                 if f.level.value != "INFO":
                     result.findings.append(RoutineFinding(
                         name, source, "edge", f.level.value, f.rule_id, f.path, f.message, False,
-                        _example_for(report, f), consumer["name"],
+                        _example_for(report, f), consumer.name,
                     ))
     return result
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from routinec.codes import Code
 from routinec.config import Config
 from routinec.diagnostics import Diagnostic, Severity, Span
-from routinec.lockfile import Lock
+from routinec.lockfile import Lock, LockEntry
 
 if TYPE_CHECKING:
     from routinec.compat import Report
@@ -37,17 +37,17 @@ def finding_lines(report: Report, level: str = "ERR") -> list[str]:
     ]
 
 
-def _routine_span(entry: dict[str, Any], config: Config) -> Span:
+def _routine_span(entry: LockEntry, config: Config) -> Span:
     """Point at `routine NAME` in its spec (lock entries carry paths, not positions)."""
-    path = str(entry.get("source", ""))
-    needle = f"routine {entry.get('name')} "
+    path = entry.source
+    needle = f"routine {entry.name} "
     try:
         with open(config.root / path, encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
                 column = line.find(needle)
                 if column >= 0:
                     start = column + len("routine ") + 1
-                    return Span(path, number, start, number, start + len(str(entry.get("name"))))
+                    return Span(path, number, start, number, start + len(entry.name))
     except (OSError, UnicodeDecodeError):
         pass
     return Span(path)
@@ -71,22 +71,22 @@ def edge_diagnostics(lock: Lock, config: Config) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for name in sorted(lock.routines):
         entry = lock.routines[name]
-        for consumer in entry.get("consumers") or []:
+        for consumer in entry.consumers:
             try:
-                report = accepts(entry["output_schema"], consumer["schema"], validate=False)
+                report = accepts(entry.output_schema, consumer.schema, validate=False)
             except SchemaError as exc:
                 out.append(Diagnostic(
                     Code.CONSUMER_BREAK, Severity.ERROR,
-                    f"{name} → {consumer['name']}: cannot compare schemas: {exc}",
+                    f"{name} → {consumer.name}: cannot compare schemas: {exc}",
                     _routine_span(entry, config),
                 ))
                 continue
-            notes = _error_notes(report, f"{consumer['name']} rejects ")
+            notes = _error_notes(report, f"{consumer.name} rejects ")
             if not notes:
                 continue
             out.append(Diagnostic(
                 Code.CONSUMER_BREAK, Severity.ERROR,
-                f"consumer {consumer['name']!r} does not accept the output of {name!r}",
+                f"consumer {consumer.name!r} does not accept the output of {name!r}",
                 _routine_span(entry, config),
                 "change the output so every consumer still accepts it, or update the consumer first",
                 notes,
@@ -101,24 +101,24 @@ def breaking_changes(old: Lock, new: Lock, config: Config, *, for_lock: bool) ->
     out: list[Diagnostic] = []
     for name in sorted(set(old.routines) & set(new.routines)):
         before, after = old.routines[name], new.routines[name]
-        bumped = int(after.get("version", 0)) > int(before.get("version", 0))
-        if int(after.get("version", 0)) < int(before.get("version", 0)):
+        bumped = after.version > before.version
+        if after.version < before.version:
             out.append(Diagnostic(
                 Code.COMPAT_BREAK, Severity.ERROR,
-                f"{name}: version went down (v{before.get('version')} → v{after.get('version')})",
+                f"{name}: version went down (v{before.version} → v{after.version})",
                 _routine_span(after, config),
                 "versions only grow: readers use them to tell contracts apart; use "
-                f"v{int(before.get('version', 0)) + 1} for a new contract",
+                f"v{before.version + 1} for a new contract",
             ))
             continue
         for key, direction, what in (
             ("output_schema", "out", "output"),
             ("input_schema", "in", "input"),
         ):
-            if before.get(f"{key}_hash") == after.get(f"{key}_hash"):
+            if getattr(before, f"{key}_hash") == getattr(after, f"{key}_hash"):
                 continue
             try:
-                report = compare(before[key], after[key], direction=direction, validate=False)
+                report = compare(getattr(before, key), getattr(after, key), direction=direction, validate=False)
             except SchemaError as exc:
                 out.append(Diagnostic(
                     Code.COMPAT_BREAK, Severity.ERROR,
@@ -134,7 +134,7 @@ def breaking_changes(old: Lock, new: Lock, config: Config, *, for_lock: bool) ->
                     continue
                 out.append(Diagnostic(
                     Code.COMPAT_BREAK, Severity.NOTE,
-                    f"{name}: breaking {what} schema change, accepted by the bump to v{after.get('version')}",
+                    f"{name}: breaking {what} schema change, accepted by the bump to v{after.version}",
                     _routine_span(after, config), None, notes,
                 ))
                 continue
@@ -142,7 +142,7 @@ def breaking_changes(old: Lock, new: Lock, config: Config, *, for_lock: bool) ->
                 Code.COMPAT_BREAK, Severity.ERROR,
                 f"{name}: breaking change to the {what} schema without a version bump",
                 _routine_span(after, config),
-                f"bump the routine's version (v{before.get('version')} → v{int(before.get('version', 0)) + 1}) "
+                f"bump the routine's version (v{before.version} → v{before.version + 1}) "
                 "so readers can tell the contract changed, then run 'routinec lock'",
                 notes,
             ))

@@ -11,7 +11,7 @@ import datetime as _dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from routinec import __version__
 from routinec.canonical import source_digest
@@ -19,11 +19,12 @@ from routinec.codes import Code
 from routinec.config import Config, discover_specs
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span, exit_code_for
 from routinec.lockfile import Lock, read_lock, write_lock
+from routinec.lockfile.entry import ModelPin
 from routinec.modeltable import ModelInfo, lifecycle_on, lookup, today
 
 if TYPE_CHECKING:
     from routinec.compiler.check import Resolver
-    from routinec.compiler.drift import Drift
+    from routinec.lockfile.drift import Drift
 
 # The compiler (Lark, Jinja2, jsonschema) and the compat engine are imported inside the
 # functions: verify's fast path answers without them.
@@ -80,25 +81,24 @@ def _named_specs(config: Config, paths: list[Path]) -> list[str]:
 
 def _lock_resolver(old: Lock | None, fallback: Resolver) -> Resolver:
     """Reuse what the Models API answered at lock time, so verify compares like with like."""
-    pinned: dict[str, dict[str, Any]] = {}
+    pinned: dict[str, ModelPin] = {}
     if old is not None:
         for entry in old.routines.values():
-            model = entry.get("model") or {}
-            if model.get("resolved_by") == "models-api" and isinstance(model.get("alias"), str):
-                pinned[model["alias"]] = model
+            if entry.model.resolved_by == "models-api":
+                pinned[entry.model.alias] = entry.model
 
     def resolve(name: str) -> ModelInfo | None:
         model = pinned.get(name)
         if model is None:
             return fallback(name)
-        base = lookup(str(model.get("snapshot"))) or lookup(name) or ModelInfo(id=str(model.get("snapshot")))
+        base = lookup(model.snapshot) or lookup(name) or ModelInfo(id=model.snapshot)
         return ModelInfo(
-            id=str(model["snapshot"]),
+            id=model.snapshot,
             aliases=base.aliases,
-            lifecycle=str(model.get("lifecycle", base.lifecycle)),
-            retires_at=model.get("retires_at"),
-            max_tokens=int(model.get("max_tokens_limit") or base.max_tokens),
-            structured_outputs=bool(model.get("structured_outputs", base.structured_outputs)),
+            lifecycle=model.lifecycle,
+            retires_at=model.retires_at,
+            max_tokens=model.max_tokens_limit or base.max_tokens,
+            structured_outputs=model.structured_outputs,
             sampling=base.sampling,
             one_sampler=base.one_sampler,
             effort=base.effort,
@@ -151,7 +151,7 @@ def _fast_path(config: Config, locked: Lock) -> bool:
         return False
     sources: dict[str, str] = {}
     for entry in locked.routines.values():
-        sources.update(entry.get("sources") or {})
+        sources.update(entry.sources)
     if not set(discover_specs(config)) <= set(sources):
         return False
     root = config.root
@@ -167,23 +167,23 @@ def _fast_path(config: Config, locked: Lock) -> bool:
 def lifecycle_from_lock(locked: Lock, config: Config, on: _dt.date) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for name in sorted(locked.routines):
-        model = locked.routines[name].get("model") or {}
-        stage = lifecycle_on(str(model.get("lifecycle")), model.get("retires_at"), on)
-        table = lookup(str(model.get("snapshot")))
+        model = locked.routines[name].model
+        stage = lifecycle_on(model.lifecycle, model.retires_at, on)
+        table = lookup(model.snapshot)
         if table is not None and table.lifecycle == "retired":
             stage = "retired"
-        span = Span(str(locked.routines[name].get("source", config.lockfile)))
-        when = f" on {model.get('retires_at')}" if model.get("retires_at") else ""
+        span = Span(locked.routines[name].source)
+        when = f" on {model.retires_at}" if model.retires_at else ""
         if stage == "retired":
             out.append(Diagnostic(
                 Code.MODEL_RETIRED, Severity.ERROR,
-                f"routine {name!r} is locked to {model.get('snapshot')}, which retired{when}",
+                f"routine {name!r} is locked to {model.snapshot}, which retired{when}",
                 span, "migrate it to a current model, bump its version, re-lock and re-record",
             ))
         elif stage == "deprecated":
             out.append(Diagnostic(
                 Code.MODEL_DEPRECATED, Severity.WARNING,
-                f"routine {name!r} is locked to {model.get('snapshot')}, which is deprecated and retires{when}",
+                f"routine {name!r} is locked to {model.snapshot}, which is deprecated and retires{when}",
                 span, "migrate before the retirement date",
             ))
     return out
@@ -198,8 +198,8 @@ def refreshed_models(locked: Lock, *, online: bool) -> list[Diagnostic]:
         resolve = online_resolver()
     out: list[Diagnostic] = []
     for name in sorted(locked.routines):
-        model = locked.routines[name].get("model") or {}
-        alias, snapshot = str(model.get("alias")), str(model.get("snapshot"))
+        model = locked.routines[name].model
+        alias, snapshot = model.alias, model.snapshot
         if alias == snapshot:
             continue
         current = resolve(alias)
@@ -207,7 +207,7 @@ def refreshed_models(locked: Lock, *, online: bool) -> list[Diagnostic]:
             out.append(Diagnostic(
                 Code.MODEL_ALIAS_MOVED, Severity.WARNING,
                 f"routine {name!r}: {alias} now points to {current.id} (locked: {snapshot})",
-                Span(str(locked.routines[name].get("source", ""))),
+                Span(locked.routines[name].source),
                 "to move, run 'routinec lock', re-record the transcripts and review the goldens",
             ))
     return out
@@ -236,7 +236,7 @@ def _verify(config: Config, *, full: bool = False) -> Outcome:
         return outcome
     from routinec.commands import gates
     from routinec.compiler.build import build
-    from routinec.compiler.drift import diff_routines
+    from routinec.lockfile.drift import diff_routines
 
     result = build(config, _lock_resolver(locked, lookup))
     outcome = Outcome(list(result.diagnostics), routines=len(result.project.routines) if result.project else 0)

@@ -6,6 +6,7 @@ Numbers are Decimal; nothing here validates (that is `compiler.check`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal
 from typing import Any, Union
@@ -25,6 +26,7 @@ __all__ = [
     "NamedType",
     "RoutineDef",
     "Setting",
+    "Settings",
     "Template",
     "TestDef",
     "TypeDef",
@@ -107,6 +109,41 @@ class Setting:
 
 
 @dataclass(frozen=True, slots=True)
+class Settings:
+    """A routine's setting statements (`model`, `state` and the parameters of
+    `routinec.params.PARAMS`), each kept once, in source order, with their spans."""
+
+    statements: tuple[Setting, ...] = ()
+
+    def get(self, key: str) -> Setting | None:
+        for setting in self.statements:
+            if setting.key == key:
+                return setting
+        return None
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def __iter__(self) -> Iterator[Setting]:
+        return iter(self.statements)
+
+    @property
+    def model(self) -> str | None:
+        """The model id or alias as written."""
+        setting = self.get("model")
+        return None if setting is None else str(setting.value)
+
+    @property
+    def state(self) -> str:
+        setting = self.get("state")
+        return "reset" if setting is None else str(setting.value)
+
+    def number(self, key: str) -> Decimal | None:
+        setting = self.get(key)
+        return setting.value if setting is not None and isinstance(setting.value, Decimal) else None
+
+
+@dataclass(frozen=True, slots=True)
 class ConsumerRef:
     name: str
     is_file: bool
@@ -139,7 +176,7 @@ class TestDef:
 class RoutineDef:
     name: str
     version: int
-    settings: tuple[Setting, ...]
+    settings: Settings
     system: Template | None
     prompt: Template | None
     inputs: tuple[Field, ...] | None
@@ -214,6 +251,9 @@ def _content_fields(cls: type) -> tuple[str, ...]:
 
 def to_plain(node: Any) -> Any:
     """A node as plain JSON-like data without spans or comments (for hashing and equality)."""
+    if isinstance(node, Settings):
+        # The statement list, as before Settings existed: spec hashes in locks stay the same.
+        return [to_plain(s) for s in node.statements]
     if is_dataclass(node) and not isinstance(node, type):
         cls = type(node)
         out: dict[str, Any] = {"node": cls.__name__}

@@ -33,7 +33,7 @@ from routinec.compiler.symbols import Project, resolve
 from routinec.config import Config
 from routinec.config import discover_specs as discover
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span, sort_unique
-from routinec.lockfile import FORMAT_VERSION, Lock
+from routinec.lockfile import FORMAT_VERSION, Lock, LockEntry
 from routinec.modeltable import ModelInfo, lifecycle_on, lookup, today
 
 __all__ = ["PASSES", "BuildResult", "build", "discover", "today"]
@@ -195,10 +195,10 @@ def _build(
         return result
     consumer_schemas = {n: consumer_schema(d.node, project) for n, d in project.consumers.items()}
 
-    def job(names: Sequence[str]) -> tuple[dict[str, dict[str, Any]], list[Diagnostic], dict[str, str]]:
+    def job(names: Sequence[str]) -> tuple[dict[str, LockEntry], list[Diagnostic], dict[str, str]]:
         return _lower_some(names, project, models, consumer_schemas, files)
 
-    entries: dict[str, dict[str, Any]] = {}
+    entries: dict[str, LockEntry] = {}
     for some, found, sources in split_run(job, sorted(project.routines), min_items=PARALLEL_ROUTINES):
         entries.update(some)
         diags.extend(found)
@@ -217,8 +217,8 @@ def _lower_some(
     models: dict[str, ModelInfo],
     consumer_schemas: dict[str, dict[str, Any]],
     files: ProjectFiles,
-) -> tuple[dict[str, dict[str, Any]], list[Diagnostic], dict[str, str]]:
-    entries: dict[str, dict[str, Any]] = {}
+) -> tuple[dict[str, LockEntry], list[Diagnostic], dict[str, str]]:
+    entries: dict[str, LockEntry] = {}
     diags: list[Diagnostic] = []
     all_sources: dict[str, str] = {}
     for name in names:

@@ -11,18 +11,21 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from routinec.canonical import integer_literal, json_number, plain_text
 from routinec.codes import Code
 from routinec.compiler import ast
 from routinec.compiler.lower import CONSTRAINT_KEYWORDS
 from routinec.compiler.symbols import PRIMITIVES, Project
 from routinec.diagnostics import Diagnostic, Severity, Span
-from routinec.modeltable import EFFORT_LEVELS, ModelInfo, known_names
+from routinec.lockfile.entry import STATES
+from routinec.modeltable import ModelInfo, known_names
+from routinec.params import BY_KEYWORD, PARAMS, Param
 
 __all__ = ["Resolver", "check_consumer", "check_routine", "check_type", "check_type_cycles"]
 
 Resolver = Callable[[str], ModelInfo | None]
 
-_STATES = ("reset", "session")
+_STATES = STATES  # the lock model's list: what check accepts is what the runtime reads
 
 
 def _err(code: Code, message: str, span: Span | None, help_: str | None = None) -> Diagnostic:
@@ -163,6 +166,17 @@ def _check_default(field: ast.Field, project: Project, out: list[Diagnostic]) ->
     from routinec.compiler.lower import field_schema, with_defs
     from routinec.compiler.materials import json_value
 
+    written = _whole_with_point(field.type, field.default)
+    if written is not None:
+        out.append(
+            _err(
+                Code.INVALID_DEFAULT,
+                f"default of {field.name!r} is {written}: an int takes a whole number written without a decimal point",
+                field.default_span or field.span,
+                f"write {int(written)}",
+            )
+        )
+        return
     refs: set[str] = set()
     try:
         schema = field_schema(field, refs)
@@ -180,11 +194,26 @@ def _check_default(field: ast.Field, project: Project, out: list[Diagnostic]) ->
         out.append(
             _err(
                 Code.INVALID_DEFAULT,
-                f"default of {field.name!r} does not fit its type: {errors[0].message[:160]}",
+                f"default of {field.name!r} does not fit its type: {plain_text(errors[0].message)[:160]}",
                 field.default_span or field.span,
                 "change the default, or the field's type",
             )
         )
+
+
+def _whole_with_point(expr: ast.TypeExpr, value: Any) -> Decimal | None:
+    """A whole number written with a decimal point (`2.0`) where an `int` (or `list[int]`)
+    default wants an integer literal: refused with a hint rather than locked as 2. (`2.5`
+    is left to the schema check: it is not an integer at all.)"""
+    if isinstance(expr, ast.NamedType) and expr.name == "int":
+        if isinstance(value, Decimal) and value == value.to_integral_value() and not integer_literal(value):
+            return value
+    elif isinstance(expr, ast.ListType) and isinstance(value, list):
+        for item in value:
+            found = _whole_with_point(expr.item, item)
+            if found is not None:
+                return found
+    return None
 
 
 def check_type(typedef: ast.TypeDef, project: Project) -> list[Diagnostic]:
@@ -244,112 +273,94 @@ def check_consumer(consumer: ast.ConsumerDef, project: Project) -> list[Diagnost
     return out
 
 
-def _whole(value: Decimal) -> bool:
-    return value == value.to_integral_value()
+def _unsupported(param: Param, model: ModelInfo, setting: ast.Setting) -> Diagnostic:
+    """A parameter the model lacks the capability for (`Param.needs`), in words."""
+    if param.needs == "sampling":
+        return _err(
+            Code.PARAM_UNSUPPORTED,
+            f"{model.id} does not accept {param.keyword}",
+            setting.span,
+            f"remove {param.keyword}; from Claude Opus 4.7 on, models fix their own sampling",
+        )
+    if param.needs == "effort":
+        accepted = ", ".join(model.effort) if model.effort else "none"
+        return _err(
+            Code.PARAM_UNSUPPORTED,
+            f"{model.id} does not accept effort {setting.value!r}",
+            setting.value_span,
+            f"accepted effort levels: {accepted}",
+        )
+    return _err(
+        Code.PARAM_UNSUPPORTED,
+        f"{model.id} does not accept a {param.name}",
+        setting.span,
+        "this model thinks adaptively; use `effort` to steer it",
+    )
 
 
 def _check_settings(
     routine: ast.RoutineDef, model: ModelInfo | None, out: list[Diagnostic]
 ) -> None:
-    settings = {s.key: s for s in routine.settings}
-
-    def num(key: str) -> Decimal | None:
-        s = settings.get(key)
-        return s.value if s is not None and isinstance(s.value, Decimal) else None
-
-    for key, low, high in (("temperature", Decimal(0), Decimal(1)), ("top_p", Decimal(0), Decimal(1))):
-        value = num(key)
-        if value is not None and not low <= value <= high:
-            out.append(_err(Code.PARAM_RANGE, f"{key} {value} is outside {low}..{high}", settings[key].value_span))
-    top_k = num("top_k")
-    if top_k is not None and (top_k < 1 or not _whole(top_k)):
-        out.append(_err(Code.PARAM_RANGE, f"top_k {top_k} must be a whole number ≥ 1", settings["top_k"].value_span))
-    max_tokens = num("max_tokens")
-    if max_tokens is not None:
-        if max_tokens < 1 or not _whole(max_tokens):
-            out.append(_err(Code.PARAM_RANGE, f"max_tokens {max_tokens} must be a whole number ≥ 1", settings["max_tokens"].value_span))
-        elif model is not None and max_tokens > model.max_tokens:
-            out.append(
-                _err(
-                    Code.PARAM_RANGE,
-                    f"max_tokens {max_tokens} is over {model.id}'s limit of {model.max_tokens}",
-                    settings["max_tokens"].value_span,
-                    f"use at most {model.max_tokens}",
-                )
+    """Every parameter against its row in `routinec.params.PARAMS`, then the rules across them."""
+    settings = routine.settings
+    for param in PARAMS:
+        setting = settings.get(param.keyword)
+        if setting is None:
+            continue
+        problem = param.range_problem(setting.value)
+        if problem is not None:
+            out.append(_err(Code.PARAM_RANGE, problem, setting.value_span, param.hint(setting.value)))
+        if model is not None and not (problem and param.kind == "enum") and not param.accepted_by(model, setting.value):
+            out.append(_unsupported(param, model, setting))
+    max_setting, max_tokens = settings.get("max_tokens"), settings.number("max_tokens")
+    if (
+        max_setting is not None and max_tokens is not None and model is not None
+        and max_tokens > model.max_tokens and BY_KEYWORD["max_tokens"].range_problem(max_tokens) is None
+    ):
+        out.append(
+            _err(
+                Code.PARAM_RANGE,
+                f"max_tokens {max_tokens} is over {model.id}'s limit of {model.max_tokens}",
+                max_setting.value_span,
+                f"use at most {model.max_tokens}",
             )
-    thinking = num("thinking")
-    if thinking is not None:
-        if thinking < 1024 or not _whole(thinking):
-            out.append(_err(Code.PARAM_RANGE, f"thinking budget {thinking} must be a whole number ≥ 1024", settings["thinking"].value_span))
-        elif max_tokens is not None and thinking >= max_tokens:
+        )
+    thinking = settings.get("thinking")
+    if thinking is not None and isinstance(thinking.value, Decimal):
+        if (
+            BY_KEYWORD["thinking"].range_problem(thinking.value) is None
+            and max_tokens is not None and thinking.value >= max_tokens
+        ):
             out.append(
                 _err(
                     Code.PARAM_RANGE,
-                    f"thinking budget {thinking} must be less than max_tokens {max_tokens}",
-                    settings["thinking"].value_span,
+                    f"thinking budget {thinking.value} must be less than max_tokens {max_tokens}",
+                    thinking.value_span,
                     "thinking tokens count toward max_tokens",
                 )
             )
         for key in ("temperature", "top_k"):
-            if key in settings:
+            other = settings.get(key)
+            if other is not None:
                 out.append(
                     _err(
                         Code.PARAM_UNSUPPORTED,
                         f"{key} cannot be set together with thinking",
-                        settings[key].span,
+                        other.span,
                         "extended thinking runs with the default sampling; remove one of them",
                     )
                 )
-    stop = settings.get("stop")
-    if stop is not None:
-        for seq in stop.value:
-            if not seq.strip():
-                out.append(_err(Code.PARAM_RANGE, "stop sequences must contain a non-whitespace character", stop.value_span))
     state = settings.get("state")
     if state is not None and state.value not in _STATES:
         out.append(_err(Code.PARAM_RANGE, f"unknown state {state.value!r}", state.value_span, "use `state reset` or `state session`"))
-    effort = settings.get("effort")
-    if effort is not None and effort.value not in EFFORT_LEVELS:
-        out.append(_err(Code.PARAM_RANGE, f"unknown effort level {effort.value!r}", effort.value_span, f"use one of: {', '.join(EFFORT_LEVELS)}"))
-    if model is None:
-        return
-    if not model.sampling:
-        for key in ("temperature", "top_p", "top_k"):
-            if key in settings:
-                out.append(
-                    _err(
-                        Code.PARAM_UNSUPPORTED,
-                        f"{model.id} does not accept {key}",
-                        settings[key].span,
-                        f"remove {key}; from Claude Opus 4.7 on, models fix their own sampling",
-                    )
-                )
-    elif model.one_sampler and "temperature" in settings and "top_p" in settings:
+    top_p = settings.get("top_p")
+    if model is not None and model.sampling and model.one_sampler and "temperature" in settings and top_p is not None:
         out.append(
             _err(
                 Code.PARAM_UNSUPPORTED,
                 f"{model.id} accepts temperature or top_p, not both",
-                settings["top_p"].span,
+                top_p.span,
                 "keep one of them",
-            )
-        )
-    if effort is not None and effort.value in EFFORT_LEVELS and effort.value not in model.effort:
-        accepted = ", ".join(model.effort) if model.effort else "none"
-        out.append(
-            _err(
-                Code.PARAM_UNSUPPORTED,
-                f"{model.id} does not accept effort {effort.value!r}",
-                effort.value_span,
-                f"accepted effort levels: {accepted}",
-            )
-        )
-    if thinking is not None and not model.thinking_budget:
-        out.append(
-            _err(
-                Code.PARAM_UNSUPPORTED,
-                f"{model.id} does not accept a thinking budget",
-                settings["thinking"].span,
-                "this model thinks adaptively; use `effort` to steer it",
             )
         )
 
@@ -363,8 +374,8 @@ def check_routine(
         out.append(_err(Code.DUPLICATE_STATEMENT, f"`{keyword}` is given more than once in routine {routine.name!r}", span, "keep one"))
     if routine.version < 1:
         out.append(_err(Code.PARAM_RANGE, "routine versions start at v1", routine.name_span))
-    settings = {s.key: s for s in routine.settings}
-    for keyword in ("model", "max_tokens"):
+    settings = routine.settings
+    for keyword in ("model", *(p.keyword for p in PARAMS if p.required)):
         if keyword not in settings:
             out.append(_err(Code.MISSING_STATEMENT, f"routine {routine.name!r} has no `{keyword}`", routine.name_span, _MISSING_HINT[keyword]))
     if routine.prompt is None:
@@ -455,7 +466,6 @@ def compare_rules(test: ast.TestDef) -> dict[str, Any]:
     for item in test.compare:
         rule: dict[str, Any] = {"rule": item.rule}
         if item.rule == "number" and item.arg is not None:
-            arg = item.arg
-            rule["tolerance"] = int(arg) if _whole(arg) else arg
+            rule["tolerance"] = json_number(item.arg)
         rules[item.field] = rule
     return rules

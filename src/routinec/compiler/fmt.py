@@ -17,6 +17,7 @@ from routinec.codes import Code
 from routinec.compiler import ast
 from routinec.compiler.parse import parse_text
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
+from routinec.params import BY_KEYWORD
 
 __all__ = ["WIDTH", "format_file", "format_text"]
 
@@ -45,8 +46,7 @@ _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b
 _NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]')
 # Statements that may appear once per block (`test` blocks repeat by design).
 _ONCE = {
-    "routine": frozenset({"description", "model", "temperature", "top_p", "top_k", "max_tokens",
-                          "stop", "effort", "thinking", "state", "system", "prompt", "input",
+    "routine": frozenset({"description", "model", *BY_KEYWORD, "state", "system", "prompt", "input",
                           "output", "consumers"}),
     "test": frozenset({"input", "compare"}),
     "consumer": frozenset({"description", "expects"}),

@@ -1,7 +1,7 @@
 """Compiler layer, lowering pass: checked AST → JSON Schemas (draft 2020-12) and lock entries.
 
-In: a `Project` symbol table and one routine that passed `compiler.check`. Out: plain dicts
-in the lockfile format (docs/lockfile.md), numbers as Decimal, ready for canonical hashing.
+In: a `Project` symbol table and one routine that passed `compiler.check`. Out: JSON Schemas
+as plain dicts (numbers as int or Decimal) and a sealed `LockEntry` (docs/lockfile.md).
 """
 
 from __future__ import annotations
@@ -9,11 +9,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from routinec.canonical import digest
+from routinec.canonical import digest, json_number, plain_json
 from routinec.compiler import ast
 from routinec.compiler.symbols import PRIMITIVES, Project
-from routinec.lockfile import seal_entry
+from routinec.lockfile.entry import (
+    ConsumerPin,
+    LockEntry,
+    ModelPin,
+    Params,
+    Prompt,
+    PromptPart,
+    TestCase,
+)
 from routinec.modeltable import ModelInfo
+from routinec.params import PARAMS, ParamValue
 
 __all__ = ["CONSTRAINT_KEYWORDS", "consumer_schema", "field_schema", "lower_routine", "object_schema"]
 
@@ -29,10 +38,6 @@ CONSTRAINT_KEYWORDS: dict[str, tuple[str, frozenset[str]]] = {
     "min_items": ("minItems", frozenset({"array"})),
     "max_items": ("maxItems", frozenset({"array"})),
 }
-
-
-def _json_number(value: Decimal) -> int | Decimal:
-    return int(value) if value == value.to_integral_value() else value
 
 
 def type_schema(expr: ast.TypeExpr, refs: set[str]) -> dict[str, Any]:
@@ -54,20 +59,10 @@ def field_schema(field: ast.Field, refs: set[str]) -> dict[str, Any]:
     for constraint in field.constraints:
         keyword = CONSTRAINT_KEYWORDS[constraint.name][0]
         value = constraint.value
-        schema[keyword] = _json_number(value) if isinstance(value, Decimal) else value
+        schema[keyword] = json_number(value) if isinstance(value, Decimal) else value
     if field.has_default:
-        schema["default"] = _plain_json(field.default)
+        schema["default"] = plain_json(field.default)
     return schema
-
-
-def _plain_json(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return _json_number(value)
-    if isinstance(value, list):
-        return [_plain_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain_json(v) for k, v in value.items()}
-    return value
 
 
 def object_schema(fields: tuple[ast.Field, ...], refs: set[str], *, closed: bool) -> dict[str, Any]:
@@ -126,33 +121,36 @@ def type_names(fields: tuple[ast.Field, ...] | None, project: Project) -> set[st
     return seen
 
 
-def _params(routine: ast.RoutineDef) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for setting in routine.settings:
-        key, value = setting.key, setting.value
-        if key in ("model", "state"):
+def _params(settings: ast.Settings) -> Params:
+    values: dict[str, ParamValue] = {}
+    for param in PARAMS:
+        setting = settings.get(param.keyword)
+        if setting is None:
             continue
-        if key == "stop":
-            params["stop_sequences"] = list(value)
-        elif key == "thinking":
-            params["thinking_budget"] = _json_number(value)
-        elif key == "effort":
-            params["effort"] = value
+        value = setting.value
+        if param.kind == "strings":
+            values[param.lock_key] = [str(v) for v in value]
+        elif isinstance(value, Decimal):
+            values[param.lock_key] = json_number(value)
         else:
-            params[key] = _json_number(value)
-    return params
+            values[param.lock_key] = str(value)
+    return Params(values)
 
 
-def model_entry(alias: str, info: ModelInfo) -> dict[str, Any]:
-    return {
-        "alias": alias,
-        "snapshot": info.id,
-        "resolved_by": info.resolved_by,
-        "lifecycle": info.lifecycle,
-        "retires_at": info.retires_at,
-        "max_tokens_limit": info.max_tokens,
-        "structured_outputs": info.structured_outputs,
-    }
+def model_pin(alias: str, info: ModelInfo) -> ModelPin:
+    return ModelPin(
+        alias=alias,
+        snapshot=info.id,
+        resolved_by=info.resolved_by,
+        lifecycle=info.lifecycle,
+        retires_at=info.retires_at,
+        max_tokens_limit=info.max_tokens,
+        structured_outputs=info.structured_outputs,
+    )
+
+
+def _part(part: dict[str, Any] | None) -> PromptPart | None:
+    return None if part is None else PromptPart(part["path"], part["template"])
 
 
 def lower_routine(
@@ -163,27 +161,34 @@ def lower_routine(
     tests: dict[str, Any],
     consumers: list[dict[str, Any]],
     sources: dict[str, str],
-) -> dict[str, Any]:
+) -> LockEntry:
     """Assemble and seal one lock entry; everything passed in was checked already."""
     input_schema = routine_schema(routine.inputs, project)
     output_schema = routine_schema(routine.outputs, project)
-    settings = {s.key: s.value for s in routine.settings}
-    entry: dict[str, Any] = {
-        "name": routine.name,
-        "version": routine.version,
-        "description": routine.description,
-        "source": routine.span.path,
-        "spec_hash": digest(ast.to_plain(routine)),
-        "model": model_entry(str(settings["model"]), model),
-        "params": _params(routine),
-        "state": settings.get("state", "reset"),
-        "prompt": templates,
-        "input_schema": input_schema,
-        "input_schema_hash": digest(input_schema),
-        "output_schema": output_schema,
-        "output_schema_hash": digest(output_schema),
-        "consumers": sorted(consumers, key=lambda c: str(c["name"])),
-        "tests": tests,
-        "sources": dict(sorted(sources.items())),
-    }
-    return seal_entry(entry)
+    user = _part(templates["user"])
+    assert user is not None, "check requires a prompt"
+    entry = LockEntry(
+        name=routine.name,
+        version=routine.version,
+        description=routine.description,
+        source=routine.span.path,
+        spec_hash=digest(ast.to_plain(routine)),
+        model=model_pin(str(routine.settings.model), model),
+        params=_params(routine.settings),
+        state=routine.settings.state,
+        prompt=Prompt(_part(templates["system"]), user, dict(templates["includes"]), templates["hash"]),
+        input_schema=input_schema,
+        input_schema_hash=digest(input_schema),
+        output_schema=output_schema,
+        output_schema_hash=digest(output_schema),
+        consumers=tuple(
+            ConsumerPin(c["name"], c["kind"], c["schema"], c["schema_hash"])
+            for c in sorted(consumers, key=lambda c: str(c["name"]))
+        ),
+        tests={
+            name: TestCase(t["input"], t["input_path"], t["input_hash"], t["compare"])
+            for name, t in tests.items()
+        },
+        sources=dict(sorted(sources.items())),
+    )
+    return entry.sealed()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import jinja2
@@ -17,7 +16,7 @@ import jinja2.meta
 import jsonschema
 from jinja2.sandbox import SandboxedEnvironment
 
-from routinec.canonical import digest
+from routinec.canonical import digest, plain_json, plain_text
 from routinec.codes import Code
 from routinec.compiler import ast
 from routinec.compiler.check import compare_rules
@@ -199,20 +198,13 @@ def _templates(routine: ast.RoutineDef, files: ProjectFiles, mats: Materials) ->
 
 
 def json_value(value: Any) -> Any:
-    """DSL literals as JSON reads them: `5` is an int, `5.0` and `1e3` stay decimals."""
-    if isinstance(value, Decimal):
-        exponent = value.as_tuple().exponent
-        return int(value) if exponent == 0 else value
-    if isinstance(value, list):
-        return [json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: json_value(v) for k, v in value.items()}
-    return value
+    """DSL literals and JSON test inputs as validated and locked (`canonical.json_number`)."""
+    return plain_json(value)
 
 
 def _validation_message(error: jsonschema.ValidationError) -> str:
     where = "/".join(str(p) for p in error.absolute_path)
-    return f"{'at ' + where + ': ' if where else ''}{error.message[:200]}"
+    return f"{'at ' + where + ': ' if where else ''}{plain_text(error.message)[:200]}"
 
 
 def _tests(
@@ -226,6 +218,7 @@ def _tests(
         if test.input_file is not None:
             try:
                 input_path, value = files.read_json(test.input_file, span, "test input")
+                value = json_value(value)
             except FileError as exc:
                 mats.diagnostics.append(exc.diagnostic)
                 continue

@@ -23,6 +23,7 @@ from lark.exceptions import (
 from routinec.codes import Code
 from routinec.compiler import ast
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
+from routinec.params import BY_KEYWORD, PARAMS
 
 __all__ = ["MAX_DEPTH", "grammar_text", "parse_file", "parse_text"]
 
@@ -276,33 +277,16 @@ class _Build:
         text, vspan, _, _ = children[0]
         return self._setting("model", meta, text, vspan)
 
-    def _num_stmt(self, key: str, meta: Any, children: list[Token]) -> tuple[str, Any, Span]:
-        return self._setting(key, meta, _decimal(children[0], self), self.tspan(children[0]))
-
-    def temperature_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
-        return self._num_stmt("temperature", meta, c)
-
-    def top_p_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
-        return self._num_stmt("top_p", meta, c)
-
-    def top_k_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
-        return self._num_stmt("top_k", meta, c)
-
-    def max_tokens_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
-        return self._num_stmt("max_tokens", meta, c)
-
-    def thinking_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
-        return self._num_stmt("thinking", meta, c)
-
-    def effort_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
-        return self._setting("effort", meta, str(c[0]), self.tspan(c[0]))
+    def _param_stmt(self, key: str, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        """A parameter statement; its value's shape comes from the parameter table."""
+        kind = BY_KEYWORD[key].kind
+        if kind == "strings":
+            return self._setting(key, meta, tuple(s[0] for s in c if s is not None), self.span(meta))
+        value = str(c[0]) if kind == "enum" else _decimal(c[0], self)
+        return self._setting(key, meta, value, self.tspan(c[0]))
 
     def state_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
         return self._setting("state", meta, str(c[0]), self.tspan(c[0]))
-
-    def stop_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        values = tuple(s[0] for s in c if s is not None)
-        return self._setting("stop", meta, values, self.span(meta))
 
     def inline_template(self, meta: Any, c: list[Any]) -> ast.Template:
         text, _, triple, line = c[0]
@@ -403,7 +387,7 @@ class _Build:
         return ast.RoutineDef(
             name=str(name),
             version=int(str(version)[1:]),
-            settings=tuple(settings),
+            settings=ast.Settings(tuple(settings)),
             system=single.get("system"),
             prompt=single.get("prompt"),
             inputs=single.get("input"),
@@ -436,6 +420,15 @@ class _Build:
 
     def start(self, meta: Any, children: list[Any]) -> tuple[Any, ...]:
         return tuple(children)
+
+
+# One `KEYWORD_stmt` rule per parameter in the grammar; one callback for them all.
+for _param in PARAMS:
+    setattr(
+        _Build,
+        f"{_param.keyword}_stmt",
+        lambda self, meta, c, _key=_param.keyword: self._param_stmt(_key, meta, c),
+    )
 
 
 class _Located(Exception):

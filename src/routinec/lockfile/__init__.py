@@ -1,8 +1,8 @@
 """Lockfile layer: the versioned `routines.lock` model and its canonical IO.
 
-In: bytes on disk or entry dicts from the compiler. Out: a validated `Lock` (plain dicts,
-numbers as Decimal) or canonical bytes. Shared by compiler (writes), runtime (reads) and
-verify (compares). Format: docs/lockfile.md.
+In: bytes on disk or `LockEntry`s from the compiler. Out: a validated `Lock` of typed
+entries (`lockfile.entry`; numbers as Decimal) or canonical bytes. Shared by compiler
+(writes), runtime (reads) and verify (compares, `lockfile.drift`). Format: docs/lockfile.md.
 """
 
 from __future__ import annotations
@@ -12,16 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from routinec import __version__
-from routinec.canonical import atomic_write, digest, dumps_pretty, loads
+from routinec.canonical import atomic_write, dumps_pretty, loads
 from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
+from routinec.lockfile.entry import ENTRY_KEYS, LockEntry, entry_hash
 
 __all__ = [
     "FORMAT_VERSION",
     "Lock",
+    "LockEntry",
     "entry_hash",
     "read_lock",
-    "seal_entry",
     "write_lock",
 ]
 
@@ -29,54 +30,23 @@ FORMAT_VERSION = 1
 # Oldest format this reader understands; a newer one gets its own message.
 MIN_FORMAT_VERSION = 1
 
-_ENTRY_KEYS = (
-    "name",
-    "version",
-    "source",
-    "spec_hash",
-    "model",
-    "params",
-    "state",
-    "prompt",
-    "input_schema",
-    "input_schema_hash",
-    "output_schema",
-    "output_schema_hash",
-    "consumers",
-    "tests",
-    "sources",
-    "entry_hash",
-)
-
-
 @dataclass
 class Lock:
-    """A parsed lockfile. `routines` maps routine name to its entry dict."""
+    """A parsed lockfile. `routines` maps routine name to its typed entry."""
 
     format_version: int = FORMAT_VERSION
     compiler_version: str = __version__
-    routines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    routines: dict[str, LockEntry] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "format_version": self.format_version,
             "compiler_version": self.compiler_version,
-            "routines": self.routines,
+            "routines": {name: entry.to_json() for name, entry in self.routines.items()},
         }
 
     def to_bytes(self) -> bytes:
         return dumps_pretty(self.to_json()).encode("utf-8")
-
-
-def entry_hash(entry: dict[str, Any]) -> str:
-    """Digest of an entry without its own `entry_hash` key."""
-    return digest({k: v for k, v in entry.items() if k != "entry_hash"})
-
-
-def seal_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    sealed = dict(entry)
-    sealed["entry_hash"] = entry_hash(sealed)
-    return sealed
 
 
 _RESTORE = "restore it from git, or delete it and run 'routinec lock'"
@@ -130,6 +100,7 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
     if not isinstance(routines, dict):
         raise _error(path, Code.LOCK_CORRUPT, "the lockfile has no 'routines' object", _RESTORE)
     problems: list[Diagnostic] = []
+    entries: dict[str, LockEntry] = {}
     for name in sorted(routines):
         entry = routines[name]
         if not isinstance(entry, dict):
@@ -143,7 +114,7 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
                 )
             )
             continue
-        missing = [k for k in _ENTRY_KEYS if k not in entry]
+        missing = [k for k in ENTRY_KEYS if k not in entry]
         if missing:
             problems.append(
                 Diagnostic(
@@ -164,13 +135,18 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
                     "never edit routines.lock; change the spec and run 'routinec lock'",
                 )
             )
+        else:
+            try:
+                entries[name] = LockEntry.from_json(entry, name, path=str(path))
+            except DiagnosticError as exc:
+                problems.extend(exc.diagnostics)
     if problems:
         raise DiagnosticError(problems)
     compiler_version = data.get("compiler_version")
     return Lock(
         format_version=version,
         compiler_version=compiler_version if isinstance(compiler_version, str) else "?",
-        routines=routines,
+        routines={name: entries[name] for name in routines},
     )
 
 

@@ -1,6 +1,6 @@
 """Runtime layer: one lock entry made ready to run (stale check, validators, templates).
 
-In: a lock entry dict and the project root. Out: a `LockedRoutine` that validates inputs and
+In: a typed `LockEntry` and the project root. Out: a `LockedRoutine` that validates inputs and
 outputs against the locked schemas, renders the locked templates in a Jinja2 sandbox and
 loads its test cases. Never reads a `.routine` spec: the lock is enough.
 """
@@ -20,17 +20,20 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from jsonschema import Draft202012Validator
 
-from routinec.canonical import loads, source_digest
+from routinec.canonical import json_number, loads, source_digest
 from routinec.codes import Code
+from routinec.lockfile.entry import LockEntry, PromptPart
 from routinec.runtime.errors import RoutineError, unknown_name
 
 __all__ = ["LockedRoutine", "to_wire"]
 
 
 def to_wire(value: Any) -> Any:
-    """Lock values (Decimal numbers) to plain JSON: integral → int, else float (correctly rounded)."""
+    """Lock values to plain JSON for the API and validators: numbers by `canonical.json_number`
+    (integral → int), and the remaining Decimals as (correctly rounded) floats."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        number = json_number(value)
+        return float(number) if isinstance(number, Decimal) else number
     if isinstance(value, dict):
         return {k: to_wire(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -71,17 +74,17 @@ def _first_error(validator: Draft202012Validator, instance: Any) -> str | None:
 class LockedRoutine:
     """A lock entry, checked for staleness once and compiled once, shared by threads."""
 
-    def __init__(self, name: str, entry: dict[str, Any], root: Path, lock_path: Path) -> None:
+    def __init__(self, name: str, entry: LockEntry, root: Path, lock_path: Path) -> None:
         self.name = name
         self.entry = entry
         self.root = root
         self.lock_path = lock_path
-        self.entry_hash: str = entry["entry_hash"]
-        self.snapshot: str = entry["model"]["snapshot"]
-        self.structured: bool = bool(entry["model"].get("structured_outputs", True))
-        self.session_state: bool = entry.get("state") == "session"
-        self.output_schema: dict[str, Any] = to_wire(entry["output_schema"])
-        self.input_schema: dict[str, Any] = to_wire(entry["input_schema"])
+        self.entry_hash: str = entry.entry_hash
+        self.snapshot: str = entry.model.snapshot
+        self.structured: bool = entry.model.structured_outputs
+        self.session_state: bool = entry.session_state
+        self.output_schema: dict[str, Any] = to_wire(entry.output_schema)
+        self.input_schema: dict[str, Any] = to_wire(entry.input_schema)
         self._defaults = {
             k: v["default"]
             for k, v in (self.input_schema.get("properties") or {}).items()
@@ -93,10 +96,10 @@ class LockedRoutine:
         self._output_validator = Draft202012Validator(self.output_schema)
         self._lock = threading.Lock()
         self._templates: dict[str, jinja2.Template] = {}
-        prompt = entry["prompt"]
-        sources: dict[str, str] = {str(k): str(v) for k, v in (prompt.get("includes") or {}).items()}
-        self._system_name = self._name_for(prompt.get("system"), "system", sources)
-        self._user_name = self._name_for(prompt.get("user"), "prompt", sources)
+        prompt = entry.prompt
+        sources: dict[str, str] = dict(prompt.includes)
+        self._system_name = self._name_for(prompt.system, "system", sources)
+        self._user_name = self._name_for(prompt.user, "prompt", sources)
         self._env = SandboxedEnvironment(
             loader=_LockLoader(sources),
             undefined=jinja2.StrictUndefined,
@@ -105,17 +108,17 @@ class LockedRoutine:
         )
         self._names = set(sources)
 
-    def _name_for(self, part: Any, label: str, sources: dict[str, str]) -> str | None:
+    def _name_for(self, part: PromptPart | None, label: str, sources: dict[str, str]) -> str | None:
         if part is None:
             return None
-        name = part.get("path") or f"<{self.name}.{label}>"
-        sources[name] = part["template"]
-        return str(name)
+        name = part.path or f"<{self.name}.{label}>"
+        sources[name] = part.template
+        return name
 
     # -- staleness -------------------------------------------------------------------------
 
     def _check_sources(self) -> None:
-        for rel, recorded in sorted(self.entry["sources"].items()):
+        for rel, recorded in sorted(self.entry.sources.items()):
             path = self.root / rel
             try:
                 actual = source_digest(path.read_bytes())
@@ -163,17 +166,18 @@ class LockedRoutine:
         return _first_error(self._output_validator, output)
 
     def case_names(self) -> list[str]:
-        return sorted(self.entry.get("tests") or {})
+        return sorted(self.entry.tests)
 
     def case_input(self, case: str) -> dict[str, Any]:
-        tests = self.entry.get("tests") or {}
+        tests = self.entry.tests
         if case not in tests:
             raise unknown_name(Code.UNKNOWN_CASE, case, sorted(tests), routine=self.name)
         test = tests[case]
-        if test.get("input") is not None:
-            value = test["input"]
+        if test.input is not None:
+            value = test.input
         else:
-            path = self.root / test["input_path"]
+            assert test.input_path is not None, "LockEntry.from_json requires one of them"
+            path = self.root / test.input_path
             try:
                 value = loads(path.read_bytes())
             except (OSError, ValueError) as exc:
@@ -188,8 +192,8 @@ class LockedRoutine:
         return self.validate_input(value, case)
 
     def compare_rules(self, case: str) -> dict[str, dict[str, Any]]:
-        test = (self.entry.get("tests") or {}).get(case) or {}
-        return dict(test.get("compare") or {})
+        test = self.entry.tests.get(case)
+        return dict(test.compare) if test is not None else {}
 
     # -- rendering -------------------------------------------------------------------------
 
@@ -254,7 +258,7 @@ class LockedRoutine:
 
 
 def load_routine(
-    routines: dict[str, dict[str, Any]], name: str, root: Path, lock_path: Path
+    routines: dict[str, LockEntry], name: str, root: Path, lock_path: Path
 ) -> LockedRoutine:
     if name not in routines:
         raise unknown_name(Code.UNKNOWN_ROUTINE, name, sorted(routines), path=lock_path)

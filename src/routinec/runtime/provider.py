@@ -16,11 +16,12 @@ from urllib.parse import urlparse
 
 from routinec.canonical import loads
 from routinec.codes import Code
+from routinec.params import SAMPLING_KEYS
 from routinec.runtime.errors import RoutineError
 
 __all__ = ["Exchange", "SdkProvider", "check_api_key"]
 
-_SAMPLING = ("temperature", "top_p", "top_k")
+_SAMPLING = SAMPLING_KEYS  # passed as extra_body; which keys they are comes from routinec.params
 _DUMMY = re.compile(r"(?i)dummy|placeholder|changeme|your[-_ ]?(api[-_ ]?)?key|x{6,}|0{8,}|^sk-ant-?$")
 MAX_RETRY_AFTER = 60.0
 

@@ -94,7 +94,7 @@ class RoutinecLockFile(pytest.File):
             yield RoutineCaseItem.from_parent(self, name="lock", routine="", case="", problem=str(exc))
             return
         for name in runtime.routine_names:
-            for case in sorted(runtime.lock.routines[name].get("tests") or {}):
+            for case in sorted(runtime.lock.routines[name].tests):
                 yield RoutineCaseItem.from_parent(self, name=f"{name}::{case}", routine=name, case=case)
         yield RoutineCaseItem.from_parent(self, name="orphans", routine="", case="")
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from routinec.canonical import digest
 from routinec.codes import Code
+from routinec.params import request_fields
 from routinec.runtime.entry import LockedRoutine, to_wire
 from routinec.runtime.errors import RoutineError
 
@@ -96,27 +97,17 @@ def build_request(
     prompt: str,
     history: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    entry = routine.entry
-    params = entry["params"]
     prior = list(history or [])
+    # Every locked parameter lands where the parameter table says (`routinec.params`).
+    fields, output_config = request_fields(routine.entry.params.values)
     body: dict[str, Any] = {
         "model": routine.snapshot,
-        "max_tokens": to_wire(params["max_tokens"]),
+        **fields,
         "messages": [*prior, next_user_turn(prior, prompt)],
     }
     if system is not None:
         body["system"] = system
-    for key in ("temperature", "top_p", "top_k"):
-        if key in params and params[key] is not None:
-            body[key] = to_wire(params[key])
-    if params.get("stop_sequences"):
-        body["stop_sequences"] = list(params["stop_sequences"])
-    output_config: dict[str, Any] = {}
-    if params.get("effort") is not None:
-        output_config["effort"] = params["effort"]
-    thinking = params.get("thinking_budget")
-    if thinking is not None:
-        body["thinking"] = {"type": "enabled", "budget_tokens": to_wire(thinking)}
+    thinking = body.get("thinking")
     if routine.structured:
         output_config["format"] = {"type": "json_schema", "schema": routine.api_schema}
     else:

@@ -59,7 +59,7 @@ def select_cases(runtime: Runtime, routines: list[str], case: str | None = None)
     for name in names:
         if name not in runtime.lock.routines:
             raise unknown_name(Code.UNKNOWN_ROUTINE, name, runtime.routine_names, path=runtime.config.lock_path)
-        cases = sorted(runtime.lock.routines[name].get("tests") or {})
+        cases = sorted(runtime.lock.routines[name].tests)
         if case is not None:
             if case not in cases:
                 if len(names) == 1:
@@ -144,7 +144,7 @@ def find_orphans(runtime: Runtime, routines: list[str]) -> list[CaseOutcome]:
         if not folder.is_dir():
             continue
         entry = runtime.lock.routines.get(folder.name)
-        cases = set((entry or {}).get("tests") or {})
+        cases = set(entry.tests) if entry is not None else set()
         for path in sorted(folder.iterdir()):
             case = _case_of(path)
             if case is None or case in cases:

@@ -1,6 +1,6 @@
-"""Compiler layer: field-by-field differences between a locked entry and a fresh one.
+"""Lockfile layer: field-by-field differences between a locked entry and a fresh one.
 
-In: two lock entries (or lock routine maps). Out: `Drift` records that read like
+In: two `LockEntry`s (or lock routine maps). Out: `Drift` records that read like
 `summarize_pr: temperature 0 → 0.2`, sorted by routine and field.
 """
 
@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from routinec.canonical import decimal_text
+from routinec.lockfile.entry import LockEntry
 
 __all__ = ["Drift", "diff_entries", "diff_routines", "short_hash"]
 
@@ -66,31 +67,32 @@ def _show(value: Any) -> str:
     return short_hash(value)
 
 
-def diff_entries(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[Drift]:
+def diff_entries(name: str, old: LockEntry, new: LockEntry) -> list[Drift]:
     out: list[Drift] = []
 
     def add(field: str, a: Any, b: Any, details: tuple[str, ...] = ()) -> None:
         if a != b:
             out.append(Drift(name, field, _show(a), _show(b), details=details))
 
-    add("version", f"v{old.get('version')}", f"v{new.get('version')}")
-    add("description", old.get("description"), new.get("description"))
-    old_model, new_model = old.get("model") or {}, new.get("model") or {}
-    add("model", old_model.get("alias"), new_model.get("alias"))
-    add("model snapshot", old_model.get("snapshot"), new_model.get("snapshot"))
+    add("version", f"v{old.version}", f"v{new.version}")
+    add("description", old.description, new.description)
+    add("model", old.model.alias, new.model.alias)
+    add("model snapshot", old.model.snapshot, new.model.snapshot)
     for key in ("lifecycle", "retires_at", "max_tokens_limit", "structured_outputs"):
-        add(f"model {key}", old_model.get(key), new_model.get(key))
-    old_params, new_params = old.get("params") or {}, new.get("params") or {}
+        add(f"model {key}", getattr(old.model, key), getattr(new.model, key))
+    old_params, new_params = old.params.values, new.params.values
     for key in sorted(set(old_params) | set(new_params)):
         add(key, old_params.get(key), new_params.get(key))
-    add("state", old.get("state"), new.get("state"))
-    add("prompt", (old.get("prompt") or {}).get("hash"), (new.get("prompt") or {}).get("hash"))
-    for key in ("input_schema", "output_schema"):
-        a, b = old.get(f"{key}_hash"), new.get(f"{key}_hash")
-        if a != b:
-            add(key, a, b, pointer_diff(old.get(key), new.get(key)))
-    old_cons = {c["name"]: c.get("schema_hash") for c in old.get("consumers") or []}
-    new_cons = {c["name"]: c.get("schema_hash") for c in new.get("consumers") or []}
+    add("state", old.state, new.state)
+    add("prompt", old.prompt.hash, new.prompt.hash)
+    if old.input_schema_hash != new.input_schema_hash:
+        add("input_schema", old.input_schema_hash, new.input_schema_hash,
+            pointer_diff(old.input_schema, new.input_schema))
+    if old.output_schema_hash != new.output_schema_hash:
+        add("output_schema", old.output_schema_hash, new.output_schema_hash,
+            pointer_diff(old.output_schema, new.output_schema))
+    old_cons = {c.name: c.schema_hash for c in old.consumers}
+    new_cons = {c.name: c.schema_hash for c in new.consumers}
     for cname in sorted(set(old_cons) | set(new_cons)):
         if cname not in new_cons:
             out.append(Drift(name, f"consumer {cname}", "listed", "removed"))
@@ -98,31 +100,30 @@ def diff_entries(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[Dr
             out.append(Drift(name, f"consumer {cname}", "absent", "added"))
         else:
             add(f"consumer {cname} schema", old_cons[cname], new_cons[cname])
-    old_tests, new_tests = old.get("tests") or {}, new.get("tests") or {}
-    for tname in sorted(set(old_tests) | set(new_tests)):
-        if tname not in new_tests:
+    for tname in sorted(set(old.tests) | set(new.tests)):
+        if tname not in new.tests:
             out.append(Drift(name, f"test {tname}", "present", "removed"))
-        elif tname not in old_tests:
+        elif tname not in old.tests:
             out.append(Drift(name, f"test {tname}", "absent", "added"))
         else:
-            a, b = old_tests[tname], new_tests[tname]
-            add(f"test {tname} input", a.get("input_hash"), b.get("input_hash"))
-            add(f"test {tname} input file", a.get("input_path"), b.get("input_path"))
-            if a.get("compare") != b.get("compare"):
+            a, b = old.tests[tname], new.tests[tname]
+            add(f"test {tname} input", a.input_hash, b.input_hash)
+            add(f"test {tname} input file", a.input_path, b.input_path)
+            if a.compare != b.compare:
                 out.append(Drift(
                     name, f"test {tname} compare rules", "locked", "changed",
-                    details=pointer_diff(a.get("compare"), b.get("compare")),
+                    details=pointer_diff(a.compare, b.compare),
                 ))
-    add("source", old.get("source"), new.get("source"))
-    if not out and old.get("spec_hash") != new.get("spec_hash"):
-        add("spec", old.get("spec_hash"), new.get("spec_hash"))
+    add("source", old.source, new.source)
+    if not out and old.spec_hash != new.spec_hash:
+        add("spec", old.spec_hash, new.spec_hash)
     if not out:
-        old_src, new_src = old.get("sources") or {}, new.get("sources") or {}
+        old_src, new_src = old.sources, new.sources
         for path in sorted(set(old_src) | set(new_src)):
             if old_src.get(path) != new_src.get(path):
                 out.append(Drift(name, f"source file {path}", _show(old_src.get(path)), _show(new_src.get(path))))
-    if not out and old.get("entry_hash") != new.get("entry_hash"):
-        out.append(Drift(name, "entry", _show(old.get("entry_hash")), _show(new.get("entry_hash"))))
+    if not out and old.entry_hash != new.entry_hash:
+        out.append(Drift(name, "entry", _show(old.entry_hash), _show(new.entry_hash)))
     return out
 
 
@@ -168,13 +169,13 @@ def _brief(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "…"
 
 
-def diff_routines(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> list[Drift]:
+def diff_routines(old: dict[str, LockEntry], new: dict[str, LockEntry]) -> list[Drift]:
     out: list[Drift] = []
     for name in sorted(set(old) | set(new)):
         if name not in old:
             out.append(Drift(name, "", "", "", "added"))
         elif name not in new:
             out.append(Drift(name, "", "", "", "removed"))
-        elif old[name].get("entry_hash") != new[name].get("entry_hash"):
+        elif old[name].entry_hash != new[name].entry_hash:
             out.extend(diff_entries(name, old[name], new[name]))
     return out

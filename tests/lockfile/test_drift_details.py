@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from routinec.compiler.drift import pointer_diff
+from routinec.lockfile.drift import pointer_diff
 from tests.helpers import run_cli, write_project
 
 SPEC = """type Item {

@@ -1,0 +1,374 @@
+"""Lockfile layer: one routine's lock entry as a typed model, read and written side by side.
+
+In: an entry object from `routines.lock` (numbers as int/Decimal), or the parts the compiler
+lowered. Out: a frozen `LockEntry` (`from_json` checks every field's JSON type and names the
+entry and field of the first bad one, as a `lock-corrupt` diagnostic) and its JSON form
+(`to_json`), which the lock's bytes and `entry_hash` are made of. Format: docs/lockfile.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, NoReturn
+
+from routinec.canonical import digest
+from routinec.codes import Code
+from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
+from routinec.params import BY_LOCK_KEY, PARAMS, ParamValue
+
+__all__ = [
+    "ENTRY_KEYS",
+    "ConsumerPin",
+    "LockEntry",
+    "ModelPin",
+    "Params",
+    "Prompt",
+    "PromptPart",
+    "TestCase",
+    "entry_hash",
+]
+
+JsonObject = dict[str, Any]
+RESTORE = "restore it from git, or run 'routinec lock'"
+STATES = ("reset", "session")
+
+
+def entry_hash(entry: Mapping[str, Any]) -> str:
+    """Digest of an entry's JSON without its own `entry_hash` key."""
+    return digest({k: v for k, v in entry.items() if k != "entry_hash"})
+
+
+class _Corrupt(Exception):
+    """What is wrong, starting with the field's dotted path inside the entry."""
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | Decimal):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _fail(where: str, expected: str, value: Any) -> NoReturn:
+    raise _Corrupt(f"{where} must be {expected}, found {_kind(value)}")
+
+
+def _obj(value: Any, where: str) -> JsonObject:
+    if not isinstance(value, dict):
+        _fail(where, "an object", value)
+    return value
+
+
+_ABSENT: Any = object()
+
+
+def _field(data: JsonObject, key: str, where: str) -> Any:
+    value = data.get(key, _ABSENT)
+    if value is _ABSENT:
+        raise _Corrupt(f"{where} has no {key!r}")
+    return value
+
+
+# Readers run for every entry on every `verify`: the common case is one dict lookup and
+# one type test; the wording of a failure is worked out only when there is one.
+def _str(data: JsonObject, key: str, where: str, *, null: bool = False) -> Any:
+    value = data.get(key, _ABSENT)
+    if value.__class__ is str or (null and value is None):
+        return value
+    _field(data, key, where)
+    _fail(f"{where}.{key}", "a string" + (" or null" if null else ""), value)
+
+
+def _int(data: JsonObject, key: str, where: str) -> int:
+    value = data.get(key, _ABSENT)
+    if value.__class__ is int:
+        return value
+    _field(data, key, where)
+    _fail(f"{where}.{key}", "an integer", value)
+
+
+def _bool(data: JsonObject, key: str, where: str) -> bool:
+    value = data.get(key, _ABSENT)
+    if value.__class__ is bool:
+        return value
+    _field(data, key, where)
+    _fail(f"{where}.{key}", "true or false", value)
+
+
+def _str_map(value: Any, where: str) -> dict[str, str]:
+    for key, item in _obj(value, where).items():
+        if not isinstance(item, str):
+            _fail(f"{where}.{key}", "a string", item)
+    return dict(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPin:
+    alias: str  # as written in the spec
+    snapshot: str  # what requests use
+    resolved_by: str  # table | models-api
+    lifecycle: str  # active | deprecated | retired
+    retires_at: str | None
+    max_tokens_limit: int
+    structured_outputs: bool  # false: the output schema goes as a forced tool
+
+    @classmethod
+    def from_json(cls, value: Any, where: str = "model") -> ModelPin:
+        data = _obj(value, where)
+        return cls(
+            alias=_str(data, "alias", where),
+            snapshot=_str(data, "snapshot", where),
+            resolved_by=_str(data, "resolved_by", where),
+            lifecycle=_str(data, "lifecycle", where),
+            retires_at=_str(data, "retires_at", where, null=True),
+            max_tokens_limit=_int(data, "max_tokens_limit", where),
+            structured_outputs=_bool(data, "structured_outputs", where),
+        )
+
+    def to_json(self) -> JsonObject:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """Locked parameters by lock key (`routinec.params.PARAMS`); max_tokens always, the rest when set."""
+
+    values: dict[str, ParamValue]
+
+    @classmethod
+    def from_json(cls, value: Any, where: str = "params") -> Params:
+        data = _obj(value, where)
+        for key, item in data.items():
+            param = BY_LOCK_KEY.get(key)
+            if param is None:
+                _fail(f"{where}.{key}", f"one of the known parameters ({', '.join(sorted(BY_LOCK_KEY))})", item)
+            problem = param.lock_value_problem(item)
+            if problem is not None:
+                _fail(f"{where}.{key}", problem, item)
+        for param in PARAMS:
+            if param.required and param.lock_key not in data:
+                _field(data, param.lock_key, where)
+        return cls(dict(data))
+
+    def to_json(self) -> JsonObject:
+        return {k: list(v) if isinstance(v, list) else v for k, v in self.values.items()}
+
+    def get(self, lock_key: str) -> ParamValue | None:
+        return self.values.get(lock_key)
+
+    @property
+    def max_tokens(self) -> int:
+        value = self.values["max_tokens"]
+        assert isinstance(value, int)
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class PromptPart:
+    path: str | None  # project-relative file, or None for inline text
+    template: str
+
+    @classmethod
+    def from_json(cls, value: Any, where: str) -> PromptPart:
+        data = _obj(value, where)
+        return cls(_str(data, "path", where, null=True), _str(data, "template", where))
+
+    def to_json(self) -> JsonObject:
+        return {"path": self.path, "template": self.template}
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    system: PromptPart | None
+    user: PromptPart
+    includes: dict[str, str]  # {% include %}/{% import %} targets: path → text
+    hash: str
+
+    @classmethod
+    def from_json(cls, value: Any, where: str = "prompt") -> Prompt:
+        data = _obj(value, where)
+        system = _field(data, "system", where)
+        return cls(
+            system=None if system is None else PromptPart.from_json(system, f"{where}.system"),
+            user=PromptPart.from_json(_field(data, "user", where), f"{where}.user"),
+            includes=_str_map(_field(data, "includes", where), f"{where}.includes"),
+            hash=_str(data, "hash", where),
+        )
+
+    def to_json(self) -> JsonObject:
+        return {
+            "system": None if self.system is None else self.system.to_json(),
+            "user": self.user.to_json(),
+            "includes": dict(self.includes),
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TestCase:
+    input: Any  # inline input value (JSON), or None when it lives in input_path
+    input_path: str | None
+    input_hash: str  # digest of the input value
+    compare: dict[str, JsonObject]  # field → {"rule": …, "tolerance"?: …}
+
+    __test__ = False  # not a pytest class
+
+    @classmethod
+    def from_json(cls, value: Any, where: str) -> TestCase:
+        data = _obj(value, where)
+        input_value = _field(data, "input", where)
+        input_path = _str(data, "input_path", where, null=True)
+        if input_value is None and input_path is None:
+            _fail(f"{where}.input_path", "a string when input is null", None)
+        compare = _obj(_field(data, "compare", where), f"{where}.compare")
+        for name, rule in compare.items():
+            at = f"{where}.compare.{name}"
+            _str(_obj(rule, at), "rule", at)
+            tolerance = rule.get("tolerance", 0)
+            if isinstance(tolerance, bool) or not isinstance(tolerance, int | Decimal):
+                _fail(f"{at}.tolerance", "a number", tolerance)
+        return cls(input_value, input_path, _str(data, "input_hash", where), dict(compare))
+
+    def to_json(self) -> JsonObject:
+        return {
+            "input": self.input,
+            "input_path": self.input_path,
+            "input_hash": self.input_hash,
+            "compare": dict(self.compare),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerPin:
+    name: str  # a consumer block's name, or a schema file's path
+    kind: str  # consumer | file
+    schema: JsonObject | bool
+    schema_hash: str
+
+    @classmethod
+    def from_json(cls, value: Any, where: str) -> ConsumerPin:
+        data = _obj(value, where)
+        schema = _field(data, "schema", where)
+        if not isinstance(schema, dict | bool):
+            _fail(f"{where}.schema", "an object or a boolean", schema)
+        return cls(_str(data, "name", where), _str(data, "kind", where), schema, _str(data, "schema_hash", where))
+
+    def to_json(self) -> JsonObject:
+        return {"name": self.name, "kind": self.kind, "schema": self.schema, "schema_hash": self.schema_hash}
+
+
+@dataclass(frozen=True, slots=True)
+class LockEntry:
+    """One routine in `routines.lock`: everything that decides its behaviour, sealed."""
+
+    name: str
+    version: int
+    description: str | None
+    source: str  # the spec file
+    spec_hash: str
+    model: ModelPin
+    params: Params
+    state: str  # reset | session
+    prompt: Prompt
+    input_schema: JsonObject
+    input_schema_hash: str
+    output_schema: JsonObject
+    output_schema_hash: str
+    consumers: tuple[ConsumerPin, ...]  # sorted by name
+    tests: dict[str, TestCase]
+    sources: dict[str, str]  # raw-bytes digest of every file the entry came from
+    entry_hash: str = ""  # digest of the rest of the JSON; "" until `sealed()`
+
+    @classmethod
+    def from_json(cls, value: Any, name: str = "?", *, path: str = "routines.lock") -> LockEntry:
+        """Check and read one entry; a bad one is a `lock-corrupt` DiagnosticError naming the field."""
+        try:
+            data = _obj(value, "the entry")
+            missing = [k for k in ENTRY_KEYS if k not in data]
+            if missing:
+                raise DiagnosticError([_corrupt(path, f"lock entry {name!r} is incomplete (missing {', '.join(missing)})")])
+            consumers = data["consumers"]
+            if not isinstance(consumers, list):
+                _fail("consumers", "a list", consumers)
+            tests = _obj(data["tests"], "tests")
+            if name != "?" and data["name"] != name:
+                raise _Corrupt(f"name is {data['name']!r}, but the entry is listed as {name!r}")
+            return cls(
+                name=_str(data, "name", "entry"),
+                version=_int(data, "version", "entry"),
+                description=_str(data, "description", "entry", null=True),
+                source=_str(data, "source", "entry"),
+                spec_hash=_str(data, "spec_hash", "entry"),
+                model=ModelPin.from_json(data["model"]),
+                params=Params.from_json(data["params"]),
+                state=_state(data),
+                prompt=Prompt.from_json(data["prompt"]),
+                input_schema=_obj(data["input_schema"], "input_schema"),
+                input_schema_hash=_str(data, "input_schema_hash", "entry"),
+                output_schema=_obj(data["output_schema"], "output_schema"),
+                output_schema_hash=_str(data, "output_schema_hash", "entry"),
+                consumers=tuple(ConsumerPin.from_json(c, f"consumers[{i}]") for i, c in enumerate(consumers)),
+                tests={str(k): TestCase.from_json(v, f"tests.{k}") for k, v in tests.items()},
+                sources=_str_map(data["sources"], "sources"),
+                entry_hash=_str(data, "entry_hash", "entry"),
+            )
+        except _Corrupt as exc:
+            where = str(exc).removeprefix("entry.")
+            raise DiagnosticError([_corrupt(path, f"lock entry {name!r} is corrupt: {where}")]) from None
+
+    def to_json(self) -> JsonObject:
+        out: JsonObject = {
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            "source": self.source,
+            "spec_hash": self.spec_hash,
+            "model": self.model.to_json(),
+            "params": self.params.to_json(),
+            "state": self.state,
+            "prompt": self.prompt.to_json(),
+            "input_schema": self.input_schema,
+            "input_schema_hash": self.input_schema_hash,
+            "output_schema": self.output_schema,
+            "output_schema_hash": self.output_schema_hash,
+            "consumers": [c.to_json() for c in self.consumers],
+            "tests": {k: t.to_json() for k, t in self.tests.items()},
+            "sources": dict(self.sources),
+        }
+        out["entry_hash"] = self.entry_hash
+        return out
+
+    def sealed(self) -> LockEntry:
+        """This entry with `entry_hash` computed over the canonical JSON of the rest."""
+        return dataclasses.replace(self, entry_hash=entry_hash(self.to_json()))
+
+    @property
+    def session_state(self) -> bool:
+        return self.state == "session"
+
+
+def _state(data: JsonObject) -> str:
+    state = data["state"]
+    if state not in STATES:
+        _fail("state", " or ".join(repr(s) for s in STATES), state)
+    return str(state)
+
+
+# What every entry holds, in the model's order (the reader's list of required keys).
+ENTRY_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(LockEntry))
+
+
+def _corrupt(path: str, message: str) -> Diagnostic:
+    return Diagnostic(Code.LOCK_CORRUPT, Severity.ERROR, message, Span(path), RESTORE)
