@@ -1,21 +1,25 @@
-"""Bottom layer: the project root and its `[tool.routinec]` settings.
+"""Bottom layer: the project root and its `[tool.routinec]` settings; the environment.
 
-In: a directory. Out: a frozen `Config` (paths resolved against the project root, the
-directory holding `pyproject.toml`). Every setting is optional; a bad one is a diagnostic.
+In: a directory, and the process environment. Out: a frozen `Config` (paths resolved
+against the project root, the directory holding `pyproject.toml`) and a frozen `Env` (CI,
+the `ROUTINEC_*` variables, the API key and base URL), the only readers of either. Every
+setting is optional; a bad one is a diagnostic.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import os
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 
-__all__ = ["Config", "discover_specs", "find_root", "load_config"]
+__all__ = ["Config", "Env", "discover_specs", "env", "find_root", "load_config"]
 
 _KNOWN = {"specs", "golden", "lockfile", "redact"}
 
@@ -39,6 +43,61 @@ class Config:
     @property
     def golden_path(self) -> Path:
         return self.root / self.golden_dir
+
+
+_TRUE = ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Env:
+    """What the environment says (README: environment variables), read in one place."""
+
+    ci: bool = False  # CI=true: replay by default, --update-golden refused
+    mode: str | None = None  # ROUTINEC_MODE
+    today_text: str | None = None  # ROUTINEC_TODAY, checked when `today` is asked for
+    debug: bool = False  # ROUTINEC_DEBUG: tracebacks of internal errors
+    single_process: bool = False  # ROUTINEC_JOBS=1
+    no_cache: bool = False  # ROUTINEC_NO_CACHE
+    cache_home: Path = field(default_factory=lambda: Path.home() / ".cache")  # XDG_CACHE_HOME
+    api_key: str | None = None  # ANTHROPIC_API_KEY
+    base_url: str | None = None  # ANTHROPIC_BASE_URL
+    under_pytest: bool = False  # PYTEST_CURRENT_TEST: the runtime replays under a test run
+
+    @classmethod
+    def read(cls, environ: Mapping[str, str] | None = None) -> Env:
+        e = os.environ if environ is None else environ
+        cache_home = e.get("XDG_CACHE_HOME")
+        return cls(
+            ci=e.get("CI", "").strip().lower() in _TRUE,
+            mode=e.get("ROUTINEC_MODE") or None,
+            today_text=e.get("ROUTINEC_TODAY") or None,
+            debug=bool(e.get("ROUTINEC_DEBUG")),
+            single_process=e.get("ROUTINEC_JOBS", "").strip() == "1",
+            no_cache=bool(e.get("ROUTINEC_NO_CACHE")),
+            cache_home=Path(cache_home) if cache_home else Path.home() / ".cache",
+            api_key=e.get("ANTHROPIC_API_KEY") or None,
+            base_url=e.get("ANTHROPIC_BASE_URL") or None,
+            under_pytest="PYTEST_CURRENT_TEST" in e,
+        )
+
+    @property
+    def today(self) -> _dt.date:
+        """Today's date; ROUTINEC_TODAY=YYYY-MM-DD pins it (model retirement checks)."""
+        if self.today_text is None:
+            return _dt.date.today()
+        try:
+            return _dt.date.fromisoformat(self.today_text)
+        except ValueError:
+            # A typo must not quietly switch the retirement checks back to the real date.
+            raise DiagnosticError([Diagnostic(
+                Code.CONFIG, Severity.ERROR, f"ROUTINEC_TODAY={self.today_text!r} is not a date",
+                None, "use YYYY-MM-DD, e.g. ROUTINEC_TODAY=2026-11-30, or unset it",
+            )]) from None
+
+
+def env() -> Env:
+    """The environment as it is now (read afresh: tests and callers may change it)."""
+    return Env.read()
 
 
 def find_root(start: Path | None = None) -> Path:

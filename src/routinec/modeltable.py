@@ -9,12 +9,9 @@ in tests against recorded Models-API data; `lock --resolve-online` can overrule 
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from dataclasses import dataclass, field
 
-from routinec.codes import Code
-
-__all__ = ["EFFORT_LEVELS", "MODELS", "ModelInfo", "lifecycle_on", "lookup", "today"]
+__all__ = ["EFFORT_LEVELS", "MODELS", "ModelInfo", "lifecycle_on", "lookup"]
 
 EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
 
@@ -119,20 +116,3 @@ def lifecycle_on(lifecycle: str, retires_at: str | None, today: _dt.date) -> str
     except ValueError:
         return lifecycle
     return "retired" if retires <= today else "deprecated"
-
-
-def today() -> _dt.date:
-    """Today's date; ROUTINEC_TODAY=YYYY-MM-DD pins it (tests of model retirement)."""
-    pinned = os.environ.get("ROUTINEC_TODAY")
-    if pinned:
-        try:
-            return _dt.date.fromisoformat(pinned)
-        except ValueError:
-            # A typo must not quietly switch the retirement checks back to the real date.
-            from routinec.diagnostics import Diagnostic, DiagnosticError, Severity
-
-            raise DiagnosticError([Diagnostic(
-                Code.CONFIG, Severity.ERROR, f"ROUTINEC_TODAY={pinned!r} is not a date",
-                None, "use YYYY-MM-DD, e.g. ROUTINEC_TODAY=2026-11-30, or unset it",
-            )]) from None
-    return _dt.date.today()

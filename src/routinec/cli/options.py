@@ -109,6 +109,12 @@ def load_or_exit(root: Path | None, fmt: str) -> Any:
         sys.exit(2)
 
 
+def _debug() -> bool:
+    from routinec.config import env
+
+    return env().debug
+
+
 def guard(func: F) -> F:
     """Turn any exception that escapes a command into one line and exit 2 (never a traceback).
 
@@ -138,13 +144,13 @@ def guard(func: F) -> F:
             click.echo("routinec: error: out of memory on this input", err=True)
             sys.exit(2)
         except OSError as exc:
-            if os.environ.get("ROUTINEC_DEBUG"):
+            if _debug():
                 raise
             where = f" ({exc.filename})" if exc.filename else ""
             click.echo(f"routinec: error: {exc.strerror or exc}{where}", err=True)
             sys.exit(2)
         except Exception as exc:
-            if os.environ.get("ROUTINEC_DEBUG"):
+            if _debug():
                 raise
             click.echo(
                 f"routinec: internal error: {type(exc).__name__}: {exc}\n"

@@ -6,7 +6,6 @@ Exit codes: 0 all good; 1 a check failed (golden mismatch, drift, stale transcri
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -29,7 +28,9 @@ case_option = click.option("--case", "case", default=None, help="Only this test 
 
 
 def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    from routinec.config import env
+
+    return env().ci
 
 
 def _fail(message: str, hint: str | None = None) -> None:

@@ -8,11 +8,11 @@ imports `anthropic`, and only when this option is used.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from typing import Any
 
 from routinec.codes import Code
 from routinec.compiler.check import Resolver
+from routinec.config import env
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity
 from routinec.modeltable import EFFORT_LEVELS, ModelInfo, lookup
 
@@ -70,7 +70,7 @@ def from_model_info(info: Any, table: ModelInfo | None) -> ModelInfo:
 
 
 def online_resolver() -> Resolver:
-    key = os.environ.get("ANTHROPIC_API_KEY", "")
+    key = env().api_key or ""
     if not key:
         raise _fail(
             "--resolve-online needs ANTHROPIC_API_KEY",

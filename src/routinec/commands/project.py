@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 from routinec import __version__
 from routinec.canonical import source_digest
 from routinec.codes import Code
-from routinec.config import Config, discover_specs
+from routinec.config import Config, discover_specs, env
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span, exit_code_for
 from routinec.lockfile import Lock, read_lock, write_lock
 from routinec.lockfile.entry import ModelPin
-from routinec.modeltable import ModelInfo, lifecycle_on, lookup, today
+from routinec.modeltable import ModelInfo, lifecycle_on, lookup
 
 if TYPE_CHECKING:
     from routinec.compiler.check import Resolver
@@ -220,9 +220,8 @@ def verify(config: Config, *, full: bool = False, refresh_models: bool = False) 
             locked = read_lock(config.lock_path)
         except DiagnosticError:
             return outcome
-        import os
 
-        outcome.diagnostics.extend(refreshed_models(locked, online=bool(os.environ.get("ANTHROPIC_API_KEY"))))
+        outcome.diagnostics.extend(refreshed_models(locked, online=env().api_key is not None))
     return outcome
 
 
@@ -232,7 +231,7 @@ def _verify(config: Config, *, full: bool = False) -> Outcome:
     except DiagnosticError as exc:
         return Outcome(list(exc.diagnostics))
     if not full and _fast_path(config, locked):
-        outcome = Outcome(lifecycle_from_lock(locked, config, today()), routines=len(locked.routines), fast_path=True)
+        outcome = Outcome(lifecycle_from_lock(locked, config, env().today), routines=len(locked.routines), fast_path=True)
         return outcome
     from routinec.commands import gates
     from routinec.compiler.build import build

@@ -30,13 +30,13 @@ from routinec.compiler.lower import consumer_schema, lower_routine, routine_sche
 from routinec.compiler.materials import gather
 from routinec.compiler.parse import parse_file
 from routinec.compiler.symbols import Project, resolve
-from routinec.config import Config
+from routinec.config import Config, env
 from routinec.config import discover_specs as discover
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span, sort_unique
 from routinec.lockfile import FORMAT_VERSION, Lock, LockEntry
-from routinec.modeltable import ModelInfo, lifecycle_on, lookup, today
+from routinec.modeltable import ModelInfo, lifecycle_on, lookup
 
-__all__ = ["PASSES", "BuildResult", "build", "discover", "today"]
+__all__ = ["PASSES", "BuildResult", "build", "discover"]
 
 PASSES = ("parse", "resolve", "check", "materials", "lower")
 
@@ -158,7 +158,7 @@ def _build(
     on: _dt.date | None,
 ) -> BuildResult:
     resolve_model: Resolver = resolver or lookup
-    on = on or today()
+    on = on or env().today
     paths = discover(config, extra_paths)
     if not paths:
         return BuildResult(

@@ -8,7 +8,6 @@ socket); record and live call the model through `provider.SdkProvider`.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from routinec import __version__
 from routinec.codes import Code
-from routinec.config import Config, load_config
+from routinec.config import Config, env, load_config
 from routinec.lockfile import Lock, read_lock
 from routinec.runtime.entry import LockedRoutine, load_routine, to_wire
 from routinec.runtime.errors import RoutineError
@@ -39,12 +38,10 @@ MODES = ("replay", "record", "live")
 
 def default_mode() -> str:
     """`ROUTINEC_MODE` if set; replay under CI=true or pytest; live otherwise."""
-    explicit = os.environ.get("ROUTINEC_MODE")
-    if explicit:
-        return explicit
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes") or "PYTEST_CURRENT_TEST" in os.environ:
-        return "replay"
-    return "live"
+    settings = env()
+    if settings.mode:
+        return settings.mode
+    return "replay" if settings.ci or settings.under_pytest else "live"
 
 
 @dataclass(frozen=True)

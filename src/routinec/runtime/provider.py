@@ -7,7 +7,6 @@ and other retryable answers are retried a bounded number of times, honouring `re
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from urllib.parse import urlparse
 
 from routinec.canonical import loads
 from routinec.codes import Code
+from routinec.config import env
 from routinec.params import SAMPLING_KEYS
 from routinec.runtime.errors import RoutineError
 
@@ -72,10 +72,9 @@ class SdkProvider:
         timeout: float = 600.0,
         stop: threading.Event | None = None,
     ) -> None:
-        self.base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
-        self.api_key = check_api_key(
-            api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY"), self.base_url
-        )
+        settings = env()
+        self.base_url = base_url or settings.base_url
+        self.api_key = check_api_key(api_key if api_key is not None else settings.api_key, self.base_url)
         self.max_retries = max_retries
         self.timeout = timeout
         self.stop = stop or threading.Event()

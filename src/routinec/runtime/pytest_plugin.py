@@ -8,7 +8,6 @@ Loaded in every pytest run that has routinec installed, so it imports nothing he
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,7 +71,9 @@ def _runtime(config: pytest.Config) -> Runtime:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "routinec: a routine test case replayed from routines.lock")
-    if config.getoption("routinec_update_golden") and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    from routinec.config import env
+
+    if config.getoption("routinec_update_golden") and env().ci:
         raise pytest.UsageError("--routinec-update-golden is refused under CI=true; update goldens locally")
 
 
