@@ -10,6 +10,7 @@ from difflib import get_close_matches
 from pathlib import Path
 
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
+from routinec.redact import Redactor
 
 __all__ = ["EXIT_FOR_KIND", "RoutineError", "unknown_name"]
 
@@ -55,6 +56,9 @@ class RoutineError(DiagnosticError):
         notes: tuple[str, ...] = (),
     ) -> None:
         code, self.exit_code = EXIT_FOR_KIND.get(kind, ("runtime", 2))
+        # Messages quote inputs and outputs (a schema error shows the value): never a secret.
+        redactor = Redactor()
+        message, notes = redactor.text(message), tuple(redactor.text(n) for n in notes)
         self.kind = kind
         self.routine = routine
         self.case = case
