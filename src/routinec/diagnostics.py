@@ -57,6 +57,8 @@ CODES: dict[str, str] = {
     "undefined-variable": "a template variable that is not an input",
     "unused-input": "an input the templates never use",
     "template-syntax": "a Jinja2 template that does not parse",
+    "template-unsafe": "a template reads private attributes or computes something unbounded",
+    "secret-in-spec": "a spec, prompt or test input holds what looks like a secret",
     "param-range": "a parameter outside its valid range",
     "param-unsupported": "a parameter the chosen model does not accept",
     "unknown-model": "a model id that routinec cannot pin",

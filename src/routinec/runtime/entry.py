@@ -17,11 +17,11 @@ from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 from jsonschema import Draft202012Validator
 
 from routinec.canonical import loads, source_digest
 from routinec.runtime.errors import RoutineError, unknown_name
+from routinec.runtime.sandbox import BoundedSandbox
 
 __all__ = ["LockedRoutine", "to_wire"]
 
@@ -96,7 +96,7 @@ class LockedRoutine:
         sources: dict[str, str] = {str(k): str(v) for k, v in (prompt.get("includes") or {}).items()}
         self._system_name = self._name_for(prompt.get("system"), "system", sources)
         self._user_name = self._name_for(prompt.get("user"), "prompt", sources)
-        self._env = SandboxedEnvironment(
+        self._env = BoundedSandbox(
             loader=_LockLoader(sources),
             undefined=jinja2.StrictUndefined,
             autoescape=False,
@@ -220,7 +220,7 @@ class LockedRoutine:
             raise RoutineError(
                 "sandbox",
                 f"the template sandbox refused an unsafe operation{at}: {exc}",
-                hint="templates may only read their inputs; remove the attribute access",
+                hint="templates may only read and format their inputs; fix the template and run 'routinec check'",
                 routine=self.name,
                 case=case,
             ) from None

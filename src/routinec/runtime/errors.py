@@ -22,7 +22,7 @@ EXIT_FOR_KIND: dict[str, tuple[str, int]] = {
     "stale": ("runtime", 2),
     "input": ("runtime", 2),
     "template": ("runtime", 2),
-    "sandbox": ("runtime", 2),
+    "sandbox": ("template-unsafe", 2),
     "mode": ("runtime", 2),
     "api-key": ("runtime", 2),
     "api": ("runtime", 1),
