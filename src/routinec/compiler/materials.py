@@ -21,6 +21,7 @@ from routinec.canonical import digest
 from routinec.compiler import ast
 from routinec.compiler.check import compare_rules
 from routinec.compiler.files import FileError, ProjectFiles
+from routinec.compiler.template_safety import unsafe_expressions
 from routinec.diagnostics import Diagnostic, Severity, Span
 
 __all__ = ["Materials", "gather"]
@@ -119,12 +120,34 @@ def _load_template(
                 Diagnostic(problem.code, problem.severity, problem.message, _template_span(tpl, rel, lineno), problem.help)
             )
         return None
-    _collect(tree, tpl, rel, files, mats, variables, includes, set())
+    _collect(tree, text, tpl, rel, files, mats, variables, includes, set())
     return {"path": rel, "template": text}
+
+
+def _unsafe(tree: jinja2.nodes.Template, source: str, tpl: ast.Template, rel: str | None, mats: Materials) -> None:
+    """`template-unsafe` errors, located in the .j2 file or (inline) in the spec itself."""
+    for f in unsafe_expressions(tree, source):
+        if rel is not None:
+            span = Span(rel, f.line, f.column, f.line, f.column + f.width)
+        else:
+            line = tpl.text_line + f.line - 1 if tpl.text_line else tpl.span.line
+            column = f.column if f.line > 1 else tpl.span.column + (3 if tpl.triple else 1) + f.column - 1
+            span = Span(tpl.span.path, line, column, line, column + f.width)
+        mats.diagnostics.append(
+            Diagnostic(
+                "template-unsafe",
+                Severity.ERROR,
+                f.message,
+                span,
+                "templates may only read and format their inputs: no private attributes, "
+                "computed format strings, or unbounded powers, repeats and ranges",
+            )
+        )
 
 
 def _collect(
     tree: jinja2.nodes.Template,
+    source: str,
     tpl: ast.Template,
     rel: str | None,
     files: ProjectFiles,
@@ -135,6 +158,7 @@ def _collect(
 ) -> None:
     """Variables a template (and everything it includes) reads; includes by literal path."""
     variables.update(_undeclared(tree))
+    _unsafe(tree, source, tpl, rel, mats)
     for target in jinja2.meta.find_referenced_templates(tree):
         where = _template_span(tpl, rel, None)
         if target is None:
@@ -157,7 +181,7 @@ def _collect(
             if problem is not None:
                 mats.diagnostics.append(problem)
             continue
-        _collect(sub, ast.Template(None, inc_rel, Span(inc_rel)), inc_rel, files, mats, variables, includes, stack | {inc_rel})
+        _collect(sub, text, ast.Template(None, inc_rel, Span(inc_rel)), inc_rel, files, mats, variables, includes, stack | {inc_rel})
 
 
 def _templates(routine: ast.RoutineDef, files: ProjectFiles, mats: Materials) -> None:
