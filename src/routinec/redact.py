@@ -175,6 +175,10 @@ class Redactor:
 
     def find(self, text: str) -> str | None:
         """The kind of the first secret in `text`, or None."""
+        return next((kind for kind, _, _ in self.finditer(text)), None)
+
+    def finditer(self, text: str) -> Iterable[tuple[str, int, int]]:
+        """(kind, start, end) of every secret in `text`, rule by rule."""
         for rule in self._rules(text):
             for m in rule.regex.finditer(text):
                 secret = m.group(rule.group)
@@ -182,8 +186,7 @@ class Redactor:
                     continue
                 if rule.min_entropy and _entropy(secret) < rule.min_entropy:
                     continue
-                return rule.kind
-        return None
+                yield rule.kind, m.start(rule.group), m.end(rule.group)
 
     def value(self, value: Any) -> Any:
         """A JSON value with every string (keys too) redacted; other values unchanged."""

@@ -18,7 +18,7 @@ import jsonschema
 from jinja2.sandbox import SandboxedEnvironment
 
 from routinec.canonical import digest
-from routinec.compiler import ast
+from routinec.compiler import ast, spec_secrets
 from routinec.compiler.check import compare_rules
 from routinec.compiler.files import FileError, ProjectFiles
 from routinec.compiler.template_safety import unsafe_expressions
@@ -96,7 +96,8 @@ def _parse_template(source: str, span: Span) -> tuple[jinja2.nodes.Template | No
 
 
 def _load_template(
-    tpl: ast.Template, files: ProjectFiles, mats: Materials, variables: set[str], includes: dict[str, str]
+    tpl: ast.Template, files: ProjectFiles, mats: Materials, variables: set[str], includes: dict[str, str],
+    label: str = "the prompt",
 ) -> dict[str, Any] | None:
     rel: str | None = None
     if tpl.path is not None:
@@ -108,6 +109,7 @@ def _load_template(
         mats.used_files.add(rel)
     else:
         text = tpl.text or ""
+    mats.diagnostics.extend(spec_secrets.in_template(text, tpl, rel, label))
     tree, problem = _parse_template(text, _template_span(tpl, rel, None))
     if problem is not None or tree is None:
         if problem is not None:
@@ -176,6 +178,7 @@ def _collect(
         if inc_rel in stack or inc_rel in includes:
             continue
         includes[inc_rel] = text
+        mats.diagnostics.extend(spec_secrets.in_template(text, ast.Template(None, inc_rel, Span(inc_rel)), inc_rel, "an included template"))
         sub, problem = _parse_template(text, Span(inc_rel, 1, 1, 1, 2))
         if problem is not None or sub is None:
             if problem is not None:
@@ -187,7 +190,7 @@ def _collect(
 def _templates(routine: ast.RoutineDef, files: ProjectFiles, mats: Materials) -> None:
     variables: set[str] = set()
     includes: dict[str, str] = {}
-    system = _load_template(routine.system, files, mats, variables, includes) if routine.system else None
+    system = _load_template(routine.system, files, mats, variables, includes, "the system prompt") if routine.system else None
     user = _load_template(routine.prompt, files, mats, variables, includes) if routine.prompt else None
     inputs = {f.name: f for f in routine.inputs or ()}
     anchor = routine.prompt.span if routine.prompt else routine.name_span
@@ -255,6 +258,7 @@ def _tests(
             mats.used_files.add(input_path)
         elif test.input_value is not None:
             value = json_value(test.input_value)
+            mats.diagnostics.extend(spec_secrets.in_value(value, span, f"the inline input of test {test.name!r}"))
         else:
             continue
         if validator is None:
@@ -317,6 +321,8 @@ def gather(
     files: ProjectFiles,
 ) -> Materials:
     mats = Materials()
+    if routine.description:
+        mats.diagnostics.extend(spec_secrets.in_value(routine.description, routine.name_span, "the description"))
     _templates(routine, files, mats)
     _tests(routine, input_schema, files, mats)
     _consumers(routine.consumers, consumer_schemas, files, mats)

@@ -114,8 +114,10 @@ def _check(node: nodes.Node) -> tuple[str, str] | None:
     """(needle to locate on the line, message) for one unsafe node, else None."""
     if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
         return node.attr, f"reads the private attribute {node.attr!r}"
-    if isinstance(node, nodes.Getitem) and isinstance(_const(node.arg), str) and _const(node.arg).startswith("_"):
-        return node.arg.value, f"reads the private item {node.arg.value!r}"
+    if isinstance(node, nodes.Getitem):
+        key = _const(node.arg)
+        if isinstance(key, str) and key.startswith("_"):
+            return key, f"reads the private item {key!r}"
     if isinstance(node, nodes.Filter) and node.name in _ATTRIBUTE_FILTERS:
         for arg in _attribute_args(node):
             value = _const(arg)
@@ -169,7 +171,7 @@ def _check(node: nodes.Node) -> tuple[str, str] | None:
 def unsafe_expressions(tree: nodes.Template, source: str) -> list[Finding]:
     """Every unsafe expression in one template, sorted; nested ones reported once (outermost)."""
     lines = source.splitlines() or [""]
-    hits: list[tuple[nodes.Node, str, str]] = []
+    hits: list[tuple[nodes.Expr, str, str]] = []
     for node in tree.find_all(nodes.Expr):
         hit = _check(node)
         if hit is not None:

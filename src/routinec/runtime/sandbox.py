@@ -82,25 +82,26 @@ def bounded_range(*args: int) -> range:
 
 
 def _check_power(left: Any, right: Any) -> None:
-    if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0:
-        if right > LIMITS["exponent"] or max(left.bit_length(), 1) * right > LIMITS["power_bits"]:
-            raise TemplateUnsafe(
-                f"the template computes {left} ** {right}: integer powers above "
-                f"{LIMITS['exponent']} or {LIMITS['power_bits']} bits are refused"
-            )
+    if (
+        isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0
+        and (right > LIMITS["exponent"] or max(left.bit_length(), 1) * right > LIMITS["power_bits"])
+    ):
+        raise TemplateUnsafe(
+            f"the template computes {left} ** {right}: integer powers above "
+            f"{LIMITS['exponent']} or {LIMITS['power_bits']} bits are refused"
+        )
 
 
 def _check_repeat(left: Any, right: Any) -> None:
     for seq, n in ((left, right), (right, left)):
-        if isinstance(seq, str | list | tuple) and isinstance(n, int) and not isinstance(n, bool):
-            if len(seq) * n > LIMITS["output_chars"]:
-                raise TemplateUnsafe(
-                    f"the template repeats a {type(seq).__name__} of length {len(seq)} {n} times: "
-                    f"more than {LIMITS['output_chars']} items"
-                )
-    if isinstance(left, int) and isinstance(right, int):
-        if left.bit_length() + right.bit_length() > LIMITS["power_bits"]:
-            raise TemplateUnsafe("the template multiplies integers too large to print")
+        countable = isinstance(seq, str | list | tuple) and isinstance(n, int) and not isinstance(n, bool)
+        if countable and len(seq) * n > LIMITS["output_chars"]:
+            raise TemplateUnsafe(
+                f"the template repeats a {type(seq).__name__} of length {len(seq)} {n} times: "
+                f"more than {LIMITS['output_chars']} items"
+            )
+    if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > LIMITS["power_bits"]:
+        raise TemplateUnsafe("the template multiplies integers too large to print")
 
 
 def _bounded_center(value: str, width: int = 80) -> str:
@@ -163,7 +164,7 @@ class BoundedSandbox(SandboxedEnvironment):
         check_brace_format(value.__self__)
         return wrapped
 
-    def concat(self, parts: Iterable[str]) -> str:  # type: ignore[override]  # Environment.concat is "".join
+    def concat(self, parts: Iterable[str]) -> str:
         out: list[str] = []
         total = 0
         deadline = time.monotonic() + LIMITS["render_seconds"]
