@@ -92,8 +92,8 @@ def test_table_mirrors_every_detect_secrets_plugin() -> None:
 
 def test_detect_secrets_finds_nothing_after_redaction() -> None:
     pytest.importorskip("detect_secrets")
-    from detect_secrets.core.scan import scan_line
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.core.scan import scan_line
     from detect_secrets.settings import transient_settings
 
     plugins = [

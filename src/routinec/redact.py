@@ -19,25 +19,33 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 __all__ = ["RULES", "Redactor", "Rule", "find_secret", "redact_text", "redact_value"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Rule:
     """One secret shape. With `group`, only that group is the secret (the keyword stays)."""
 
     kind: str
-    regex: re.Pattern[str]
+    pattern: str
     group: int = 0
     min_entropy: float = 0.0
     origin: str = "gitleaks"
+    flags: int = 0
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        # Compiled on first use: importing this module (every diagnostic renderer does) stays
+        # cheap; compiling the whole table costs ~10 ms.
+        return re.compile(self.pattern, self.flags)
 
 
 def _r(kind: str, pattern: str, *, group: int = 0, entropy: float = 0.0, origin: str = "detect-secrets",
        flags: int = 0) -> Rule:
-    return Rule(kind, re.compile(pattern, flags), group, entropy, origin)
+    return Rule(kind, pattern, group, entropy, origin, flags)
 
 
 _B = r"(?<![A-Za-z0-9_])"   # a token starts at a boundary (not mid-identifier)
@@ -138,11 +146,11 @@ class Redactor:
 
     def __init__(self, patterns: Iterable[str] = (), secrets: Iterable[str] = ()) -> None:
         extra: list[Rule] = [
-            Rule("api-key", re.compile(re.escape(s)), origin="runtime")
+            Rule("api-key", re.escape(s), origin="runtime")
             for s in sorted(set(secrets), key=len, reverse=True)
             if len(s) >= 8
         ]
-        extra.extend(Rule("pattern", re.compile(p), origin="config") for p in patterns)
+        extra.extend(Rule("pattern", p, origin="config") for p in patterns)
         self._extra = tuple(extra)
         self.count = 0
 

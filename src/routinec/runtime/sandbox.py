@@ -153,8 +153,7 @@ class BoundedSandbox(SandboxedEnvironment):
         # The stock sandbox returns an Undefined, so `''|attr('__class__')` fails later as
         # "has no attribute '__mro__'", which reads like a missing input. Say what happened.
         raise TemplateUnsafe(
-            f"the template reads attribute {attribute!r} of a {type(obj).__name__!r} value, "
-            "which the sandbox refuses"
+            f"the template reads attribute {attribute!r} of a {type(obj).__name__!r} value"
         )
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
