@@ -35,6 +35,13 @@ class Rule:
     min_entropy: float = 0.0
     origin: str = "gitleaks"
     flags: int = 0
+    # Substrings one of which every match contains (lowercase for case-blind rules): a rule
+    # whose needles are all absent is skipped, so ordinary text costs a few `in` tests.
+    needles: tuple[str, ...] = ()
+
+    @property
+    def nocase(self) -> bool:
+        return bool(self.flags & re.IGNORECASE) or self.pattern.startswith("(?i")
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -44,8 +51,8 @@ class Rule:
 
 
 def _r(kind: str, pattern: str, *, group: int = 0, entropy: float = 0.0, origin: str = "detect-secrets",
-       flags: int = 0) -> Rule:
-    return Rule(kind, pattern, group, entropy, origin, flags)
+       flags: int = 0, needles: tuple[str, ...] = ()) -> Rule:
+    return Rule(kind, pattern, group, entropy, origin, flags, needles)
 
 
 _B = r"(?<![A-Za-z0-9_])"   # a token starts at a boundary (not mid-identifier)
@@ -55,49 +62,52 @@ _E = r"(?![A-Za-z0-9_])"
 RULES: tuple[Rule, ...] = (
     _r("private-key",
        r"-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]{0,20000}?"
-       r"(?:-----END[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)", origin="gitleaks"),
-    _r("private-key", r"BEGIN (?:DSA|EC|OPENSSH|PGP|RSA|ENCRYPTED|SSH2 ENCRYPTED)? ?PRIVATE KEY(?: BLOCK)?"),
-    _r("anthropic-api-key", _B + r"sk-ant-[A-Za-z0-9_-]{8,}", origin="gitleaks"),
-    _r("openai-api-key", r"sk-[A-Za-z0-9-_]*[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}"),
-    _r("aws-access-key", _B + r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}" + _E),
+       r"(?:-----END[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)", origin="gitleaks", needles=("PRIVATE KEY",)),
+    _r("private-key", r"BEGIN (?:DSA|EC|OPENSSH|PGP|RSA|ENCRYPTED|SSH2 ENCRYPTED)? ?PRIVATE KEY(?: BLOCK)?", needles=("PRIVATE KEY",)),
+    _r("anthropic-api-key", _B + r"sk-ant-[A-Za-z0-9_-]{8,}", origin="gitleaks", needles=("sk-ant-",)),
+    _r("openai-api-key", r"sk-[A-Za-z0-9-_]*[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}", needles=("T3BlbkFJ",)),
+    _r("aws-access-key", _B + r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}" + _E, needles=("AKIA", "ASIA", "ABIA", "ACCA", "A3T")),
     _r("aws-secret-key",
        r"aws.{0,20}?(?:key|pwd|pw|password|pass|token).{0,20}?['\"]([0-9a-zA-Z/+]{40})['\"]",
-       group=1, flags=re.IGNORECASE),
-    _r("github-token", _B + r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{36,255}"),
-    _r("github-token", _B + r"github_pat_[A-Za-z0-9_]{22,255}", origin="gitleaks"),
-    _r("gitlab-token", _B + r"(?:glpat|gldt|glft|glsoat|glrt)-[A-Za-z0-9_\-]{20,50}" + _E),
-    _r("gitlab-token", r"GR1348941[A-Za-z0-9_\-]{20,50}" + _E),
-    _r("gitlab-token", r"glcbt-(?:[0-9a-fA-F]{2}_)?[A-Za-z0-9_\-]{20,50}" + _E),
-    _r("gitlab-token", r"glimt-[A-Za-z0-9_\-]{25}" + _E),
-    _r("slack-token", _B + r"xox(?:a|b|p|o|s|r)-(?:\d+-)+[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*"),
-    _r("slack-webhook", r"https://hooks\.slack\.com/services/T[a-zA-Z0-9_]+/B[a-zA-Z0-9_]+/[a-zA-Z0-9_]+"),
-    _r("stripe-key", _B + r"(?:r|s)k_(?:live|test)_[0-9a-zA-Z]{24,99}"),
-    _r("google-api-key", _B + r"AIza[0-9A-Za-z_\-]{35}" + _E, origin="gitleaks"),
-    _r("jwt", _B + r"eyJ[A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]+\.?[A-Za-z0-9\-_.+/=]*"),
-    _r("sendgrid-key", r"SG\.[a-zA-Z0-9_-]{22}\.[a-zA-Z0-9_-]{43}"),
-    _r("pypi-token", r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9\-_]{70,}"),
-    _r("pypi-token", r"pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9\-_]{70,}"),
-    _r("npm-token", r"//.+/:_authToken=\s*((?:npm_[^\s\"']+)|(?:[A-Fa-f0-9-]{36}))", group=1),
-    _r("npm-token", _B + r"npm_[A-Za-z0-9]{36}" + _E, origin="gitleaks"),
-    _r("azure-storage-key", r"AccountKey=[a-zA-Z0-9+/=]{88}"),
-    _r("artifactory-token", r"(?<![^\s=:\"])AKC[a-zA-Z0-9]{10,}(?![^\s\"])"),
-    _r("artifactory-token", r"(?<![^\s=:\"])AP[\dABCDEF][a-zA-Z0-9]{8,}(?![^\s\"])"),
-    _r("discord-bot-token", _B + r"[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}" + _E),
-    _r("mailchimp-key", _B + r"[0-9a-z]{32}-us[0-9]{1,2}" + _E),
-    _r("square-oauth-secret", r"sq0csp-[0-9A-Za-z\\\-_]{43}"),
-    _r("telegram-bot-token", _B + r"\d{8,10}:[0-9A-Za-z_-]{35}" + _E),
-    _r("twilio-key", _B + r"(?:AC|SK)[a-f0-9]{32}" + _E),
-    _r("basic-auth", r"://[^:/?#\[\]@!$&'()*+,;=\s]+:([^:/?#\[\]@!$&'()*+,;=\s]+)@", group=1),
-    _r("cloudant-password", r"https?://[\w\-]+:([0-9a-f]{64}|[a-z]{24})@[\w\-]+\.cloudant\.com", group=1),
-    _r("softlayer-key", r"https?://api\.softlayer\.com/soap/(?:v3|v3\.1)/([a-z0-9]{64})", group=1),
-    _r("bearer-token", r"(?i:\bbearer\s+)([A-Za-z0-9._~+/-]{16,}=*)", group=1, origin="gitleaks"),
+       group=1, flags=re.IGNORECASE, needles=("aws",)),
+    _r("github-token", _B + r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{36,255}", needles=("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
+    _r("github-token", _B + r"github_pat_[A-Za-z0-9_]{22,255}", origin="gitleaks", needles=("github_pat_",)),
+    _r("gitlab-token", _B + r"(?:glpat|gldt|glft|glsoat|glrt)-[A-Za-z0-9_\-]{20,50}" + _E, needles=("glpat-", "gldt-", "glft-", "glsoat-", "glrt-")),
+    _r("gitlab-token", r"GR1348941[A-Za-z0-9_\-]{20,50}" + _E, needles=("GR1348941",)),
+    _r("gitlab-token", r"glcbt-(?:[0-9a-fA-F]{2}_)?[A-Za-z0-9_\-]{20,50}" + _E, needles=("glcbt-",)),
+    _r("gitlab-token", r"glimt-[A-Za-z0-9_\-]{25}" + _E, needles=("glimt-",)),
+    _r("slack-token", _B + r"xox(?:a|b|p|o|s|r)-(?:\d+-)+[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*", needles=("xox",)),
+    _r("slack-webhook", r"https://hooks\.slack\.com/services/T[a-zA-Z0-9_]+/B[a-zA-Z0-9_]+/[a-zA-Z0-9_]+", needles=("hooks.slack.com",)),
+    _r("stripe-key", _B + r"(?:r|s)k_(?:live|test)_[0-9a-zA-Z]{24,99}", needles=("k_live_", "k_test_")),
+    _r("google-api-key", _B + r"AIza[0-9A-Za-z_\-]{35}" + _E, origin="gitleaks", needles=("AIza",)),
+    _r("jwt", _B + r"eyJ[A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]+\.?[A-Za-z0-9\-_.+/=]*", needles=("eyJ",)),
+    _r("sendgrid-key", r"SG\.[a-zA-Z0-9_-]{22}\.[a-zA-Z0-9_-]{43}", needles=("SG.",)),
+    _r("pypi-token", r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9\-_]{70,}", needles=("pypi-",)),
+    _r("pypi-token", r"pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9\-_]{70,}", needles=("pypi-",)),
+    _r("npm-token", r"//.+/:_authToken=\s*((?:npm_[^\s\"']+)|(?:[A-Fa-f0-9-]{36}))", group=1, needles=("_authToken",)),
+    _r("npm-token", _B + r"npm_[A-Za-z0-9]{36}" + _E, origin="gitleaks", needles=("npm_",)),
+    _r("azure-storage-key", r"AccountKey=[a-zA-Z0-9+/=]{88}", needles=("AccountKey=",)),
+    _r("artifactory-token", r"(?<![^\s=:\"])AKC[a-zA-Z0-9]{10,}(?![^\s\"])", needles=("AKC",)),
+    _r("artifactory-token", r"(?<![^\s=:\"])AP[\dABCDEF][a-zA-Z0-9]{8,}(?![^\s\"])", needles=("AP",)),
+    _r("discord-bot-token", _B + r"[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}" + _E, needles=(".",)),
+    _r("mailchimp-key", _B + r"[0-9a-z]{32}-us[0-9]{1,2}" + _E, needles=("-us",)),
+    _r("square-oauth-secret", r"sq0csp-[0-9A-Za-z\\\-_]{43}", needles=("sq0csp-",)),
+    _r("telegram-bot-token", _B + r"\d{8,10}:[0-9A-Za-z_-]{35}" + _E, needles=(":",)),
+    _r("twilio-key", _B + r"(?:AC|SK)[a-f0-9]{32}" + _E, needles=("AC", "SK")),
+    _r("basic-auth", r"://[^:/?#\[\]@!$&'()*+,;=\s]+:([^:/?#\[\]@!$&'()*+,;=\s]+)@", group=1, needles=("://",)),
+    _r("cloudant-password", r"https?://[\w\-]+:([0-9a-f]{64}|[a-z]{24})@[\w\-]+\.cloudant\.com", group=1, needles=("cloudant.com",)),
+    _r("softlayer-key", r"https?://api\.softlayer\.com/soap/(?:v3|v3\.1)/([a-z0-9]{64})", group=1, needles=("softlayer.com",)),
+    _r("bearer-token", r"(?i:\bbearer\s+)([A-Za-z0-9._~+/-]{16,}=*)", group=1, origin="gitleaks", needles=("bearer",)),
     # KeywordDetector's idea, scoped like gitleaks' generic-api-key: a secret-ish name assigned a
     # long, high-entropy value. The entropy floor keeps `token = "see the docs"` out.
     _r("generic-secret",
        r"(?i)(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|client[_-]?secret|auth)"
        r"[\w.-]{0,20}[\"']?\s*(?:[:=]|=>|:=)\s*[\"']?([A-Za-z0-9_\-+/=.~]{16,200})",
-       group=1, entropy=3.5, origin="gitleaks"),
+       group=1, entropy=3.5, origin="gitleaks", needles=("key", "secret", "token", "passw", "pwd", "auth")),
 )
+
+_NEEDLES = tuple((n, r.nocase, i) for i, r in enumerate(RULES) for n in r.needles)
+_ALWAYS = frozenset(i for i, r in enumerate(RULES) if not r.needles)
 
 # Detect-secrets plugins deliberately not mirrored: unscoped high-entropy strings flag every
 # hash in a transcript (request hashes, entry hashes); public IPs are not secrets; the keyword
@@ -154,8 +164,10 @@ class Redactor:
         self._extra = tuple(extra)
         self.count = 0
 
-    def _rules(self, text: str) -> tuple[Rule, ...]:
-        return self._extra + RULES if self._extra else RULES
+    def _rules(self, text: str) -> list[Rule]:
+        lower = text.lower()
+        hit = {i for needle, nocase, i in _NEEDLES if needle in (lower if nocase else text)}
+        return [*self._extra, *(RULES[i] for i in sorted(hit | _ALWAYS))]
 
     def text(self, text: str) -> str:
         """The string with every secret replaced; escaped spellings are decoded first."""

@@ -36,6 +36,10 @@ _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL
 _SPEC_WIDTH = re.compile(r"(\d+)?(?:\.(\d+))?[a-zA-Z%]?$")
 
 
+# The only node types `_check` can flag.
+_CHECKED = (nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Call, nodes.Mod, nodes.Pow, nodes.Mul)
+
+
 @dataclass(frozen=True, order=True, slots=True)
 class Finding:
     line: int
@@ -170,13 +174,15 @@ def _check(node: nodes.Node) -> tuple[str, str] | None:
 
 def unsafe_expressions(tree: nodes.Template, source: str) -> list[Finding]:
     """Every unsafe expression in one template, sorted; nested ones reported once (outermost)."""
-    lines = source.splitlines() or [""]
     hits: list[tuple[nodes.Expr, str, str]] = []
-    for node in tree.find_all(nodes.Expr):
+    for node in tree.find_all(_CHECKED):
         hit = _check(node)
         if hit is not None:
             hits.append((node, *hit))
     # `''.__class__.__mro__` is one escape: report where it starts (the innermost unsafe node).
+    if not hits:
+        return []
+    lines = source.splitlines() or [""]
     inner_ids = {id(n) for n, _, _ in hits}
     found: set[Finding] = set()
     for node, needle, message in hits:
