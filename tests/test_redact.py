@@ -72,6 +72,15 @@ def test_ordinary_transcript_text_is_left_alone() -> None:
     assert redactor.value(keep) == keep and redactor.count == 0
 
 
+def test_a_secret_named_by_its_key_is_redacted() -> None:
+    # A tool's input arrives as an object: the keyword is the key, the secret the value.
+    value = shapes()["generic-secret"].split(" = ")[1]
+    out = Redactor().value({"input": {"api_key": value, "max_tokens": 512, "title": value}})
+    assert out == {"input": {"api_key": "[REDACTED:generic-secret]", "max_tokens": 512, "title": value}}
+    # ... so the writer's last look at the serialized text finds nothing to refuse.
+    assert Redactor().find(json.dumps(out)) is None
+
+
 def test_redaction_is_idempotent_and_counts() -> None:
     redactor = Redactor(["acct-[0-9]{6}"], ["live-key-value-123"])
     value = {"a": [shapes()["aws-access-key"], "acct-123456 live-key-value-123"]}

@@ -55,6 +55,7 @@ def _r(kind: str, pattern: str, *, group: int = 0, entropy: float = 0.0, origin:
     return Rule(kind, pattern, group, entropy, origin, flags, needles)
 
 
+_GENERIC_ENTROPY = 3.5  # bits per character; `token = "see the docs"` stays below it
 _B = r"(?<![A-Za-z0-9_])"   # a token starts at a boundary (not mid-identifier)
 _E = r"(?![A-Za-z0-9_])"
 
@@ -103,7 +104,7 @@ RULES: tuple[Rule, ...] = (
     _r("generic-secret",
        r"(?i)(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|client[_-]?secret|auth)"
        r"[\w.-]{0,20}[\"']?\s*(?:[:=]|=>|:=)\s*[\"']?([A-Za-z0-9_\-+/=.~]{16,200})",
-       group=1, entropy=3.5, origin="gitleaks", needles=("key", "secret", "token", "passw", "pwd", "auth")),
+       group=1, entropy=_GENERIC_ENTROPY, origin="gitleaks", needles=("key", "secret", "token", "passw", "pwd", "auth")),
 )
 
 _NEEDLES = tuple((n, r.nocase, i) for i, r in enumerate(RULES) for n in r.needles)
@@ -213,10 +214,22 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {self.text(k) if isinstance(k, str) else k: self.value(v) for k, v in value.items()}
+            return {self.text(k) if isinstance(k, str) else k: self._member(k, v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self.value(v) for v in value]
         return value
+
+    def _member(self, key: Any, value: Any) -> Any:
+        # `{"api_key": "q8Zr…"}` split into key and value hides the assignment from the
+        # keyword rule, which the serialized text would then show: judge the pair here.
+        if isinstance(key, str) and isinstance(value, str) and value and "\n" not in value:
+            probe = f'{key}: "{value}"'
+            start = len(key) + 3
+            for kind, lo, hi in self.finditer(probe):
+                if kind == "generic-secret" and lo == start and hi == start + len(value):
+                    self.count += 1
+                    return _label(kind)
+        return self.value(value)
 
     # the old name, kept for callers of the transcript module's Redactor
     scrub = value
