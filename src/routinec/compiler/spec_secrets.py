@@ -30,12 +30,12 @@ def _message(kind: str, where: str) -> str:
 def in_template(text: str, tpl: ast.Template, rel: str | None, where: str) -> list[Diagnostic]:
     """Secrets in a template's text, located in the .j2 file or (inline) in the spec."""
     found: list[Diagnostic] = []
-    starts = [0]
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            starts.append(i + 1)
+    hits = list(_REDACTOR.finditer(text))
+    if not hits:
+        return found
+    starts = [0, *(i + 1 for i, ch in enumerate(text) if ch == "\n")]
     seen: set[tuple[int, int]] = set()
-    for kind, start, end in _REDACTOR.finditer(text):
+    for kind, start, end in hits:
         line = bisect_right(starts, start)
         column = start - starts[line - 1] + 1
         if (line, column) in seen:
