@@ -18,36 +18,43 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 __all__ = ["RULES", "Redactor", "Rule", "find_secret", "redact_text", "redact_value"]
 
 
-@dataclass(frozen=True)
 class Rule:
-    """One secret shape. With `group`, only that group is the secret (the keyword stays)."""
+    """One secret shape. With `group`, only that group is the secret (the keyword stays).
 
-    kind: str
-    pattern: str
-    group: int = 0
-    min_entropy: float = 0.0
-    origin: str = "gitleaks"
-    flags: int = 0
-    # Substrings one of which every match contains (lowercase for case-blind rules): a rule
-    # whose needles are all absent is skipped, so ordinary text costs a few `in` tests.
-    needles: tuple[str, ...] = ()
+    `needles` are substrings one of which every match contains (lowercase for case-blind
+    rules): a rule whose needles are all absent is skipped, so ordinary text costs a few `in`
+    tests. A plain class, not a dataclass: this module is imported by every diagnostic
+    renderer, and generating dataclass methods cost more than the whole table.
+    """
+
+    __slots__ = ("_regex", "flags", "group", "kind", "min_entropy", "needles", "origin", "pattern")
+
+    def __init__(
+        self, kind: str, pattern: str, group: int = 0, min_entropy: float = 0.0, origin: str = "gitleaks",
+        flags: int = 0, needles: tuple[str, ...] = (),
+    ) -> None:
+        self.kind, self.pattern, self.group, self.min_entropy = kind, pattern, group, min_entropy
+        self.origin, self.flags, self.needles = origin, flags, needles
+        self._regex: re.Pattern[str] | None = None
+
+    def __repr__(self) -> str:
+        return f"Rule({self.kind!r}, {self.pattern!r})"
 
     @property
     def nocase(self) -> bool:
         return bool(self.flags & re.IGNORECASE) or self.pattern.startswith("(?i")
 
-    @cached_property
+    @property
     def regex(self) -> re.Pattern[str]:
-        # Compiled on first use: importing this module (every diagnostic renderer does) stays
-        # cheap; compiling the whole table costs ~10 ms.
-        return re.compile(self.pattern, self.flags)
+        # Compiled on first use: compiling the whole table costs ~10 ms.
+        if self._regex is None:
+            self._regex = re.compile(self.pattern, self.flags)
+        return self._regex
 
 
 def _r(kind: str, pattern: str, *, group: int = 0, entropy: float = 0.0, origin: str = "detect-secrets",
