@@ -16,7 +16,7 @@ RUNS = 7
 # (what, statement, budget in seconds, modules that must not be imported)
 CASES: tuple[tuple[str, str, float, tuple[str, ...]], ...] = (
     ("import routinec.compat", "import routinec.compat", 0.25, ("hypothesis", "jsonschema", "anthropic")),
-    ("import routinec.runtime", "import routinec.runtime", 0.3, ("anthropic", "lark", "routinec.compiler")),
+    ("import routinec.runtime", "import routinec.runtime", 0.3, ("anthropic", "lark", "routinec.compiler", "detect_secrets")),
     ("import routinec.cli", "import routinec.cli", 0.1, ("anthropic", "lark", "jinja2", "jsonschema")),
     ("import anthropic (for scale)", "import anthropic", 0.0, ()),
 )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from routinec.codes import Code, ExitClass
+from routinec.redact import redact_text
 
 __all__ = [
     "Code",
@@ -133,7 +134,8 @@ def _text(diag: Diagnostic, source_line: SourceLookup | None) -> str:
     if span is not None and span.located and source_line is not None:
         text = source_line(span.path, span.line)
         if text is not None:
-            text = _printable(text.expandtabs(4).rstrip("\r\n"))
+            # The quoted source line may hold a key (that is what `secret-in-spec` reports).
+            text = _printable(redact_text(text.expandtabs(4).rstrip("\r\n")))
             if len(text) > 200:
                 text = text[:200] + "…"
             gutter = str(span.line)

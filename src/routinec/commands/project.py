@@ -7,6 +7,7 @@ and breaking-change gates), which the compiler itself may not import.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -117,6 +118,13 @@ def _try_read(config: Config) -> Lock | None:
         return None
 
 
+def _refuse_secret(diag: Diagnostic) -> Diagnostic:
+    """`check` warns about a secret in a spec; `lock` refuses to copy it into routines.lock."""
+    if diag.code != Code.SECRET_IN_SPEC or diag.severity is Severity.ERROR:
+        return diag
+    return dataclasses.replace(diag, severity=Severity.ERROR)
+
+
 def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
     from routinec.commands import gates
     from routinec.compiler.build import build
@@ -128,7 +136,9 @@ def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
 
         resolver = online_resolver()
     result = build(config, _lock_resolver(old, resolver) if not resolve_online else resolver)
-    outcome = Outcome(list(result.diagnostics), routines=len(result.project.routines) if result.project else 0)
+    outcome = Outcome(
+        [_refuse_secret(d) for d in result.diagnostics], routines=len(result.project.routines) if result.project else 0
+    )
     if result.lock is None:
         return outcome
     outcome.diagnostics.extend(gates.edge_diagnostics(result.lock, config))

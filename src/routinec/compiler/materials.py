@@ -18,9 +18,10 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from routinec.canonical import digest, plain_json, plain_text
 from routinec.codes import Code
-from routinec.compiler import ast
+from routinec.compiler import ast, spec_secrets
 from routinec.compiler.check import compare_rules
 from routinec.compiler.files import FileError, ProjectFiles
+from routinec.compiler.template_safety import unsafe_expressions
 from routinec.diagnostics import Diagnostic, Severity, Span
 
 __all__ = ["Materials", "gather"]
@@ -95,7 +96,8 @@ def _parse_template(source: str, span: Span) -> tuple[jinja2.nodes.Template | No
 
 
 def _load_template(
-    tpl: ast.Template, files: ProjectFiles, mats: Materials, variables: set[str], includes: dict[str, str]
+    tpl: ast.Template, files: ProjectFiles, mats: Materials, variables: set[str], includes: dict[str, str],
+    label: str = "the prompt",
 ) -> dict[str, Any] | None:
     rel: str | None = None
     if tpl.path is not None:
@@ -107,6 +109,7 @@ def _load_template(
         mats.used_files.add(rel)
     else:
         text = tpl.text or ""
+    mats.diagnostics.extend(spec_secrets.in_template(text, tpl, rel, label))
     tree, problem = _parse_template(text, _template_span(tpl, rel, None))
     if problem is not None or tree is None:
         if problem is not None:
@@ -119,12 +122,34 @@ def _load_template(
                 Diagnostic(problem.code, problem.severity, problem.message, _template_span(tpl, rel, lineno), problem.help)
             )
         return None
-    _collect(tree, tpl, rel, files, mats, variables, includes, set())
+    _collect(tree, text, tpl, rel, files, mats, variables, includes, set())
     return {"path": rel, "template": text}
+
+
+def _unsafe(tree: jinja2.nodes.Template, source: str, tpl: ast.Template, rel: str | None, mats: Materials) -> None:
+    """`template-unsafe` errors, located in the .j2 file or (inline) in the spec itself."""
+    for f in unsafe_expressions(tree, source):
+        if rel is not None:
+            span = Span(rel, f.line, f.column, f.line, f.column + f.width)
+        else:
+            line = tpl.text_line + f.line - 1 if tpl.text_line else tpl.span.line
+            column = f.column if f.line > 1 else tpl.span.column + (3 if tpl.triple else 1) + f.column - 1
+            span = Span(tpl.span.path, line, column, line, column + f.width)
+        mats.diagnostics.append(
+            Diagnostic(
+                Code.TEMPLATE_UNSAFE,
+                Severity.ERROR,
+                f.message,
+                span,
+                "templates may only read and format their inputs: no private attributes, "
+                "computed format strings, or unbounded powers, repeats and ranges",
+            )
+        )
 
 
 def _collect(
     tree: jinja2.nodes.Template,
+    source: str,
     tpl: ast.Template,
     rel: str | None,
     files: ProjectFiles,
@@ -135,6 +160,7 @@ def _collect(
 ) -> None:
     """Variables a template (and everything it includes) reads; includes by literal path."""
     variables.update(_undeclared(tree))
+    _unsafe(tree, source, tpl, rel, mats)
     for target in jinja2.meta.find_referenced_templates(tree):
         where = _template_span(tpl, rel, None)
         if target is None:
@@ -152,18 +178,19 @@ def _collect(
         if inc_rel in stack or inc_rel in includes:
             continue
         includes[inc_rel] = text
+        mats.diagnostics.extend(spec_secrets.in_template(text, ast.Template(None, inc_rel, Span(inc_rel)), inc_rel, "an included template"))
         sub, problem = _parse_template(text, Span(inc_rel, 1, 1, 1, 2))
         if problem is not None or sub is None:
             if problem is not None:
                 mats.diagnostics.append(problem)
             continue
-        _collect(sub, ast.Template(None, inc_rel, Span(inc_rel)), inc_rel, files, mats, variables, includes, stack | {inc_rel})
+        _collect(sub, text, ast.Template(None, inc_rel, Span(inc_rel)), inc_rel, files, mats, variables, includes, stack | {inc_rel})
 
 
 def _templates(routine: ast.RoutineDef, files: ProjectFiles, mats: Materials) -> None:
     variables: set[str] = set()
     includes: dict[str, str] = {}
-    system = _load_template(routine.system, files, mats, variables, includes) if routine.system else None
+    system = _load_template(routine.system, files, mats, variables, includes, "the system prompt") if routine.system else None
     user = _load_template(routine.prompt, files, mats, variables, includes) if routine.prompt else None
     inputs = {f.name: f for f in routine.inputs or ()}
     anchor = routine.prompt.span if routine.prompt else routine.name_span
@@ -225,6 +252,7 @@ def _tests(
             mats.used_files.add(input_path)
         elif test.input_value is not None:
             value = json_value(test.input_value)
+            mats.diagnostics.extend(spec_secrets.in_value(value, span, f"the inline input of test {test.name!r}"))
         else:
             continue
         if validator is None:
@@ -287,6 +315,8 @@ def gather(
     files: ProjectFiles,
 ) -> Materials:
     mats = Materials()
+    if routine.description:
+        mats.diagnostics.extend(spec_secrets.in_value(routine.description, routine.name_span, "the description"))
     _templates(routine, files, mats)
     _tests(routine, input_schema, files, mats)
     _consumers(routine.consumers, consumer_schemas, files, mats)

@@ -239,6 +239,7 @@ class Session:
             target = transcript_path(rt.golden, name, case) if case else None
             output = extract_output(routine, response, case, str(target) if target else None)
             if rt.mode == "record" and case is not None and target is not None:
+                redactor = rt.redactor()
                 transcript = make_transcript(
                     routine=name,
                     case=case,
@@ -247,7 +248,7 @@ class Session:
                     responses=[response],
                     origin="recorded",
                     headers=exchange.headers,
-                    redactor=rt.redactor(),
+                    redactor=redactor,
                     provenance={
                         "anthropic_version": exchange.anthropic_version,
                         "model": response.get("model"),
@@ -260,7 +261,7 @@ class Session:
                 with rt.write_lock:
                     if rt.stop.is_set():
                         raise KeyboardInterrupt
-                    write_json_guarded(target, transcript, routine=name, case=case)
+                    write_json_guarded(target, transcript, routine=name, case=case, redactor=redactor)
                     rt.written.append(target)
                 written = target
         if routine.session_state:

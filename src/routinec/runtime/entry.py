@@ -17,13 +17,13 @@ from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 from jsonschema import Draft202012Validator
 
 from routinec.canonical import json_number, loads, source_digest
 from routinec.codes import Code
 from routinec.lockfile.entry import LockEntry, PromptPart
 from routinec.runtime.errors import RoutineError, unknown_name
+from routinec.runtime.sandbox import BoundedSandbox
 
 __all__ = ["LockedRoutine", "to_wire"]
 
@@ -100,7 +100,7 @@ class LockedRoutine:
         sources: dict[str, str] = dict(prompt.includes)
         self._system_name = self._name_for(prompt.system, "system", sources)
         self._user_name = self._name_for(prompt.user, "prompt", sources)
-        self._env = SandboxedEnvironment(
+        self._env = BoundedSandbox(
             loader=_LockLoader(sources),
             undefined=jinja2.StrictUndefined,
             autoescape=False,
@@ -225,7 +225,7 @@ class LockedRoutine:
             raise RoutineError(
                 Code.TEMPLATE_UNSAFE,
                 f"the template sandbox refused an unsafe operation{at}: {exc}",
-                hint="templates may only read their inputs; remove the attribute access",
+                hint="templates may only read and format their inputs; fix the template and run 'routinec check'",
                 routine=self.name,
                 case=case,
             ) from None

@@ -11,8 +11,10 @@ from pathlib import Path
 
 from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
+from routinec.redact import Redactor
 
 __all__ = ["RoutineError", "unknown_name"]
+
 
 class RoutineError(DiagnosticError):
     """A routine run failed. `kind` (a diagnostic code) says why; its exit class is what the
@@ -30,6 +32,9 @@ class RoutineError(DiagnosticError):
         notes: tuple[str, ...] = (),
     ) -> None:
         self.exit_code = int(kind.exit_class)
+        # Messages quote inputs and outputs (a schema error shows the value): never a secret.
+        redactor = Redactor()
+        message, notes = redactor.text(message), tuple(redactor.text(n) for n in notes)
         self.kind = kind
         self.routine = routine
         self.case = case

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from routinec.canonical import atomic_write
 from routinec.diagnostics import github_escape
+from routinec.redact import redact_text
 from routinec.runtime.suite import CaseOutcome
 
 __all__ = ["FORMATS", "exit_code", "render", "summary", "write_junit"]
@@ -83,6 +84,11 @@ def to_json(o: CaseOutcome) -> dict[str, object]:
 
 
 def render(outcomes: list[CaseOutcome], seconds: float, fmt: str = "text", verbose: bool = False) -> str:
+    """The report, with any secret an output or an error message carried redacted."""
+    return redact_text(_render(outcomes, seconds, fmt, verbose))
+
+
+def _render(outcomes: list[CaseOutcome], seconds: float, fmt: str, verbose: bool) -> str:
     if fmt == "json":
         # JSON lines, like every other command: one record per case, then the summary.
         lines = [json.dumps({"kind": "case", **to_json(o)}, sort_keys=True) for o in outcomes]
@@ -117,5 +123,5 @@ def write_junit(path: Path, outcomes: list[CaseOutcome], seconds: float) -> None
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)
-    data = ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
-    atomic_write(path, data)
+    data = ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    atomic_write(path, redact_text(data).encode("utf-8"))

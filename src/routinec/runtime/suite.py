@@ -99,7 +99,7 @@ def run_case(runtime: Runtime, routine: str, case: str, *, update_golden: bool =
             if _same_golden(gpath, result.output):
                 # Unchanged: leave the file alone (bytes, mtime), so reviews see only real changes.
                 return CaseOutcome(routine, case, "pass", seconds=time.perf_counter() - start, path=_rel(runtime, gpath))
-            write_json_guarded(gpath, result.output, routine=routine, case=case)
+            write_json_guarded(gpath, result.output, routine=routine, case=case, redactor=runtime.redactor())
             return CaseOutcome(routine, case, "updated", seconds=time.perf_counter() - start, path=_rel(runtime, gpath))
         expected = read_golden(gpath, routine=routine, case=case)
         locked = runtime.routine(routine)

@@ -2,18 +2,17 @@
 
 In: a request body, raw response bodies, provenance; or a transcript path. Out: redacted
 canonical JSON on disk (`<golden>/<routine>/<case>.transcript.json`, atomic), or a checked
-transcript dict. Nothing reaches disk while it still holds an API key or a bearer token.
+transcript dict. Secrets are redacted (`routinec.redact`) before anything reaches disk; what is left is refused.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from routinec.canonical import atomic_write, digest, dumps_pretty, loads
 from routinec.codes import Code
+from routinec.redact import Redactor, find_secret
 from routinec.runtime.errors import RoutineError
 
 __all__ = [
@@ -27,10 +26,8 @@ __all__ = [
 ]
 
 TRANSCRIPT_FORMAT = 1
-REDACTED = "[REDACTED]"
 # Response headers worth keeping; everything else (cookies, org ids, rate-limit details) is dropped.
 HEADER_ALLOWLIST = ("anthropic-version", "content-type", "request-id")
-_FORBIDDEN = re.compile(r"sk-ant-|(?i:\bbearer\s+[A-Za-z0-9._~+/-]{16,}=*)")
 _REQUIRED = ("format_version", "origin", "routine", "case", "request_hash", "request", "responses")
 
 
@@ -38,60 +35,27 @@ def transcript_path(golden: Path, routine: str, case: str) -> Path:
     return golden / routine / f"{case}.transcript.json"
 
 
-class Redactor:
-    """Scrubs the API key value and configured patterns out of every string in a JSON value."""
-
-    def __init__(self, patterns: Iterable[str] = (), secrets: Iterable[str] = ()) -> None:
-        parts = [re.escape(s) for s in sorted(set(secrets), key=len, reverse=True) if len(s) >= 8]
-        parts.extend(f"(?:{p})" for p in patterns)
-        self._regex = re.compile("|".join(parts)) if parts else None
-        self.count = 0
-
-    def scrub(self, value: Any) -> Any:
-        if self._regex is None:
-            return value
-        if isinstance(value, str):
-            new, n = self._regex.subn(REDACTED, value)
-            self.count += n
-            return new
-        if isinstance(value, dict):
-            return {self.scrub(k): self.scrub(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.scrub(v) for v in value]
-        return value
-
-
-def _find_forbidden(value: Any, where: str = "") -> str | None:
-    if isinstance(value, str):
-        return (where or "(root)") if _FORBIDDEN.search(value) else None
-    if isinstance(value, dict):
-        for key in sorted(value):
-            if _FORBIDDEN.search(key):
-                return f"{where}.{key}"
-            found = _find_forbidden(value[key], f"{where}.{key}" if where else key)
-            if found:
-                return found
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            found = _find_forbidden(item, f"{where}[{i}]")
-            if found:
-                return found
-    return None
-
-
-def write_json_guarded(path: Path, value: Any, *, routine: str, case: str) -> bool:
-    """Write canonical pretty JSON atomically, refusing anything that still looks like a secret."""
-    found = _find_forbidden(value)
-    if found is not None:
+def write_json_guarded(
+    path: Path, value: Any, *, routine: str, case: str, redactor: Redactor | None = None
+) -> bool:
+    """Write canonical pretty JSON atomically: every string redacted first, then the serialized
+    text checked once more (decoded escapes included); anything left is refused, not written."""
+    redactor = redactor or Redactor()
+    value = redactor.value(value)
+    text = dumps_pretty(value)
+    found = find_secret(value, redactor)
+    kind = found[1] if found else redactor.find(text)
+    if kind is not None:
+        where = found[0] if found else "its text"
         raise RoutineError(
             Code.SECRET,
-            f"refusing to write {path.name}: {found} still holds an API key or bearer token",
+            f"refusing to write {path.name}: {where} still holds a secret ({kind})",
             hint="add a pattern for it to [tool.routinec] redact in pyproject.toml",
             routine=routine,
             case=case,
             path=path,
         )
-    return atomic_write(path, dumps_pretty(value).encode("utf-8"))
+    return atomic_write(path, text.encode("utf-8"))
 
 
 def make_transcript(
@@ -111,10 +75,10 @@ def make_transcript(
     before = redactor.count
     kept = {k.lower(): v for k, v in (headers or {}).items() if k.lower() in HEADER_ALLOWLIST}
     body = {
-        "request": redactor.scrub(request),
-        "responses": redactor.scrub(responses),
-        "response_headers": redactor.scrub(dict(sorted(kept.items()))),
-        "provenance": redactor.scrub(provenance),
+        "request": redactor.value(request),
+        "responses": redactor.value(responses),
+        "response_headers": redactor.value(dict(sorted(kept.items()))),
+        "provenance": redactor.value(provenance),
     }
     return {
         "format_version": TRANSCRIPT_FORMAT,
