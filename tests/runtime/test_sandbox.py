@@ -66,7 +66,7 @@ def test_refusals_through_the_cli_blame_the_template(tmp_path: Path) -> None:
     errors = {r["routine"]: r["error"] for r in records if r["kind"] == "case"}
     for i, payload in enumerate(sorted(PAYLOADS)):
         error = errors[f"p{i}"]
-        assert error["kind"] == "sandbox", (payload, error)
+        assert error["kind"] == "template-unsafe", (payload, error)
         assert PAYLOADS[payload] in error["message"], (payload, error)
         assert "missing input" not in error["message"] + (error["help"] or "")
 
