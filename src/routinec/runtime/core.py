@@ -1,32 +1,29 @@
 """Runtime layer: `Runtime` and `Session`, the entry points application code calls.
 
 In: a project root (its lockfile), a routine name and inputs. Out: a `Result` holding the
-validated output and its provenance. Replay reads transcripts only (no `anthropic`, no
-socket); record and live call the model through `provider.SdkProvider`.
+validated output and its provenance. The mode picks the provider once, when the Runtime is
+built: replay reads transcripts only (`replay.ReplayProvider`: no `anthropic`, no socket);
+live calls the model (`provider.SdkProvider`, created on first use); record wraps that in a
+`recorder.Recorder` that writes transcripts.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from routinec import __version__
 from routinec.codes import Code
 from routinec.config import Config, env, load_config
 from routinec.lockfile import Lock, read_lock
 from routinec.runtime.entry import LockedRoutine, load_routine, to_wire
 from routinec.runtime.errors import RoutineError
-from routinec.runtime.request import build_request, describe_changes, extract_output, request_hash
-from routinec.runtime.transcript import (
-    Redactor,
-    make_transcript,
-    read_transcript,
-    transcript_path,
-    write_json_guarded,
-)
+from routinec.runtime.exchange import Call, Exchange, Provider
+from routinec.runtime.recorder import Recorder
+from routinec.runtime.replay import ReplayProvider
+from routinec.runtime.request import build_request, extract_output, request_hash
+from routinec.runtime.transcript import Redactor
 
 if TYPE_CHECKING:
     from routinec.runtime.provider import SdkProvider
@@ -87,7 +84,22 @@ class Runtime:
         self.written: list[Path] = []  # transcripts written, appended under write_lock
         self._routines: dict[str, LockedRoutine] = {}
         self._provider: SdkProvider | None = None
-        self._index: dict[str, dict[str, Path]] = {}
+        self.backend: Provider = self._backend()
+
+    def _backend(self) -> Provider:
+        if self.mode == "replay":
+            return ReplayProvider(self.golden)
+        api = _LazySdk(self)
+        if self.mode == "live":
+            return api
+        return Recorder(
+            api,
+            self.golden,
+            redactor=self.redactor,
+            write_lock=self.write_lock,
+            stop=self.stop,
+            written=self.written,
+        )
 
     @property
     def routine_names(self) -> list[str]:
@@ -126,79 +138,18 @@ class Runtime:
         routine = self.routine(name)
         return Session(self).run(name, routine.case_input(case), case=case)
 
-    # -- replay lookup ---------------------------------------------------------------------
 
-    def _replay(self, routine: LockedRoutine, body: dict[str, Any], key: str, case: str | None) -> tuple[dict[str, Any], Path]:
-        if case is not None:
-            path = transcript_path(self.golden, routine.name, case)
-            data = read_transcript(path, routine=routine.name, case=case)
-            if data["request_hash"] != key:
-                changes = describe_changes(data["request"], body)
-                raise RoutineError(
-                    Code.TRANSCRIPT_MISMATCH,
-                    "the recorded request no longer matches: " + "; ".join(changes[:3]),
-                    hint=f"run 'routinec record {routine.name} --case {case}'",
-                    routine=routine.name,
-                    case=case,
-                    path=path,
-                )
-            return data, path
-        index = self._transcripts_for(routine.name)
-        if key in index:
-            path = index[key]
-            name = path.name.removesuffix(".transcript.json")
-            return read_transcript(path, routine=routine.name, case=name), path
-        message, hint = "no recorded request matches this call", "record it as a test case with 'routinec record'"
-        if index:
-            closest = min(index.values(), key=lambda p: self._distance(p, body))
-            changes = self._diff_against(closest, body)
-            message += f"; closest is {closest.name}: " + "; ".join(changes[:3])
-            hint = f"run 'routinec record {routine.name} --case {closest.name.removesuffix('.transcript.json')}'"
-        raise RoutineError(Code.TRANSCRIPT_MISSING, message, hint=hint, routine=routine.name)
+class _LazySdk:
+    """The API provider, built on the first call (importing `anthropic` costs ~0.8 s)."""
 
-    def _recorded_request(self, path: Path) -> dict[str, Any] | None:
-        from routinec.canonical import loads
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
 
-        try:
-            request = loads(path.read_bytes())["request"]
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        return request if isinstance(request, dict) else None
+    def exchange(self, call: Call) -> Exchange:
+        return self._runtime.provider().exchange(call)
 
-    def _diff_against(self, path: Path, body: dict[str, Any]) -> list[str]:
-        request = self._recorded_request(path)
-        return ["unreadable transcript"] if request is None else describe_changes(request, body)
-
-    def _distance(self, path: Path, body: dict[str, Any]) -> tuple[int, float, str]:
-        """Fewest changed aspects first, then the most similar request text."""
-        from difflib import SequenceMatcher
-
-        from routinec.canonical import canonical_bytes
-
-        request = self._recorded_request(path)
-        if request is None:
-            return (99, 0.0, path.name)
-        ratio = SequenceMatcher(None, canonical_bytes(request), canonical_bytes(body)).ratio()
-        return (len(describe_changes(request, body)), -ratio, path.name)
-
-    def _transcripts_for(self, routine: str) -> dict[str, Path]:
-        with self._guard:
-            if routine in self._index:
-                return self._index[routine]
-        from routinec.canonical import loads
-
-        index: dict[str, Path] = {}
-        folder = self.golden / routine
-        for path in sorted(folder.glob("*.transcript.json")) if folder.is_dir() else []:
-            try:
-                key = loads(path.read_bytes()).get("request_hash")
-            except (OSError, ValueError, AttributeError):
-                continue
-            if isinstance(key, str):
-                index.setdefault(key, path)
-        with self._guard:
-            self._index[routine] = index
-        return index
+    def keep(self, call: Call, exchange: Exchange) -> Path | None:
+        return None
 
 
 class Session:
@@ -219,51 +170,11 @@ class Session:
         history = self._history.get(name, []) if routine.session_state else []
         body = build_request(routine, system, prompt, history)
         key = request_hash(body)
-        written: Path | None = None
-        request_id: str | None = None
-        if rt.mode == "replay":
-            data, written = rt._replay(routine, body, key, case)
-            response = data["responses"][-1]
-            request_id = (data.get("provenance") or {}).get("request_id")
-            output = extract_output(routine, response, case, str(written))
-        else:
-            if rt.mode == "record" and case is None:
-                raise RoutineError(
-                    Code.CONFIG,
-                    "record mode writes one transcript per test case and needs a case name",
-                    hint="use mode='live' for ad-hoc calls, or run_case(routine, case)",
-                    routine=name,
-                )
-            exchange = rt.provider().call(body, routine=name, case=case)
-            response, request_id = exchange.response, exchange.request_id
-            target = transcript_path(rt.golden, name, case) if case else None
-            output = extract_output(routine, response, case, str(target) if target else None)
-            if rt.mode == "record" and case is not None and target is not None:
-                redactor = rt.redactor()
-                transcript = make_transcript(
-                    routine=name,
-                    case=case,
-                    entry_hash=routine.entry_hash,
-                    request=body,
-                    responses=[response],
-                    origin="recorded",
-                    headers=exchange.headers,
-                    redactor=redactor,
-                    provenance={
-                        "anthropic_version": exchange.anthropic_version,
-                        "model": response.get("model"),
-                        "recorded_at": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        "request_id": exchange.request_id,
-                        "routinec_version": __version__,
-                        "sdk_version": exchange.sdk_version,
-                    },
-                )
-                with rt.write_lock:
-                    if rt.stop.is_set():
-                        raise KeyboardInterrupt
-                    write_json_guarded(target, transcript, routine=name, case=case, redactor=redactor)
-                    rt.written.append(target)
-                written = target
+        call = Call(routine, body, key, case)
+        exchange = rt.backend.exchange(call)
+        response = exchange.response
+        output = extract_output(routine, response, case, str(exchange.source) if exchange.source else None)
+        written = rt.backend.keep(call, exchange)
         if routine.session_state:
             self._history[name] = [*body["messages"], {"role": "assistant", "content": to_wire(response["content"])}]
         return Result(
@@ -276,6 +187,6 @@ class Session:
             served_model=response.get("model") if isinstance(response, dict) else None,
             request_hash=key,
             transcript=written,
-            request_id=request_id,
+            request_id=exchange.request_id,
             usage=dict(response.get("usage") or {}) if isinstance(response, dict) else {},
         )

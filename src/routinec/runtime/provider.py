@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
@@ -18,22 +17,13 @@ from routinec.codes import Code
 from routinec.config import env
 from routinec.params import SAMPLING_KEYS
 from routinec.runtime.errors import RoutineError
+from routinec.runtime.exchange import Call, Exchange
 
 __all__ = ["Exchange", "SdkProvider", "check_api_key"]
 
 _SAMPLING = SAMPLING_KEYS  # passed as extra_body; which keys they are comes from routinec.params
 _DUMMY = re.compile(r"(?i)dummy|placeholder|changeme|your[-_ ]?(api[-_ ]?)?key|x{6,}|0{8,}|^sk-ant-?$")
 MAX_RETRY_AFTER = 60.0
-
-
-@dataclass
-class Exchange:
-    response: Any
-    headers: dict[str, str] = field(default_factory=dict)
-    request_id: str | None = None
-    anthropic_version: str | None = None
-    sdk_version: str | None = None
-    attempts: int = 1
 
 
 def _is_loopback(base_url: str | None) -> bool:
@@ -132,6 +122,12 @@ class SdkProvider:
         else:
             text = f"the SDK failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
         return RoutineError(Code.API_ERROR, text, hint="check the network and ANTHROPIC_BASE_URL", routine=routine, case=case)
+
+    def exchange(self, call: Call) -> Exchange:
+        return self.call(call.body, routine=call.routine.name, case=call.case)
+
+    def keep(self, call: Call, exchange: Exchange) -> None:
+        return None  # live mode writes nothing
 
     def call(self, body: dict[str, Any], *, routine: str, case: str | None) -> Exchange:
         kwargs = {k: v for k, v in body.items() if k not in _SAMPLING}
