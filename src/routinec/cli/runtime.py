@@ -7,13 +7,13 @@ Exit codes: 0 all good; 1 a check failed (golden mismatch, drift, stale transcri
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from routinec.cli.options import emit, format_option, guard, load_or_exit, project_option
+from routinec.diagnostics import DiagnosticError, exit_code_for
 
 if TYPE_CHECKING:
     from routinec.runtime.record import Progress
@@ -27,17 +27,9 @@ jobs_option = click.option(
 case_option = click.option("--case", "case", default=None, help="Only this test case.")
 
 
-def _in_ci() -> bool:
-    from routinec.config import env
-
-    return env().ci
-
-
-def _fail(message: str, hint: str | None = None) -> None:
-    click.echo(f"routinec: error: {message}", err=True)
-    if hint:
-        click.echo(f"  help: {hint}", err=True)
-    sys.exit(2)
+def _refused(exc: DiagnosticError, fmt: str, root: Path) -> NoReturn:
+    emit(exc.diagnostics, fmt, root)  # paths relative to the project, as in every command
+    sys.exit(exit_code_for(exc.diagnostics) or 2)
 
 
 def _progress_printer() -> Progress | None:
@@ -92,38 +84,20 @@ def test(
     project: Path | None,
 ) -> None:
     """Replay recorded transcripts and compare outputs with golden files, field by field."""
-    from routinec.runtime.core import Runtime
-    from routinec.runtime.errors import RoutineError
-    from routinec.runtime.record import check_case, run_many
-    from routinec.runtime.suite import find_orphans, run_suite, select_cases
+    from routinec.commands import runs
 
-    if update_golden and _in_ci():
-        _fail("--update-golden is refused under CI=true", "update goldens locally, review the diff, commit")
-    if update_golden and live:
-        _fail("--live never writes goldens", "record with 'routinec record', then 'routinec test --update-golden'")
     config = load_or_exit(project, fmt)
-    start = time.perf_counter()
     try:
-        runtime = Runtime(config=config, mode="live" if live else "replay")
-        if live:
-            runtime.provider()
-            summary = run_many(
-                runtime,
-                select_cases(runtime, list(routines), case),
-                check_case,
-                jobs=jobs,
-                progress=_progress_printer(),
-            )
-            if summary.interrupted:
-                click.echo("routinec: interrupted; nothing was written", err=True)
-                sys.exit(130)
-            outcomes = summary.outcomes + (find_orphans(runtime, list(routines)) if case is None else [])
-        else:
-            outcomes = run_suite(runtime, list(routines), case=case, update_golden=update_golden)
-    except RoutineError as exc:
-        emit(exc.diagnostics, fmt, config.root)
-        sys.exit(exc.exit_code)
-    _finish(list(outcomes), time.perf_counter() - start, fmt, junit, verbose)
+        run = runs.test(
+            config, list(routines), case=case, update_golden=update_golden, live=live, jobs=jobs,
+            progress=_progress_printer(),
+        )
+    except DiagnosticError as exc:
+        _refused(exc, fmt, config.root)
+    if run.interrupted:
+        click.echo("routinec: interrupted; nothing was written", err=True)
+        sys.exit(130)
+    _finish(run.outcomes, run.seconds, fmt, junit, verbose)
 
 
 @click.command(
@@ -152,27 +126,20 @@ def record(
     project: Path | None,
 ) -> None:
     """Call the model for each test case and write redacted transcripts."""
-    from routinec.runtime.core import Runtime
-    from routinec.runtime.errors import RoutineError
-    from routinec.runtime.record import check_case, record_case, run_many
-    from routinec.runtime.suite import select_cases
+    from routinec.commands import runs
 
     config = load_or_exit(project, fmt)
-    start = time.perf_counter()
     try:
-        runtime = Runtime(config=config, mode="live" if check_only else "record")
-        pairs = select_cases(runtime, list(routines), case)
-        runtime.provider()  # refuse a missing or dummy key before anything starts
-    except RoutineError as exc:
-        emit(exc.diagnostics, fmt, config.root)
-        sys.exit(exc.exit_code)
-    work = check_case if check_only else record_case
-    summary = run_many(runtime, pairs, work, jobs=jobs, progress=_progress_printer())
-    if summary.interrupted:
+        run = runs.record(
+            config, list(routines), case=case, jobs=jobs, check_only=check_only, progress=_progress_printer()
+        )
+    except DiagnosticError as exc:
+        _refused(exc, fmt, config.root)
+    if run.interrupted:
         click.echo(
-            f"routinec: interrupted: {summary.written} transcript(s) written and intact, "
-            f"{summary.total - summary.written} case(s) not recorded",
+            f"routinec: interrupted: {run.written} transcript(s) written and intact, "
+            f"{run.total - run.written} case(s) not recorded",
             err=True,
         )
         sys.exit(130)
-    _finish(list(summary.outcomes), time.perf_counter() - start, fmt, None, True)
+    _finish(run.outcomes, run.seconds, fmt, None, True)
