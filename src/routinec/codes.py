@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 
-__all__ = ["Code", "ExitClass", "Phase"]
+__all__ = ["Code", "ExitClass", "Phase", "reference_table"]
 
 
 class ExitClass(IntEnum):
@@ -117,3 +117,12 @@ class Code(StrEnum):
     GOLDEN_ORPHAN = ("golden-orphan", "a golden that no test case uses", Phase.REPLAY, _F)
     # -- routinec itself ----------------------------------------------------------------------------
     INTERNAL = ("internal", "a bug in routinec", Phase.INTERNAL, _I)
+
+
+def reference_table() -> str:
+    """The Markdown table of every code, as docs/diagnostics.md shows it (a test keeps the
+    two equal)."""
+    rows = ["| code | phase | exit | meaning |", "|---|---|---|---|"]
+    for code in Code:
+        rows.append(f"| `{code.value}` | {code.phase.value} | {int(code.exit_class)} | {code.doc} |")
+    return "\n".join(rows) + "\n"
