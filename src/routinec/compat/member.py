@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from routinec.compat.node import Node
-from routinec.compat.regex import compile_pattern
+from routinec.compat.regex import search
 from routinec.compat.values import jkey, json_eq, json_type, to_dec
 
 __all__ = ["Undecidable", "member", "member3"]
@@ -115,10 +115,10 @@ class _Checker:
         if node.max_length is not None and len(text) > node.max_length:
             return False
         if node.pattern is not None:
-            compiled = compile_pattern(node.pattern)
-            if compiled is None:
+            hit = search(node.pattern, text)
+            if hit is None:
                 raise Undecidable(f"pattern {node.pattern!r}")
-            return compiled.search(text) is not None
+            return hit
         return True
 
     def _array(self, items: list[Any], node: Node) -> bool:
@@ -155,10 +155,10 @@ class _Checker:
                 if not self.check(sub, node.properties[name]):
                     return False
             for pat, pat_node in node.pattern_properties.items():
-                compiled = compile_pattern(pat)
-                if compiled is None:
+                hit = search(pat, name)
+                if hit is None:
                     raise Undecidable(f"pattern {pat!r}")
-                if compiled.search(name):
+                if hit:
                     matched = True
                     if not self.check(sub, pat_node):
                         return False
