@@ -11,11 +11,12 @@ from typing import Any
 
 from routinec.compat.errors import SchemaError
 from routinec.compat.load import check_schema
+from routinec.compat.member import member3
 from routinec.compat.node import normalise
 from routinec.compat.report import Counterexample, Finding, Level, Report
 from routinec.compat.rules import POLICIES, Context
 from routinec.compat.search import Searcher
-from routinec.compat.walk import State, Walker, witness
+from routinec.compat.walk import State, Walker
 from routinec.compat.wording import edge_message
 
 __all__ = ["accepts", "compare"]
@@ -119,6 +120,10 @@ def _settle(findings: list[Finding], searcher: Searcher, ctx: Context) -> Counte
     valid_in = "new" if ctx.direction == "out" else "old"
     found: Counterexample | None = None
     settled: set[int] = set()
+    by_pair: dict[tuple[int, int], list[Finding]] = {}
+    for finding in findings:
+        if finding.local is not None:
+            by_pair.setdefault((id(finding.local[0]), id(finding.local[1])), []).append(finding)
     for finding in findings:
         fact = _breaking_fact(finding, ctx)
         if fact is not None or finding.level is Level.INFO:
@@ -135,7 +140,7 @@ def _settle(findings: list[Finding], searcher: Searcher, ctx: Context) -> Counte
     for finding in findings:
         if finding.level is not Level.ERR or _breaking_fact(finding, ctx) is not False:
             continue
-        if id(finding) in settled or not _maskable(finding, findings, valid_in):
+        if id(finding) in settled or not _maskable(finding, by_pair, valid_in, searcher):
             continue
         box = searcher.find(finding, valid_in)
         confirmed = None if box is None else searcher.confirm3(box[0], valid_in)
@@ -198,7 +203,12 @@ _NOT_BY_VALUE = frozenset(
 )
 
 
-def _maskable(finding: Finding, findings: list[Finding], valid_in: str) -> bool:
+def _maskable(
+    finding: Finding,
+    by_pair: dict[tuple[int, int], list[Finding]],
+    valid_in: str,
+    searcher: Searcher,
+) -> bool:
     """Could other constraints at the finding's node (or around it) hide its effect?
 
     Yes when another change was found at the same node pair, when the finding sits inside
@@ -215,15 +225,14 @@ def _maskable(finding: Finding, findings: list[Finding], valid_in: str) -> bool:
         return False  # the engine's validator cannot judge values here; keep the rule's word
     if any(
         other is not finding
-        and other.local is not None
-        and other.local[0] is lo
-        and other.local[1] is ln
         and other.rule_id not in _NOT_BY_VALUE
         and not (other.old_in_new is True and other.new_in_old is True)
-        for other in findings
+        for other in by_pair.get((id(lo), id(ln)), ())
     ):
         return True
     if any(step[0][0] in _MASKING_STEPS for step in finding.trail):
         return True
     accept, reject = (ln, lo) if valid_in == "new" else (lo, ln)
-    return witness(accept, reject) is None
+    if any(member3(v, accept) is True and member3(v, reject) is False for v in finding.proof):
+        return False
+    return not searcher.local_values(accept, reject)

@@ -12,7 +12,7 @@ from typing import Any
 
 from routinec.compat.node import Node
 from routinec.compat.regex import search
-from routinec.compat.values import jkey, json_eq, json_type, to_dec
+from routinec.compat.values import jkey, json_type, to_dec
 
 __all__ = ["Undecidable", "member", "member3"]
 
@@ -69,7 +69,7 @@ class _Checker:
             ok = kind in node.types or (kind == "integer" and "number" in node.types)
             if not ok:
                 return False
-        if node.enum is not None and not any(json_eq(value, v) for v in node.enum):
+        if node.enum is not None and jkey(value) not in node.enum_keys():
             return False
         if kind in ("integer", "number") and not self._number(to_dec(value), node):
             return False

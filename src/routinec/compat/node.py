@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from routinec.compat.errors import SchemaError
-from routinec.compat.values import is_integral, jkey, json_eq, to_dec
+from routinec.compat.values import is_integral, jkey, to_dec
 
 __all__ = ["ALL_TYPES", "BOTTOM", "TOP", "Bound", "Node", "normalise", "pointer"]
 
@@ -144,6 +144,18 @@ class Node:
     default: tuple[Any, ...] = ()  # () = no default, (value,) = has one
     deprecated: bool = False
     extensible_enum: bool = False
+    # jkeys of `enum`, built on first use (membership is then O(1), not a scan)
+    _enum_keys: tuple[Any, frozenset[Any]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def enum_keys(self) -> frozenset[Any]:
+        """The `jkey` of every enum value (empty without an enum)."""
+        cached = self._enum_keys
+        if cached is None or cached[0] is not self.enum:
+            cached = (self.enum, frozenset(jkey(v) for v in self.enum or ()))
+            self._enum_keys = cached
+        return cached[1]
 
     def resolved(self) -> Node:
         node = self
@@ -327,7 +339,8 @@ class Builder:
             if node.enum is None:
                 node.enum, node.const = other.enum, other.const
             else:
-                node.enum = tuple(v for v in node.enum if any(json_eq(v, w) for w in other.enum))
+                theirs = other.enum_keys()
+                node.enum = tuple(v for v in node.enum if jkey(v) in theirs)
                 node.const = node.const and other.const
         node.minimum = _tighter_min(node.minimum, other.minimum)
         node.maximum = _tighter_max(node.maximum, other.maximum)

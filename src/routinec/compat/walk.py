@@ -103,6 +103,7 @@ class Walker:
         local: tuple[Node | None, Node | None] | None = None,
         out: Level | None = None,
         in_: Level | None = None,
+        proof: tuple[Any, ...] = (),
     ) -> None:
         rule(rule_id)  # unknown ids fail loudly in tests
         level = self.ctx.level(old_in_new, new_in_old, out=out, in_=in_)
@@ -119,6 +120,7 @@ class Walker:
                 side,
                 local=None if self.quiet else local,
                 trail=tuple(self.trail),
+                proof=proof,
             )
         )
 
@@ -276,6 +278,8 @@ class Walker:
             eff_o, eff_n = live(o), live(n)
             added = [v for v in eff_n if member3(v, o) is not True]
             removed = [v for v in eff_o if member3(v, n) is not True]
+            proof_add = tuple(v for v in added[:8] if member3(v, o) is False)[:3]
+            proof_rm = tuple(v for v in removed[:8] if member3(v, n) is False)[:3]
             where = n.at("const" if n.const else "enum")
             if not added and not removed:
                 if [jkey(v) for v in o.enum] != [jkey(v) for v in n.enum] and not o.const:
@@ -310,6 +314,7 @@ class Walker:
                     new=list(n.enum),
                     local=(o, n),
                     out=Level.WARN if open_enum and rid_add == "enum-value-added" else None,
+                    proof=proof_add,
                 )
             if removed:
                 self.emit(
@@ -321,6 +326,7 @@ class Walker:
                     old=list(o.enum),
                     new=list(n.enum),
                     local=(o, n),
+                    proof=proof_rm,
                 )
             return
         if n.enum is not None:
