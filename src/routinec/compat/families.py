@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from routinec.compat import objects
 from routinec.compat.node import TOP, Bound, Node
-from routinec.compat.regex import includes, min_match_length
+from routinec.compat.regex import includes, min_match_length, undecided_reason
 from routinec.compat.report import Level
 
 if TYPE_CHECKING:
@@ -223,12 +223,16 @@ def _strings(w: Walker, o: Node, n: Node) -> None:
                 local=(o, n),
             )
         else:
+            wider, narrower = includes(pn, po), includes(po, pn)
+            why = ""
+            if wider is None or narrower is None:
+                why = f" (undecided: {undecided_reason(po, pn)})"
             w.emit(
                 "pattern-changed",
                 n.at("pattern"),
-                includes(pn, po),
-                includes(po, pn),
-                f"pattern changed from {po} to {pn}",
+                wider,
+                narrower,
+                f"pattern changed from {po} to {pn}{why}",
                 old=po,
                 new=pn,
                 local=(o, n),

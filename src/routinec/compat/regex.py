@@ -25,12 +25,14 @@ __all__ = [
     "overlaps",
     "sample_strings",
     "search",
+    "undecided_reason",
 ]
 
 # caps on the automata: character positions after expanding counted repetitions, and DFA
 # (or product) states explored per question; deterministic, so results are reproducible
 MAX_POSITIONS = 2_000
 MAX_STATES = 5_000
+MAX_SAMPLE_STEPS = 300
 
 _CONTROL = re.compile(r"\\c([A-Za-z])")
 _NAMED = re.compile(r"\(\?<([A-Za-z_][A-Za-z0-9_]*)>")
@@ -176,14 +178,53 @@ class _Nfa:
         return len(self.edges) - 1
 
     def closure(self, states: frozenset[int] | set[int]) -> frozenset[int]:
-        seen = set(states)
-        stack = list(states)
-        while stack:
-            for nxt in self.eps[stack.pop()]:
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
-        return frozenset(seen)
+        out: set[int] = set()
+        for s in states:
+            out |= self.eclose(s)
+        return frozenset(out)
+
+    def eclose(self, state: int) -> frozenset[int]:
+        """The epsilon closure of one state, memoised."""
+        memo: dict[int, frozenset[int]] = self.__dict__.setdefault("_eclose", {})
+        found = memo.get(state)
+        if found is None:
+            seen = {state}
+            stack = [state]
+            while stack:
+                for nxt in self.eps[stack.pop()]:
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        stack.append(nxt)
+            found = memo[state] = frozenset(seen)
+        return found
+
+    def distances(self) -> list[int]:
+        """Per state, the fewest characters that lead to the accepting state (0-1 BFS)."""
+        memo: list[int] | None = self.__dict__.get("_dist")
+        if memo is not None:
+            return memo
+        back: list[list[tuple[int, int]]] = [[] for _ in self.edges]
+        for src, edges in enumerate(self.edges):
+            for _, target in edges:
+                back[target].append((src, 1))
+        for src, targets in enumerate(self.eps):
+            for target in targets:
+                back[target].append((src, 0))
+        far = len(self.edges) + 1
+        dist = [far] * len(self.edges)
+        dist[self.accept] = 0
+        queue = deque([self.accept])
+        while queue:
+            s = queue.popleft()
+            for src, cost in back[s]:
+                if dist[s] + cost < dist[src]:
+                    dist[src] = dist[s] + cost
+                    if cost:
+                        queue.append(src)
+                    else:
+                        queue.appendleft(src)
+        self.__dict__["_dist"] = dist
+        return dist
 
 
 def _size(tree: Tree, budget: int) -> int:
@@ -285,18 +326,31 @@ class _Alphabet:
             key=lambda item: _prefer(item[0]),
         )
         self.ids = ids
+        self._succ: dict[int, dict[int, list[tuple[int, frozenset[int]]]]] = {}
 
     def moves(self, nfa: _Nfa, states: frozenset[int]) -> list[frozenset[int]]:
         """The closure after each symbol, in symbol order."""
+        succ = self._succ.setdefault(id(nfa), {})
+        out: list[set[int]] = [set() for _ in self.symbols]
+        for s in states:
+            per = succ.get(s)
+            if per is None:
+                per = succ[s] = self._step(nfa, s)
+            for k, targets in per:
+                out[k] |= targets
+        return [frozenset(x) for x in out]
+
+    def _step(self, nfa: _Nfa, state: int) -> list[tuple[int, frozenset[int]]]:
+        """For one NFA state: per symbol index, the closure of its targets (if any)."""
         out = []
-        for _, members in self.symbols:
-            nxt: set[int] = set()
-            for s in states:
-                for cls, target in nfa.edges[s]:
-                    chars, negated = nfa.sets[cls]
-                    if (self.ids[chars] in members) != negated:
-                        nxt.add(target)
-            out.append(nfa.closure(nxt) if nxt else frozenset())
+        for k, (_, members) in enumerate(self.symbols):
+            targets: set[int] = set()
+            for cls, target in nfa.edges[state]:
+                chars, negated = nfa.sets[cls]
+                if (self.ids[chars] in members) != negated:
+                    targets |= nfa.eclose(target)
+            if targets:
+                out.append((k, frozenset(targets)))
         return out
 
 
@@ -330,6 +384,19 @@ def _explore(patterns: tuple[str, ...], goal: Any) -> tuple[bool | None, str]:
     return False, ""
 
 
+def undecided_reason(*patterns: str) -> str:
+    """Why a question about these patterns got None: outside the subset, or over a cap."""
+    for pattern in patterns:
+        if _tree(pattern) is None:
+            return (
+                f"pattern {pattern!r} uses features the engine does not decide "
+                "(lookaround, backreference, \\b, \\p{...} or flags)"
+            )
+        if _nfa(pattern) is None:
+            return f"pattern {pattern!r} expands past {MAX_POSITIONS} automaton positions"
+    return f"deciding inclusion needs more than {MAX_STATES} automaton states"
+
+
 @lru_cache(maxsize=1024)
 def includes(outer: str, inner: str) -> bool | None:
     """Does every string matching `inner` also match `outer`? None when undecided here."""
@@ -345,21 +412,43 @@ def overlaps(a: str, b: str) -> bool | None:
     return found
 
 
+def _shortest(nfa: _Nfa, alphabet: _Alphabet) -> str | None:
+    """One shortest match, walking towards the accepting state by the distance table."""
+    dist = nfa.distances()
+    states = nfa.closure({nfa.start})
+    far = len(nfa.edges) + 1
+    text = ""
+    while nfa.accept not in states:
+        best = min(
+            (min((dist[s] for s in nxt), default=far), k, nxt)
+            for k, nxt in enumerate(alphabet.moves(nfa, states))
+            if nxt
+        )
+        if best[0] >= far:
+            return None
+        text += alphabet.symbols[best[1]][0]
+        states = best[2]
+    return text
+
+
 @lru_cache(maxsize=1024)
 def _samples(pattern: str, limit: int) -> tuple[str, ...]:
     nfa = _nfa(pattern)
     if nfa is None:
         return ()
     alphabet = _Alphabet((nfa,))
+    shortest = _shortest(nfa, alphabet)
+    if shortest is None:
+        return ()
+    found = [shortest]
     first = nfa.closure({nfa.start})
     visits: dict[frozenset[int], int] = {first: 1}
     queue = deque([(first, "")])
-    found: list[str] = []
     steps = 0
-    while queue and len(found) < limit and steps < MAX_STATES:
+    while queue and len(found) < limit and steps < MAX_SAMPLE_STEPS:
         states, text = queue.popleft()
         steps += 1
-        if nfa.accept in states:
+        if nfa.accept in states and text not in found:
             found.append(text)
         for (char, _), nxt in zip(alphabet.symbols, alphabet.moves(nfa, states), strict=True):
             if nxt and visits.get(nxt, 0) < 2:
