@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from routinec.compat.dialect import Upgraded, detect, upgrade
 from routinec.compat.errors import SchemaError
 from routinec.compat.load import check_schema
 from routinec.compat.member import member3
@@ -70,11 +71,14 @@ def _run(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> Repo
     # meta-schema pass, which costs more than the comparison itself on large schemas
     check_schema(old, labels[0], meta=validate)
     check_schema(new, labels[1], meta=validate)
+    up_old, up_new = upgrade(old, *detect(old)), upgrade(new, *detect(new))
+    raw_old, raw_new = old, new
+    old, new = up_old.schema, up_new.schema
     try:
         old_root, new_root = normalise(old, labels[0]), normalise(new, labels[1])
     except (TypeError, ValueError, AttributeError, KeyError, IndexError):
-        check_schema(old, labels[0])
-        check_schema(new, labels[1])
+        check_schema(raw_old, labels[0])
+        check_schema(raw_new, labels[1])
         raise SchemaError("not a valid JSON Schema", "validate both schemas") from None
     state = State(ctx, _defs(old) == _defs(new))
     walker = Walker(state)
@@ -84,7 +88,9 @@ def _run(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> Repo
         raise SchemaError(
             "schemas nested too deeply to compare", "flatten them with $defs"
         ) from None
-    findings = _dedupe(walker.findings)
+    for finding in walker.findings:
+        finding.path = (up_old if finding.side == "old" else up_new).original(finding.path)
+    findings = _dedupe(walker.findings + _dialect_notes(up_old, up_new))
     if ctx.edge:
         for finding in findings:
             finding.message = edge_message(finding)
@@ -97,6 +103,26 @@ def _run(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> Repo
             counterexample = None
     findings.sort(key=Finding.sort_key)
     return Report(ctx.direction, ctx.policy, findings, counterexample, edge=ctx.edge)
+
+
+def _dialect_notes(old: Upgraded, new: Upgraded) -> list[Finding]:
+    notes = []
+    for side, up in (("old", old), ("new", new)):
+        if up.note:
+            notes.append(
+                Finding(
+                    "dialect-assumed",
+                    Level.INFO,
+                    "#",
+                    up.note,
+                    None,
+                    up.dialect,
+                    True,
+                    True,
+                    side,
+                )
+            )
+    return notes
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -194,6 +220,8 @@ _NOT_BY_VALUE = frozenset(
         "format-removed",
         "format-changed",
         "unsupported-keyword",
+        "ref-unresolved",
+        "dialect-assumed",
         "default-added",
         "default-changed",
         "default-removed",

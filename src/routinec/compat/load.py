@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from routinec.canonical import loads
+from routinec.compat.dialect import detect, validator_for_dialect
 from routinec.compat.errors import SchemaError
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "check_schema", "load_file", "load_text", "validator_class"]
@@ -75,9 +76,8 @@ def _depth(value: Any) -> int:
 
 
 def validator_class(schema: Any) -> Any:
-    from jsonschema.validators import Draft202012Validator, validator_for
-
-    return validator_for(schema, default=Draft202012Validator)
+    """The jsonschema validator for the schema's dialect (`$schema`, else inferred)."""
+    return validator_for_dialect(detect(schema)[0])
 
 
 def check_schema(schema: Any, label: str, *, meta: bool = True) -> None:
@@ -100,7 +100,8 @@ def check_schema(schema: Any, label: str, *, meta: bool = True) -> None:
         return
     from jsonschema.exceptions import best_match
 
-    cls = validator_class(schema)
+    dialect = detect(schema)[0]
+    cls = validator_for_dialect(dialect)
     try:
         # no format checker: ECMA-262 patterns that Python's `re` cannot compile are still valid
         error = best_match(cls(cls.META_SCHEMA).iter_errors(schema))
@@ -111,5 +112,6 @@ def check_schema(schema: Any, label: str, *, meta: bool = True) -> None:
         raise SchemaError(
             f"{label}: not a valid JSON Schema: {error.message}"
             + (f" at #/{where}" if where else ""),
-            "validate it against the JSON Schema 2020-12 meta-schema",
+            f"validate it against the JSON Schema {dialect} meta-schema"
+            + ("" if isinstance(schema, dict) and "$schema" in schema else ", or declare $schema"),
         )

@@ -243,7 +243,16 @@ class Builder:
         self.cache: dict[str, Node] = {}
         self.done: set[int] = set()
 
-    def ref(self, ref: str) -> Node:
+    def ref(self, ref: str, site: str = "#") -> Node:
+        if not ref.startswith("#"):
+            # remote (http, https, urn) or another file: never fetched, never opened; the
+            # node is opaque, and the walk reports it as `ref-unresolved`
+            node = self.cache.get(f"ref:{ref}@{site}")
+            if node is None:
+                node = Node(ptr=site, raw={"$ref": ref}, unknown={"$ref": ref})
+                self.cache[f"ref:{ref}@{site}"] = node
+                self.done.add(id(node))
+            return node
         raw, ptr = _lookup(self.root, ref, self.label)
         return self.build(raw, ptr)
 
@@ -271,7 +280,7 @@ class Builder:
 
         conjuncts: list[Node] = []
         if "$ref" in raw:
-            target = self.ref(raw["$ref"])
+            target = self.ref(raw["$ref"], ptr)
             rest = set(raw) - ANNOTATIONS - {"$ref", "default", "deprecated"}
             rest = {k for k in rest if not k.startswith("x-")}
             if not rest:

@@ -43,6 +43,9 @@ def drawable(schema: Any) -> bool:
             value = item.get(key)
             if isinstance(value, int | float) and value > MAX_DRAWN_SIZE:
                 return False
+        ref = item.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            return False  # never resolved, never fetched
         if isinstance(item.get("enum"), list) and len(item["enum"]) > MAX_DRAWN_ENUM:
             return False
         pattern = item.get("pattern")

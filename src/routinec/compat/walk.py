@@ -173,6 +173,8 @@ class Walker:
             return
         if o.unknown or n.unknown:
             self._unknown(o, n)
+            if "$ref" in o.unknown or "$ref" in n.unknown:
+                return  # an unresolved reference: nothing else can be compared here
         if o.enum is not None or n.enum is not None:
             self._enum(o, n)
             return
@@ -256,6 +258,9 @@ class Walker:
             )
             where = n.at(name) if name in n.unknown else o.at(name)
             fact = True if same else None
+            if name == "$ref":
+                self._unresolved(o, n, where, same)
+                continue
             self.emit(
                 "unsupported-keyword",
                 where,
@@ -268,6 +273,29 @@ class Walker:
                 side="new" if name in n.unknown else "old",
                 local=(o, n),
             )
+
+    def _unresolved(self, o: Node, n: Node, where: str, same: bool) -> None:
+        ref = n.unknown.get("$ref", o.unknown.get("$ref"))
+        remote = "://" in ref or ref.startswith("urn:")
+        why = (
+            "is remote and never fetched (the engine opens no network connection)"
+            if remote
+            else "points into another file, which the engine does not load"
+        )
+        self.emit(
+            "ref-unresolved",
+            where,
+            True if same else None,
+            True if same else None,
+            f"$ref {ref!r} {why}; bundle the referenced schema under $defs"
+            + (" (unchanged)" if same else "; the change could not be checked"),
+            old=o.unknown.get("$ref"),
+            new=n.unknown.get("$ref"),
+            side="new" if "$ref" in n.unknown else "old",
+            local=(o, n),
+            out=None if same else Level.ERR,
+            in_=None if same else Level.ERR,
+        )
 
     def _enum(self, o: Node, n: Node) -> None:
         def live(node: Node) -> list[Any]:
