@@ -41,14 +41,20 @@ def _fields(count: int, changed: bool) -> dict[str, Any]:
 _ZIP = "^[0-9]{5}-[0-9]{4}$"
 _MUTUAL = {
     "$defs": {
-        "A": {"type": "object", "properties": {"b": {"$ref": "#/$defs/B"}, "n": {"type": "integer"}}},
+        "A": {
+            "type": "object",
+            "properties": {"b": {"$ref": "#/$defs/B"}, "n": {"type": "integer"}},
+        },
         "B": {"type": "object", "properties": {"a": {"$ref": "#/$defs/A"}}},
     },
     "$ref": "#/$defs/A",
 }
 _MUTUAL_NEW = {
     "$defs": {
-        "A": {"type": "object", "properties": {"b": {"$ref": "#/$defs/B"}, "n": {"type": "number"}}},
+        "A": {
+            "type": "object",
+            "properties": {"b": {"$ref": "#/$defs/B"}, "n": {"type": "number"}},
+        },
         "B": {"type": "object", "properties": {"a": {"$ref": "#/$defs/A"}}},
     },
     "$ref": "#/$defs/A",
@@ -67,7 +73,7 @@ CASES: list[Case] = [
     (
         "zip-pattern-min-length",
         {"type": "string", "minLength": 1, "pattern": _ZIP},
-        {"type": "string", "minLength": 12, "pattern": _ZIP},
+        {"type": "string", "minLength": 10, "pattern": _ZIP},
         "in",
     ),
     (
@@ -138,7 +144,7 @@ CASES: list[Case] = [
         "in",
     ),
     ("nesting-1000", _nested(1000, {"type": "string"}), _nested(1000, {"type": "integer"}), "in"),
-    ("nesting-200", _nested(200, {"type": "string"}), _nested(200, {"type": "integer"}), "in"),
+    ("nesting-100", _nested(100, {"type": "string"}), _nested(100, {"type": "integer"}), "in"),
     ("mutual-refs", _MUTUAL, _MUTUAL_NEW, "out"),
     ("not-number-to-not-integer", {"not": {"type": "number"}}, {"not": {"type": "integer"}}, "in"),
 ]
@@ -146,7 +152,15 @@ BY_ID = {case[0]: case for case in CASES}
 
 
 def run_case(case_id: str, limit_mb: int = 0) -> dict[str, Any]:
-    """Compare one case here and now; the figures and a summary of the report."""
+    """Compare one case here and now; the figures and a summary of the report.
+
+    The libraries the search may import are imported first: their one-time import cost is
+    not the pair's.
+    """
+    import hypothesis_jsonschema  # noqa: F401
+    import interegular  # noqa: F401
+    import jsonschema  # noqa: F401
+
     from routinec.compat import SchemaError, compare
 
     if limit_mb:

@@ -7,6 +7,7 @@ search where it finds a value, and stay WARN (ERR under strict) where it does no
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from routinec.compat.dialect import Upgraded, detect, upgrade
@@ -16,6 +17,7 @@ from routinec.compat.member import member3
 from routinec.compat.node import normalise
 from routinec.compat.report import Counterexample, Finding, Level, Report
 from routinec.compat.rules import POLICIES, Context
+from routinec.compat.sample import MAX_ARRAY, MAX_STRING
 from routinec.compat.search import Searcher
 from routinec.compat.walk import State, Walker
 from routinec.compat.wording import edge_message
@@ -61,7 +63,22 @@ def _defs(schema: Any) -> Any:
     return (schema.get("$defs"), schema.get("definitions"))
 
 
+# schemas may nest MAX_DEPTH (256) JSON levels; the meta-schema check and the walk recurse a
+# few frames per level, more than Python's default limit of 1,000 allows
+_RECURSION = 20_000
+
+
 def _run(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> Report:
+    limit = sys.getrecursionlimit()
+    if limit < _RECURSION:
+        sys.setrecursionlimit(_RECURSION)
+    try:
+        return _compare(old, new, ctx, search, validate)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _compare(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> Report:
     if ctx.direction not in DIRECTIONS:
         raise SchemaError(f"unknown direction {ctx.direction!r}", "use 'out' or 'in'")
     if ctx.policy not in POLICIES:
@@ -177,11 +194,7 @@ def _settle(findings: list[Finding], searcher: Searcher, ctx: Context) -> Counte
             continue  # found; jsonschema agrees, or cannot run here (recursive schemas)
         _set_fact(finding, ctx, None)
         finding.level = Level.ERR if ctx.strict else Level.WARN
-        finding.message += (
-            " (no counterexample was found; other constraints may make this "
-            + ("difference" if ctx.edge else "change")
-            + " harmless)"
-        )
+        finding.message += _undecided(finding, ctx)
     if found is not None:
         return found
     for finding in findings:
@@ -195,6 +208,21 @@ def _settle(findings: list[Finding], searcher: Searcher, ctx: Context) -> Counte
         if box is not None and searcher.confirm(box[0], valid_in):
             return Counterexample(box[0], valid_in, "", "#")
     return None
+
+
+def _undecided(finding: Finding, ctx: Context) -> str:
+    """Why a rule's verdict stays undecided: past the search's size bound, or no value found."""
+    bounds = [v for v in (finding.old_value, finding.new_value) if isinstance(v, int)]
+    cap = MAX_ARRAY if "items" in finding.rule_id else MAX_STRING
+    if any(v > cap for v in bounds if not isinstance(v, bool)) and (
+        "items" in finding.rule_id or "length" in finding.rule_id
+    ):
+        return (
+            f" (undecided: a counterexample would be longer than {cap}, and the search never "
+            "builds values whose size grows with a bound)"
+        )
+    what = "difference" if ctx.edge else "change"
+    return f" (no counterexample was found; other constraints may make this {what} harmless)"
 
 
 def _breaking_fact(finding: Finding, ctx: Context) -> bool | None:

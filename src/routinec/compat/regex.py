@@ -238,7 +238,7 @@ def _size(tree: Tree, budget: int) -> int:
             if total > budget:
                 raise _TooBig("size")
         return total
-    copies = max(tree[2], tree[3] if tree[3] is not None else tree[2] + 1, 1)
+    copies: int = max(tree[2], tree[3] if tree[3] is not None else tree[2] + 1, 1)
     if copies > budget:
         raise _TooBig("size")
     total = copies * _size(tree[1], budget)

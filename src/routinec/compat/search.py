@@ -104,15 +104,13 @@ class Searcher:
             if accept is not None and reject is not None:
                 index = 0 if valid_in == "old" else 1
                 trail = tuple(step[index] for step in finding.trail)
-                tried = 0
                 proof = [
                     v
                     for v in finding.proof
                     if member3(v, accept) is True and member3(v, reject) is False
                 ]
-                for local in proof + self.local_values(accept, reject):
+                for tried, local in enumerate(proof + self.local_values(accept, reject), 1):
                     doc = embed(trail, local)
-                    tried += 1
                     if (
                         doc is not None
                         and self._valid_root(doc, valid_in) is True

@@ -275,7 +275,7 @@ class Walker:
             )
 
     def _unresolved(self, o: Node, n: Node, where: str, same: bool) -> None:
-        ref = n.unknown.get("$ref", o.unknown.get("$ref"))
+        ref = str(n.unknown.get("$ref", o.unknown.get("$ref")))
         remote = "://" in ref or ref.startswith("urn:")
         why = (
             "is remote and never fetched (the engine opens no network connection)"
