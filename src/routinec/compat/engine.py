@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from routinec.compat import combinators, families, objects
 from routinec.compat.dialect import Upgraded, detect, upgrade
 from routinec.compat.errors import SchemaError
 from routinec.compat.load import check_schema
@@ -19,12 +20,23 @@ from routinec.compat.report import Counterexample, Finding, Level, Report
 from routinec.compat.rules import POLICIES, Context
 from routinec.compat.sample import MAX_ARRAY, MAX_STRING
 from routinec.compat.search import Searcher
-from routinec.compat.walk import State, Walker
+from routinec.compat.walk import Pass, State, Walker, enums, types, unknown_keywords
 from routinec.compat.wording import edge_message
 
 __all__ = ["accepts", "compare"]
 
 DIRECTIONS = ("out", "in")
+
+# the walk's passes over each core node pair, in order (sqlglot's RULES style); a pass that
+# returns True leaves nothing further to compare for the pair
+PASSES: tuple[Pass, ...] = (
+    unknown_keywords,  # keywords the engine does not understand, unresolved $refs
+    enums,  # enum/const as value sets
+    combinators.compare,  # not, if/then/else, allOf, anyOf/oneOf
+    types,  # the type sets
+    families.compare,  # format, numbers, strings, arrays
+    objects.compare,  # properties, required, additional/pattern properties, ...
+)
 
 
 def compare(
@@ -97,7 +109,7 @@ def _compare(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> 
         check_schema(raw_old, labels[0])
         check_schema(raw_new, labels[1])
         raise SchemaError("not a valid JSON Schema", "validate both schemas") from None
-    state = State(ctx, _defs(old) == _defs(new))
+    state = State(ctx, _defs(old) == _defs(new), PASSES)
     walker = Walker(state)
     try:
         walker.diff(old_root, new_root)

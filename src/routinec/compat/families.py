@@ -1,7 +1,8 @@
 """Compat layer: keyword-family rules (numbers, strings, arrays) during the walk.
 
 In: the walker and an (old, new) pair of core nodes whose types overlap. Out: one finding
-per changed keyword with its value-set facts; objects live in `objects.py`.
+per changed keyword with its value-set facts; objects live in `objects.py`, and `limit` is
+shared with it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from routinec.compat import objects
 from routinec.compat.node import TOP, Bound, Node
 from routinec.compat.regex import includes, min_match_length, undecided_reason
 from routinec.compat.report import Level
@@ -27,7 +27,9 @@ def _has(node: Node, kinds: tuple[str, ...]) -> bool:
     return node.types is None or any(k in node.types for k in kinds)
 
 
-def compare(w: Walker, o: Node, n: Node) -> None:
+def compare(w: Walker, o: Node, n: Node) -> bool:
+    """Format, number, string and array keywords of a core pair (objects: `objects.py`)."""
+
     def both(*kinds: str) -> bool:
         return _has(o, kinds) and _has(n, kinds)
 
@@ -38,8 +40,7 @@ def compare(w: Walker, o: Node, n: Node) -> None:
         _strings(w, o, n)
     if both("array"):
         _arrays(w, o, n)
-    if both("object"):
-        objects.compare(w, o, n)
+    return False
 
 
 def _show(value: Any) -> str:

@@ -8,7 +8,7 @@ schemas are compared coinductively; `subset()` reuses a quiet walk as an inclusi
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,7 +19,7 @@ from routinec.compat.rules import Context, rule
 from routinec.compat.sample import samples
 from routinec.compat.values import jkey
 
-__all__ = ["State", "Walker", "core", "witness"]
+__all__ = ["Pass", "State", "Walker", "core", "enums", "types", "unknown_keywords", "witness"]
 
 
 def core(node: Node) -> Node:
@@ -42,11 +42,20 @@ def witness(accept: Node, reject: Node) -> Any:
     return None
 
 
-class State:
-    """Shared across a compare: the context, the inclusion memo and its coinductive stack."""
+# one comparison pass over a core node pair; True when nothing is left to compare after it
+Pass = Callable[["Walker", Node, Node], bool]
 
-    def __init__(self, ctx: Context, same_defs: bool) -> None:
+
+class State:
+    """Shared across a compare: the context, the passes, the inclusion memo and its stack.
+
+    The passes come from the engine (`engine.PASSES`), so this module never imports the
+    rule modules that import it back.
+    """
+
+    def __init__(self, ctx: Context, same_defs: bool, passes: tuple[Pass, ...]) -> None:
         self.ctx = ctx
+        self.passes = passes
         self.same_defs = same_defs
         self.memo: dict[tuple[int, int], bool | None] = {}
         self.pending: set[tuple[int, int]] = set()
@@ -171,20 +180,9 @@ class Walker:
                 local=(o, n),
             )
             return
-        if o.unknown or n.unknown:
-            self._unknown(o, n)
-            if "$ref" in o.unknown or "$ref" in n.unknown:
-                return  # an unresolved reference: nothing else can be compared here
-        if o.enum is not None or n.enum is not None:
-            self._enum(o, n)
-            return
-        from routinec.compat import combinators, families
-
-        if combinators.compare(self, o, n):
-            return
-        if not self._types(o, n):
-            return
-        families.compare(self, o, n)
+        for compare_pass in self.state.passes:
+            if compare_pass(self, o, n):
+                return
 
     def _defaults(self, o: Node, n: Node) -> None:
         if o.default == n.default or (
@@ -438,6 +436,27 @@ class Walker:
         )
         overlap = {t for t in to if _covers(tn, {t})} | {t for t in tn if _covers(to, {t})}
         return bool(overlap)
+
+
+def unknown_keywords(w: Walker, o: Node, n: Node) -> bool:
+    """Keywords the engine does not understand; an unresolved $ref ends the comparison."""
+    if o.unknown or n.unknown:
+        w._unknown(o, n)
+        return "$ref" in o.unknown or "$ref" in n.unknown
+    return False
+
+
+def enums(w: Walker, o: Node, n: Node) -> bool:
+    """enum/const on either side: compared as value sets, and nothing further."""
+    if o.enum is not None or n.enum is not None:
+        w._enum(o, n)
+        return True
+    return False
+
+
+def types(w: Walker, o: Node, n: Node) -> bool:
+    """The type sets; disjoint ones leave nothing further to compare."""
+    return not w._types(o, n)
 
 
 def _null_at(node: Node) -> str:
