@@ -38,7 +38,7 @@ def test_same_verdict_in_every_dialect(name: str, dialect: str) -> None:
 @pytest.mark.parametrize("dialect", ["draft-04", "draft-07", "2020-12"])
 def test_without_schema_keyword_the_dialect_is_inferred(dialect: str) -> None:
     name = "tuple-position-widened" if dialect != "draft-04" else "exclusive-maximum-added"
-    _, old, new, compat, out, in_, _, _ = next(case for case in BASE if case[0] == name)
+    _, old, new, compat, out, _, _, _ = next(case for case in BASE if case[0] == name)
     old, new = to_dialect(old, dialect), to_dialect(new, dialect)
     del old["$schema"], new["$schema"]
     report = compare(old, new, direction="out")
