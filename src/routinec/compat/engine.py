@@ -8,6 +8,8 @@ search where it finds a value, and stay WARN (ERR under strict) where it does no
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from routinec.compat import combinators, families, objects
@@ -75,22 +77,24 @@ def _defs(schema: Any) -> Any:
     return (schema.get("$defs"), schema.get("definitions"))
 
 
-# schemas may nest MAX_DEPTH (256) JSON levels; the meta-schema check and the walk recurse a
-# few frames per level, more than Python's default limit of 1,000 allows
-_RECURSION = 20_000
+# schemas may nest MAX_DEPTH (256) JSON levels; the meta-schema check, the normalisation and
+# the walk recurse a few frames per level, more than Python's default limit of 1,000 allows.
+# Only those bounded passes run with the higher limit: jsonschema, in the search, recurses
+# without end on coinductive schemas and must meet the default limit long before the C stack.
+_RECURSION = 8_000
 
 
-def _run(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> Report:
+@contextmanager
+def _deep() -> Iterator[None]:
     limit = sys.getrecursionlimit()
-    if limit < _RECURSION:
-        sys.setrecursionlimit(_RECURSION)
+    sys.setrecursionlimit(max(limit, _RECURSION))
     try:
-        return _compare(old, new, ctx, search, validate)
+        yield
     finally:
         sys.setrecursionlimit(limit)
 
 
-def _compare(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> Report:
+def _run(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> Report:
     if ctx.direction not in DIRECTIONS:
         raise SchemaError(f"unknown direction {ctx.direction!r}", "use 'out' or 'in'")
     if ctx.policy not in POLICIES:
@@ -98,25 +102,26 @@ def _compare(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> 
     labels = ("producer", "consumer") if ctx.edge else ("old", "new")
     # validate=False: the caller already checked both (load_file/load_text do), skip the
     # meta-schema pass, which costs more than the comparison itself on large schemas
-    check_schema(old, labels[0], meta=validate)
-    check_schema(new, labels[1], meta=validate)
-    up_old, up_new = upgrade(old, *detect(old)), upgrade(new, *detect(new))
-    raw_old, raw_new = old, new
-    old, new = up_old.schema, up_new.schema
-    try:
-        old_root, new_root = normalise(old, labels[0]), normalise(new, labels[1])
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError):
-        check_schema(raw_old, labels[0])
-        check_schema(raw_new, labels[1])
-        raise SchemaError("not a valid JSON Schema", "validate both schemas") from None
-    state = State(ctx, _defs(old) == _defs(new), PASSES)
-    walker = Walker(state)
-    try:
-        walker.diff(old_root, new_root)
-    except RecursionError:
-        raise SchemaError(
-            "schemas nested too deeply to compare", "flatten them with $defs"
-        ) from None
+    with _deep():
+        check_schema(old, labels[0], meta=validate)
+        check_schema(new, labels[1], meta=validate)
+        up_old, up_new = upgrade(old, *detect(old)), upgrade(new, *detect(new))
+        raw_old, raw_new = old, new
+        old, new = up_old.schema, up_new.schema
+        try:
+            old_root, new_root = normalise(old, labels[0]), normalise(new, labels[1])
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError):
+            check_schema(raw_old, labels[0])
+            check_schema(raw_new, labels[1])
+            raise SchemaError("not a valid JSON Schema", "validate both schemas") from None
+        state = State(ctx, _defs(old) == _defs(new), PASSES)
+        walker = Walker(state)
+        try:
+            walker.diff(old_root, new_root)
+        except RecursionError:
+            raise SchemaError(
+                "schemas nested too deeply to compare", "flatten them with $defs"
+            ) from None
     for finding in walker.findings:
         finding.path = (up_old if finding.side == "old" else up_new).original(finding.path)
     findings = _dedupe(walker.findings + _dialect_notes(up_old, up_new))
