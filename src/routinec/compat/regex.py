@@ -19,6 +19,7 @@ from typing import Any
 __all__ = [
     "MAX_POSITIONS",
     "MAX_STATES",
+    "MAX_WORK",
     "compile_pattern",
     "includes",
     "min_match_length",
@@ -32,6 +33,9 @@ __all__ = [
 # (or product) states explored per question; deterministic, so results are reproducible
 MAX_POSITIONS = 2_000
 MAX_STATES = 5_000
+# NFA-state expansions per question (the sum of the explored subsets' sizes): a few deep,
+# wide subsets cost as much as many small ones
+MAX_WORK = 1_000_000
 MAX_SAMPLE_STEPS = 300
 
 _CONTROL = re.compile(r"\\c([A-Za-z])")
@@ -58,7 +62,9 @@ def compile_pattern(pattern: str) -> re.Pattern[str] | None:
 # -- the tree: ("set", chars, negated) | ("cat", parts) | ("alt", options) | ("rep", x, lo, hi)
 Tree = tuple[Any, ...]
 _DOT: Tree = ("set", frozenset("\n"), True)
-_ANY_STAR: Tree = ("rep", _DOT, 0, None)
+# what an unanchored side may have around the match: any characters, line breaks included
+_ANY_STAR: Tree = ("rep", ("set", frozenset(), True), 0, None)
+_NEWLINE_OPT: Tree = ("rep", ("set", frozenset("\n"), False), 0, 1)
 
 
 class _TooBig(Exception):
@@ -126,8 +132,11 @@ def _tree(pattern: str) -> Tree | None:
             tail = option.endswith("$") and not option.endswith("\\$")
             core = option[1 if head else 0 : len(option) - 1 if tail else len(option)]
             parsed = _convert(interegular.parse_pattern(core)) if core else ("cat", ())
-            parts = ((), (_ANY_STAR,))
-            options.append(("cat", parts[not head] + (parsed,) + parts[not tail]))
+            before = () if head else (_ANY_STAR,)
+            # `$` as Python's re (and so jsonschema, which confirms counterexamples) reads
+            # it: the end, or just before a final line break
+            after = (_NEWLINE_OPT,) if tail else (_ANY_STAR,)
+            options.append(("cat", (*before, parsed, *after)))
     except (_TooBig, RecursionError):
         return None
     except Exception:  # interegular rejects backrefs, anchors inside, \b, \p{...}
@@ -368,9 +377,13 @@ def _explore(patterns: tuple[str, ...], goal: Any) -> tuple[bool | None, str]:
     first = tuple(n.closure({n.start}) for n in machines)
     seen = {first: ""}
     queue = deque([first])
+    work = 0
     while queue:
         current = queue.popleft()
         text = seen[current]
+        work += sum(len(s) for s in current)
+        if work > MAX_WORK:
+            return None, ""
         if goal(tuple(n.accept in s for n, s in zip(machines, current, strict=True))):
             return True, text
         steps = [alphabet.moves(n, s) for n, s in zip(machines, current, strict=True)]
@@ -394,7 +407,7 @@ def undecided_reason(*patterns: str) -> str:
             )
         if _nfa(pattern) is None:
             return f"pattern {pattern!r} expands past {MAX_POSITIONS} automaton positions"
-    return f"deciding inclusion needs more than {MAX_STATES} automaton states"
+    return f"deciding inclusion needs more than {MAX_STATES} automaton states or {MAX_WORK} steps"
 
 
 @lru_cache(maxsize=1024)
@@ -418,7 +431,11 @@ def _shortest(nfa: _Nfa, alphabet: _Alphabet) -> str | None:
     states = nfa.closure({nfa.start})
     far = len(nfa.edges) + 1
     text = ""
+    work = 0
     while nfa.accept not in states:
+        work += len(states)
+        if work > MAX_WORK:
+            return None
         best = min(
             (min((dist[s] for s in nxt), default=far), k, nxt)
             for k, nxt in enumerate(alphabet.moves(nfa, states))
@@ -473,22 +490,20 @@ def search(pattern: str, text: str) -> bool | None:
     """
     nfa = _nfa(pattern) if _nested(pattern) else None
     if nfa is not None:
+        # the NFA's language is the whole strings the pattern finds a match in (an
+        # unanchored side carries its own `.*`), so membership is decided at the end
         states = nfa.closure({nfa.start})
-        if nfa.accept in states:
-            return True
         for c in text:
-            nxt = set()
+            nxt: set[int] = set()
             for s in states:
                 for cls, target in nfa.edges[s]:
                     chars, negated = nfa.sets[cls]
                     if (c in chars) != negated:
                         nxt.add(target)
-            states = nfa.closure(nxt)
-            if nfa.accept in states:
-                return True
-            if not states:
+            if not nxt:
                 return False
-        return False
+            states = nfa.closure(nxt)
+        return nfa.accept in states
     compiled = compile_pattern(pattern)
     if compiled is None:
         return None
