@@ -78,3 +78,22 @@ def test_undecided_findings_say_why() -> None:
     assert any("undecided" in m and "positions" in m for m in result["messages"])
     result = run("max-items-2-31")
     assert any("undecided" in m for m in result["messages"])
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (
+            {"type": "number", "minimum": 1e300, "multipleOf": 1e-300},
+            {"type": "number", "minimum": 1e300, "multipleOf": 3e-300},
+        ),
+        ({"type": "integer", "minimum": 1e300}, {"type": "integer", "minimum": 1e301}),
+        ({"type": "number", "multipleOf": 1e-300}, {"type": "number", "multipleOf": 1e300}),
+    ],
+)
+def test_far_apart_numbers_do_not_crash(old: Any, new: Any) -> None:
+    from routinec.compat import compare
+
+    for direction in ("out", "in"):
+        report = compare(old, new, direction=direction)
+        assert report.findings  # decided or undecided, never an arithmetic traceback

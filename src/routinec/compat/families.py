@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from routinec.compat.node import TOP, Bound, Node
 from routinec.compat.regex import includes, min_match_length, undecided_reason
 from routinec.compat.report import Level
+from routinec.compat.values import divisible
 
 if TYPE_CHECKING:
     from routinec.compat.walk import Walker
@@ -161,7 +162,7 @@ def _numbers(w: Walker, o: Node, n: Node) -> None:
             side="new" if added else "old",
             local=(o, n),
         )
-    elif mn % mo == 0:
+    elif divisible(mn, mo):
         w.emit(
             "multiple-of-expanded",
             n.at("multipleOf"),
@@ -172,7 +173,7 @@ def _numbers(w: Walker, o: Node, n: Node) -> None:
             new=mn,
             local=(o, n),
         )
-    elif mo % mn == 0:
+    elif divisible(mo, mn):
         w.emit(
             "multiple-of-reduced",
             n.at("multipleOf"),

@@ -12,7 +12,7 @@ from typing import Any
 
 from routinec.compat.node import Node
 from routinec.compat.regex import search
-from routinec.compat.values import jkey, json_type, to_dec
+from routinec.compat.values import divisible, jkey, json_type, to_dec
 
 __all__ = ["Undecidable", "member", "member3"]
 
@@ -105,7 +105,10 @@ class _Checker:
         if hi is not None and (num > hi.value or (hi.exclusive and num == hi.value)):
             return False
         if node.multiple_of is not None and node.multiple_of != 0:
-            return bool(num % node.multiple_of == 0)
+            fits = divisible(num, node.multiple_of)
+            if fits is None:
+                raise Undecidable(f"multipleOf {node.multiple_of} of {num}")
+            return fits
         return True
 
     @staticmethod

@@ -452,11 +452,13 @@ def tidy(node: Node) -> None:
     if types is not None and "integer" in types and "number" not in types:
         if node.minimum is not None:
             lo_v = node.minimum.value
-            low = math.floor(lo_v) + 1 if node.minimum.exclusive or lo_v % 1 else int(lo_v)
+            fraction = lo_v != lo_v.to_integral_value()
+            low = math.floor(lo_v) + 1 if node.minimum.exclusive or fraction else int(lo_v)
             node.minimum = Bound(Decimal(low))
         if node.maximum is not None:
             hi_v = node.maximum.value
-            high = math.ceil(hi_v) - 1 if node.maximum.exclusive or hi_v % 1 else int(hi_v)
+            fraction = hi_v != hi_v.to_integral_value()
+            high = math.ceil(hi_v) - 1 if node.maximum.exclusive or fraction else int(hi_v)
             node.maximum = Bound(Decimal(high))
         if node.multiple_of is not None and node.multiple_of == 1:
             node.multiple_of = None

@@ -14,7 +14,7 @@ from weakref import WeakKeyDictionary
 from routinec.compat.member import member3
 from routinec.compat.node import Node
 from routinec.compat.regex import sample_strings
-from routinec.compat.values import jkey
+from routinec.compat.values import floor_multiple, jkey
 
 __all__ = ["Step", "embed", "minimal", "samples"]
 
@@ -117,11 +117,15 @@ def _numbers(node: Node, integer: bool) -> list[Any]:
     hi = node.maximum.value if node.maximum is not None else None
     out: list[Decimal] = []
     if lo is not None:
-        start = (lo // step) * step
-        out += [start + step * k for k in range(0, 4)] + [lo - one]
+        start = floor_multiple(lo, step)
+        if start is not None:
+            out += [start + step * k for k in range(0, 4)]
+        out += [lo - one]
     if hi is not None:
-        end = (hi // step) * step
-        out += [end, end - step, hi + one, hi]
+        end = floor_multiple(hi, step)
+        if end is not None:
+            out += [end, end - step]
+        out += [hi + one, hi]
     out += [Decimal(0), step, one, -one, step * 2, step * 3, Decimal(2), Decimal(3)]
     if not integer:
         half = Decimal("0.5")
