@@ -489,6 +489,9 @@ def tidy(node: Node) -> None:
         node.min_contains = None
     if node.items is not None and node.items.false:
         cap = len(node.prefix)
+        if node.max_items is None or cap < node.max_items:
+            # the bound is `items: false`'s: findings about it point there
+            node.origin["maxItems"] = node.origin.get("items", node.items.ptr)
         node.max_items = cap if node.max_items is None else min(cap, node.max_items)
     if node.additional is not None and node.additional.false and not node.pattern_properties:
         cap = sum(1 for sub in node.properties.values() if not sub.false)
