@@ -4,6 +4,7 @@ caps, None (undecided) past them, and never in proportion to a counted repetitio
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -119,3 +120,53 @@ def test_dollar_reads_as_in_python_re() -> None:
     assert re.search("^a$", "a\n") is not None
     assert search("^(a|b)+$", "ab\n") is True
     assert search("^(a|b)+$", "ab\n\n") is False
+
+
+def _patterns() -> Any:
+    from hypothesis import strategies as st
+
+    atoms = st.sampled_from(["a", "b", "[ab]", "[^a]", "."])
+    return st.recursive(
+        atoms,
+        lambda inner: st.one_of(
+            st.tuples(inner, inner).map("".join),
+            st.tuples(inner, inner).map(lambda p: f"({p[0]}|{p[1]})"),
+            st.tuples(inner, st.sampled_from(["*", "+", "?", "{2}", "{0,2}"])).map(
+                lambda p: f"({p[0]}){p[1]}"
+            ),
+        ),
+        max_leaves=5,
+    ).flatmap(
+        lambda core: st.tuples(st.sampled_from(["", "^"]), st.sampled_from(["", "$"])).map(
+            lambda anchors: anchors[0] + core + anchors[1]
+        )
+    )
+
+
+def _strings() -> list[str]:
+    out = [""]
+    for _ in range(5):
+        out += [s + c for s in out if len(s) == max(len(t) for t in out) for c in "abc\n"]
+    return out
+
+
+STRINGS = _strings()
+
+
+def test_includes_and_search_agree_with_re_on_small_strings() -> None:
+    from hypothesis import given, settings
+
+    @settings(max_examples=150, derandomize=True, deadline=None, database=None)
+    @given(_patterns(), _patterns())
+    def check(outer: str, inner: str) -> None:
+        co, ci = re.compile(outer), re.compile(inner)
+        for text in STRINGS:
+            assert search(outer, text) == (co.search(text) is not None), (outer, text)
+        verdict = includes(outer, inner)
+        escapes = [t for t in STRINGS if ci.search(t) and not co.search(t)]
+        if verdict is True:
+            assert not escapes, (outer, inner, escapes[:3])
+        if escapes:
+            assert verdict is not True
+
+    check()
