@@ -11,7 +11,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from routinec.compat.member import member3
-from routinec.compat.node import Node, _is_empty
+from routinec.compat.node import ALL_TYPES, BOTTOM, Node, _is_empty
 from routinec.compat.parse import _signature
 from routinec.compat.sample import samples
 
@@ -47,9 +47,59 @@ def opaque(w: Walker, o: Node, n: Node, why: str) -> None:
     w.emit("schema-changed", n.ptr, a, b, f"{why}; checked by search", local=(o, n))
 
 
+def negation(w: Walker, node: Node) -> Node | None:
+    """X when `node` is exactly `not X` (a lone `not`, or a type set with an exact complement).
+
+    The complement of a type set is kept on the walk state: the memo is keyed by identity.
+    """
+    node = node.resolved()
+    if node.false or node.all_of or node.enum is not None:
+        return None
+    if node.not_ is not None:
+        rest = dataclasses.replace(node, not_=None)
+        return node.not_ if _is_empty(rest) else None
+    if node.types is None or not _is_empty(dataclasses.replace(node, types=None)):
+        return None
+    types = set(node.types) | ({"integer"} if "number" in node.types else set())
+    if "integer" in types and "number" not in types:
+        return None  # "all numbers but non-integers" is no type set
+    cached = w.state.pieces.get(id(node))
+    if cached is None or cached[0] is not node:
+        banned = ALL_TYPES - types
+        inner = Node(
+            ptr=node.ptr, types=frozenset(banned - {"integer"} if "number" in banned else banned)
+        )
+        cached = (node, (BOTTOM if not banned else inner,))
+        w.state.pieces[id(node)] = cached
+    return cached[1][0]
+
+
+def _complements(w: Walker, o: Node, n: Node) -> bool:
+    """not(A) vs not(B): V(not A) ⊆ V(not B) exactly when V(B) ⊆ V(A). False if not that shape."""
+    inner_o, inner_n = negation(w, o), negation(w, n)
+    if inner_o is None or inner_n is None:
+        return False
+    a, b = w.subset(inner_n, inner_o), w.subset(inner_o, inner_n)
+    if a is True and b is True:
+        return True
+    where = n.at("not") if "not" in n.origin or n.not_ is not None else n.at("type")
+    change = "fewer" if a is True else "more" if b is True else "other"
+    w.emit(
+        "not-changed",
+        where,
+        a,
+        b,
+        f"the schema inside `not` changed: it now excludes {change} values",
+        local=(o, n),
+    )
+    return True
+
+
 def compare(w: Walker, o: Node, n: Node) -> bool:
     """Emit combinator findings; True when nothing else about the pair is left to compare."""
     if o.not_ is not None or n.not_ is not None:
+        if _complements(w, o, n):
+            return True
         _not(w, o, n)
     if o.if_ is not None or n.if_ is not None:
         _cond(w, o, n)

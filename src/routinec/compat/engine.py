@@ -7,20 +7,38 @@ search where it finds a value, and stay WARN (ERR under strict) where it does no
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from routinec.compat import combinators, families, objects
+from routinec.compat.dialect import Upgraded, detect, upgrade
 from routinec.compat.errors import SchemaError
 from routinec.compat.load import check_schema
+from routinec.compat.member import member3
 from routinec.compat.node import normalise
 from routinec.compat.report import Counterexample, Finding, Level, Report
 from routinec.compat.rules import POLICIES, Context
+from routinec.compat.sample import MAX_ARRAY, MAX_STRING
 from routinec.compat.search import Searcher
-from routinec.compat.walk import State, Walker, witness
+from routinec.compat.walk import Pass, State, Walker, enums, types, unknown_keywords
 from routinec.compat.wording import edge_message
 
 __all__ = ["accepts", "compare"]
 
 DIRECTIONS = ("out", "in")
+
+# the walk's passes over each core node pair, in order (sqlglot's RULES style); a pass that
+# returns True leaves nothing further to compare for the pair
+PASSES: tuple[Pass, ...] = (
+    unknown_keywords,  # keywords the engine does not understand, unresolved $refs
+    enums,  # enum/const as value sets
+    combinators.compare,  # not, if/then/else, allOf, anyOf/oneOf
+    types,  # the type sets
+    families.compare,  # format, numbers, strings, arrays
+    objects.compare,  # properties, required, additional/pattern properties, ...
+)
 
 
 def compare(
@@ -59,6 +77,23 @@ def _defs(schema: Any) -> Any:
     return (schema.get("$defs"), schema.get("definitions"))
 
 
+# schemas may nest MAX_DEPTH (256) JSON levels; the meta-schema check, the normalisation and
+# the walk recurse a few frames per level, more than Python's default limit of 1,000 allows.
+# Only those bounded passes run with the higher limit: jsonschema, in the search, recurses
+# without end on coinductive schemas and must meet the default limit long before the C stack.
+_RECURSION = 8_000
+
+
+@contextmanager
+def _deep() -> Iterator[None]:
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _RECURSION))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 def _run(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> Report:
     if ctx.direction not in DIRECTIONS:
         raise SchemaError(f"unknown direction {ctx.direction!r}", "use 'out' or 'in'")
@@ -67,23 +102,29 @@ def _run(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> Repo
     labels = ("producer", "consumer") if ctx.edge else ("old", "new")
     # validate=False: the caller already checked both (load_file/load_text do), skip the
     # meta-schema pass, which costs more than the comparison itself on large schemas
-    check_schema(old, labels[0], meta=validate)
-    check_schema(new, labels[1], meta=validate)
-    try:
-        old_root, new_root = normalise(old, labels[0]), normalise(new, labels[1])
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError):
-        check_schema(old, labels[0])
-        check_schema(new, labels[1])
-        raise SchemaError("not a valid JSON Schema", "validate both schemas") from None
-    state = State(ctx, _defs(old) == _defs(new))
-    walker = Walker(state)
-    try:
-        walker.diff(old_root, new_root)
-    except RecursionError:
-        raise SchemaError(
-            "schemas nested too deeply to compare", "flatten them with $defs"
-        ) from None
-    findings = _dedupe(walker.findings)
+    with _deep():
+        check_schema(old, labels[0], meta=validate)
+        check_schema(new, labels[1], meta=validate)
+        up_old, up_new = upgrade(old, *detect(old)), upgrade(new, *detect(new))
+        raw_old, raw_new = old, new
+        old, new = up_old.schema, up_new.schema
+        try:
+            old_root, new_root = normalise(old, labels[0]), normalise(new, labels[1])
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError):
+            check_schema(raw_old, labels[0])
+            check_schema(raw_new, labels[1])
+            raise SchemaError("not a valid JSON Schema", "validate both schemas") from None
+        state = State(ctx, _defs(old) == _defs(new), PASSES)
+        walker = Walker(state)
+        try:
+            walker.diff(old_root, new_root)
+        except RecursionError:
+            raise SchemaError(
+                "schemas nested too deeply to compare", "flatten them with $defs"
+            ) from None
+    for finding in walker.findings:
+        finding.path = (up_old if finding.side == "old" else up_new).original(finding.path)
+    findings = _dedupe(walker.findings + _dialect_notes(up_old, up_new))
     if ctx.edge:
         for finding in findings:
             finding.message = edge_message(finding)
@@ -96,6 +137,26 @@ def _run(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> Repo
             counterexample = None
     findings.sort(key=Finding.sort_key)
     return Report(ctx.direction, ctx.policy, findings, counterexample, edge=ctx.edge)
+
+
+def _dialect_notes(old: Upgraded, new: Upgraded) -> list[Finding]:
+    notes = []
+    for side, up in (("old", old), ("new", new)):
+        if up.note:
+            notes.append(
+                Finding(
+                    "dialect-assumed",
+                    Level.INFO,
+                    "#",
+                    up.note,
+                    None,
+                    up.dialect,
+                    True,
+                    True,
+                    side,
+                )
+            )
+    return notes
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -119,6 +180,10 @@ def _settle(findings: list[Finding], searcher: Searcher, ctx: Context) -> Counte
     valid_in = "new" if ctx.direction == "out" else "old"
     found: Counterexample | None = None
     settled: set[int] = set()
+    by_pair: dict[tuple[int, int], list[Finding]] = {}
+    for finding in findings:
+        if finding.local is not None:
+            by_pair.setdefault((id(finding.local[0]), id(finding.local[1])), []).append(finding)
     for finding in findings:
         fact = _breaking_fact(finding, ctx)
         if fact is not None or finding.level is Level.INFO:
@@ -135,7 +200,7 @@ def _settle(findings: list[Finding], searcher: Searcher, ctx: Context) -> Counte
     for finding in findings:
         if finding.level is not Level.ERR or _breaking_fact(finding, ctx) is not False:
             continue
-        if id(finding) in settled or not _maskable(finding, findings, valid_in):
+        if id(finding) in settled or not _maskable(finding, by_pair, valid_in, searcher):
             continue
         box = searcher.find(finding, valid_in)
         confirmed = None if box is None else searcher.confirm3(box[0], valid_in)
@@ -146,11 +211,7 @@ def _settle(findings: list[Finding], searcher: Searcher, ctx: Context) -> Counte
             continue  # found; jsonschema agrees, or cannot run here (recursive schemas)
         _set_fact(finding, ctx, None)
         finding.level = Level.ERR if ctx.strict else Level.WARN
-        finding.message += (
-            " (no counterexample was found; other constraints may make this "
-            + ("difference" if ctx.edge else "change")
-            + " harmless)"
-        )
+        finding.message += _undecided(finding, ctx)
     if found is not None:
         return found
     for finding in findings:
@@ -164,6 +225,21 @@ def _settle(findings: list[Finding], searcher: Searcher, ctx: Context) -> Counte
         if box is not None and searcher.confirm(box[0], valid_in):
             return Counterexample(box[0], valid_in, "", "#")
     return None
+
+
+def _undecided(finding: Finding, ctx: Context) -> str:
+    """Why a rule's verdict stays undecided: past the search's size bound, or no value found."""
+    bounds = [v for v in (finding.old_value, finding.new_value) if isinstance(v, int)]
+    cap = MAX_ARRAY if "items" in finding.rule_id else MAX_STRING
+    if any(v > cap for v in bounds if not isinstance(v, bool)) and (
+        "items" in finding.rule_id or "length" in finding.rule_id
+    ):
+        return (
+            f" (undecided: a counterexample would be longer than {cap}, and the search never "
+            "builds values whose size grows with a bound)"
+        )
+    what = "difference" if ctx.edge else "change"
+    return f" (no counterexample was found; other constraints may make this {what} harmless)"
 
 
 def _breaking_fact(finding: Finding, ctx: Context) -> bool | None:
@@ -189,6 +265,8 @@ _NOT_BY_VALUE = frozenset(
         "format-removed",
         "format-changed",
         "unsupported-keyword",
+        "ref-unresolved",
+        "dialect-assumed",
         "default-added",
         "default-changed",
         "default-removed",
@@ -198,7 +276,12 @@ _NOT_BY_VALUE = frozenset(
 )
 
 
-def _maskable(finding: Finding, findings: list[Finding], valid_in: str) -> bool:
+def _maskable(
+    finding: Finding,
+    by_pair: dict[tuple[int, int], list[Finding]],
+    valid_in: str,
+    searcher: Searcher,
+) -> bool:
     """Could other constraints at the finding's node (or around it) hide its effect?
 
     Yes when another change was found at the same node pair, when the finding sits inside
@@ -215,15 +298,14 @@ def _maskable(finding: Finding, findings: list[Finding], valid_in: str) -> bool:
         return False  # the engine's validator cannot judge values here; keep the rule's word
     if any(
         other is not finding
-        and other.local is not None
-        and other.local[0] is lo
-        and other.local[1] is ln
         and other.rule_id not in _NOT_BY_VALUE
         and not (other.old_in_new is True and other.new_in_old is True)
-        for other in findings
+        for other in by_pair.get((id(lo), id(ln)), ())
     ):
         return True
     if any(step[0][0] in _MASKING_STEPS for step in finding.trail):
         return True
     accept, reject = (ln, lo) if valid_in == "new" else (lo, ln)
-    return witness(accept, reject) is None
+    if any(member3(v, accept) is True and member3(v, reject) is False for v in finding.proof):
+        return False
+    return not searcher.local_values(accept, reject)

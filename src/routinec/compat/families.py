@@ -1,7 +1,8 @@
 """Compat layer: keyword-family rules (numbers, strings, arrays) during the walk.
 
 In: the walker and an (old, new) pair of core nodes whose types overlap. Out: one finding
-per changed keyword with its value-set facts; objects live in `objects.py`.
+per changed keyword with its value-set facts; objects live in `objects.py`, and `limit` is
+shared with it.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from routinec.compat import objects
 from routinec.compat.node import TOP, Bound, Node
-from routinec.compat.regex import includes, min_match_length
+from routinec.compat.regex import includes, min_match_length, undecided_reason
 from routinec.compat.report import Level
+from routinec.compat.values import divisible
 
 if TYPE_CHECKING:
     from routinec.compat.walk import Walker
@@ -27,7 +28,9 @@ def _has(node: Node, kinds: tuple[str, ...]) -> bool:
     return node.types is None or any(k in node.types for k in kinds)
 
 
-def compare(w: Walker, o: Node, n: Node) -> None:
+def compare(w: Walker, o: Node, n: Node) -> bool:
+    """Format, number, string and array keywords of a core pair (objects: `objects.py`)."""
+
     def both(*kinds: str) -> bool:
         return _has(o, kinds) and _has(n, kinds)
 
@@ -38,8 +41,7 @@ def compare(w: Walker, o: Node, n: Node) -> None:
         _strings(w, o, n)
     if both("array"):
         _arrays(w, o, n)
-    if both("object"):
-        objects.compare(w, o, n)
+    return False
 
 
 def _show(value: Any) -> str:
@@ -160,7 +162,7 @@ def _numbers(w: Walker, o: Node, n: Node) -> None:
             side="new" if added else "old",
             local=(o, n),
         )
-    elif mn % mo == 0:
+    elif divisible(mn, mo):
         w.emit(
             "multiple-of-expanded",
             n.at("multipleOf"),
@@ -171,7 +173,7 @@ def _numbers(w: Walker, o: Node, n: Node) -> None:
             new=mn,
             local=(o, n),
         )
-    elif mo % mn == 0:
+    elif divisible(mo, mn):
         w.emit(
             "multiple-of-reduced",
             n.at("multipleOf"),
@@ -223,12 +225,16 @@ def _strings(w: Walker, o: Node, n: Node) -> None:
                 local=(o, n),
             )
         else:
+            wider, narrower = includes(pn, po), includes(po, pn)
+            why = ""
+            if wider is None or narrower is None:
+                why = f" (undecided: {undecided_reason(po, pn)})"
             w.emit(
                 "pattern-changed",
                 n.at("pattern"),
-                includes(pn, po),
-                includes(po, pn),
-                f"pattern changed from {po} to {pn}",
+                wider,
+                narrower,
+                f"pattern changed from {po} to {pn}{why}",
                 old=po,
                 new=pn,
                 local=(o, n),

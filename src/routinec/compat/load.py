@@ -1,7 +1,8 @@
 """Compat layer: reading schema sources into checked JSON Schema values.
 
-In: JSON text, a file path or an in-memory value. Out: the schema (floats as Decimal), or a
-`SchemaError` with a hint for input too large, too deep, not JSON or not a JSON Schema.
+In: JSON text, a file path or an in-memory value. Out: the schema (floats as Decimal), with
+file `$ref`s inside the project bundled under `$defs`, or a `SchemaError` with a hint for
+input too large, too deep, not JSON, not a JSON Schema, or a `$ref` that leaves the project.
 """
 
 from __future__ import annotations
@@ -10,15 +11,32 @@ from pathlib import Path
 from typing import Any
 
 from routinec.canonical import loads
+from routinec.compat.dialect import detect, validator_for_dialect
 from routinec.compat.errors import SchemaError
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "check_schema", "load_file", "load_text", "validator_class"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "bundle",
+    "check_schema",
+    "load_file",
+    "load_text",
+    "validator_class",
+]
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 256
+MAX_FILES = 64
 
 
-def load_file(path: Path) -> Any:
+def load_file(path: Path, root: Path | None = None) -> Any:
+    """A schema file, with its file `$ref`s (inside `root`, default the working directory)
+    bundled under `$defs`; remote references stay as they are and are never fetched."""
+    schema = _read(path)
+    return bundle(schema, path, (root or Path.cwd()).resolve())
+
+
+def _read(path: Path) -> Any:
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -33,6 +51,79 @@ def load_file(path: Path) -> Any:
     except OSError as exc:
         raise SchemaError(f"{path}: cannot read: {exc.strerror}", "check the path") from None
     return load_text(data, str(path))
+
+
+def _is_file_ref(ref: Any) -> bool:
+    return (
+        isinstance(ref, str)
+        and not ref.startswith("#")
+        and "://" not in ref
+        and not ref.startswith("urn:")
+    )
+
+
+def _refs(value: Any) -> list[dict[str, Any]]:
+    """Every object holding a `$ref` string (iteratively)."""
+    found, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("$ref"), str):
+                found.append(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def bundle(schema: Any, path: Path, root: Path) -> Any:
+    """Inline the files `schema` refers to (relative to `path`) under `$defs`.
+
+    A referenced file must resolve inside `root` (the project): a reference that leaves
+    it is an error, so comparing a schema never reads files the project does not hold.
+    """
+    if not isinstance(schema, dict) or not any(_is_file_ref(o["$ref"]) for o in _refs(schema)):
+        return schema
+    schema = dict(schema)
+    defs = dict(schema.get("$defs") or {})
+    loaded: dict[Path, str] = {}
+    pending: list[tuple[Any, Path]] = [(schema, path)]
+    while pending:
+        document, where = pending.pop()
+        for holder in _refs(document):
+            ref = holder["$ref"]
+            if not _is_file_ref(ref):
+                continue
+            name, _, fragment = ref.partition("#")
+            target = (where.parent / name).resolve()
+            if not target.is_relative_to(root):
+                raise SchemaError(
+                    f"{path}: $ref {ref!r} leaves the project (it resolves to {target})",
+                    f"keep referenced schemas inside {root}, or bundle them under $defs",
+                )
+            if target not in loaded:
+                if len(loaded) >= MAX_FILES:
+                    raise SchemaError(
+                        f"{path}: $ref {ref!r}: more than {MAX_FILES} referenced files",
+                        "bundle the schemas",
+                    )
+                key = "file:" + target.relative_to(root).as_posix()
+                loaded[target] = key
+                inner = _read(target) if target.is_file() else None
+                if inner is None:
+                    raise SchemaError(
+                        f"{path}: $ref {ref!r}: no such file {target}", "fix the reference"
+                    )
+                base = "#/$defs/" + key.replace("~", "~0").replace("/", "~1")
+                for local in _refs(inner):
+                    if local["$ref"].startswith("#"):
+                        local["$ref"] = base + local["$ref"][1:]
+                defs[key] = inner
+                pending.append((inner, target))
+            base = "#/$defs/" + loaded[target].replace("~", "~0").replace("/", "~1")
+            holder["$ref"] = base + fragment
+    schema["$defs"] = defs
+    return schema
 
 
 def load_text(text: str | bytes, label: str) -> Any:
@@ -75,9 +166,8 @@ def _depth(value: Any) -> int:
 
 
 def validator_class(schema: Any) -> Any:
-    from jsonschema.validators import Draft202012Validator, validator_for
-
-    return validator_for(schema, default=Draft202012Validator)
+    """The jsonschema validator for the schema's dialect (`$schema`, else inferred)."""
+    return validator_for_dialect(detect(schema)[0])
 
 
 def check_schema(schema: Any, label: str, *, meta: bool = True) -> None:
@@ -100,7 +190,8 @@ def check_schema(schema: Any, label: str, *, meta: bool = True) -> None:
         return
     from jsonschema.exceptions import best_match
 
-    cls = validator_class(schema)
+    dialect = detect(schema)[0]
+    cls = validator_for_dialect(dialect)
     try:
         # no format checker: ECMA-262 patterns that Python's `re` cannot compile are still valid
         error = best_match(cls(cls.META_SCHEMA).iter_errors(schema))
@@ -111,5 +202,6 @@ def check_schema(schema: Any, label: str, *, meta: bool = True) -> None:
         raise SchemaError(
             f"{label}: not a valid JSON Schema: {error.message}"
             + (f" at #/{where}" if where else ""),
-            "validate it against the JSON Schema 2020-12 meta-schema",
+            f"validate it against the JSON Schema {dialect} meta-schema"
+            + ("" if isinstance(schema, dict) and "$schema" in schema else ", or declare $schema"),
         )

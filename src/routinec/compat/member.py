@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from routinec.compat.node import Node
-from routinec.compat.regex import compile_pattern
-from routinec.compat.values import jkey, json_eq, json_type, to_dec
+from routinec.compat.regex import search
+from routinec.compat.values import divisible, jkey, json_type, to_dec
 
 __all__ = ["Undecidable", "member", "member3"]
 
@@ -69,7 +69,7 @@ class _Checker:
             ok = kind in node.types or (kind == "integer" and "number" in node.types)
             if not ok:
                 return False
-        if node.enum is not None and not any(json_eq(value, v) for v in node.enum):
+        if node.enum is not None and jkey(value) not in node.enum_keys():
             return False
         if kind in ("integer", "number") and not self._number(to_dec(value), node):
             return False
@@ -105,7 +105,10 @@ class _Checker:
         if hi is not None and (num > hi.value or (hi.exclusive and num == hi.value)):
             return False
         if node.multiple_of is not None and node.multiple_of != 0:
-            return bool(num % node.multiple_of == 0)
+            fits = divisible(num, node.multiple_of)
+            if fits is None:
+                raise Undecidable(f"multipleOf {node.multiple_of} of {num}")
+            return fits
         return True
 
     @staticmethod
@@ -115,10 +118,10 @@ class _Checker:
         if node.max_length is not None and len(text) > node.max_length:
             return False
         if node.pattern is not None:
-            compiled = compile_pattern(node.pattern)
-            if compiled is None:
+            hit = search(node.pattern, text)
+            if hit is None:
                 raise Undecidable(f"pattern {node.pattern!r}")
-            return compiled.search(text) is not None
+            return hit
         return True
 
     def _array(self, items: list[Any], node: Node) -> bool:
@@ -155,10 +158,10 @@ class _Checker:
                 if not self.check(sub, node.properties[name]):
                     return False
             for pat, pat_node in node.pattern_properties.items():
-                compiled = compile_pattern(pat)
-                if compiled is None:
+                hit = search(pat, name)
+                if hit is None:
                     raise Undecidable(f"pattern {pat!r}")
-                if compiled.search(name):
+                if hit:
                     matched = True
                     if not self.check(sub, pat_node):
                         return False

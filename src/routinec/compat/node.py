@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from routinec.compat.errors import SchemaError
-from routinec.compat.values import is_integral, jkey, json_eq, to_dec
+from routinec.compat.values import is_integral, jkey, to_dec
 
 __all__ = ["ALL_TYPES", "BOTTOM", "TOP", "Bound", "Node", "normalise", "pointer"]
 
@@ -144,6 +144,18 @@ class Node:
     default: tuple[Any, ...] = ()  # () = no default, (value,) = has one
     deprecated: bool = False
     extensible_enum: bool = False
+    # jkeys of `enum`, built on first use (membership is then O(1), not a scan)
+    _enum_keys: tuple[Any, frozenset[Any]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def enum_keys(self) -> frozenset[Any]:
+        """The `jkey` of every enum value (empty without an enum)."""
+        cached = self._enum_keys
+        if cached is None or cached[0] is not self.enum:
+            cached = (self.enum, frozenset(jkey(v) for v in self.enum or ()))
+            self._enum_keys = cached
+        return cached[1]
 
     def resolved(self) -> Node:
         node = self
@@ -231,7 +243,16 @@ class Builder:
         self.cache: dict[str, Node] = {}
         self.done: set[int] = set()
 
-    def ref(self, ref: str) -> Node:
+    def ref(self, ref: str, site: str = "#") -> Node:
+        if not ref.startswith("#"):
+            # remote (http, https, urn) or another file: never fetched, never opened; the
+            # node is opaque, and the walk reports it as `ref-unresolved`
+            node = self.cache.get(f"ref:{ref}@{site}")
+            if node is None:
+                node = Node(ptr=site, raw={"$ref": ref}, unknown={"$ref": ref})
+                self.cache[f"ref:{ref}@{site}"] = node
+                self.done.add(id(node))
+            return node
         raw, ptr = _lookup(self.root, ref, self.label)
         return self.build(raw, ptr)
 
@@ -259,7 +280,7 @@ class Builder:
 
         conjuncts: list[Node] = []
         if "$ref" in raw:
-            target = self.ref(raw["$ref"])
+            target = self.ref(raw["$ref"], ptr)
             rest = set(raw) - ANNOTATIONS - {"$ref", "default", "deprecated"}
             rest = {k for k in rest if not k.startswith("x-")}
             if not rest:
@@ -327,7 +348,8 @@ class Builder:
             if node.enum is None:
                 node.enum, node.const = other.enum, other.const
             else:
-                node.enum = tuple(v for v in node.enum if any(json_eq(v, w) for w in other.enum))
+                theirs = other.enum_keys()
+                node.enum = tuple(v for v in node.enum if jkey(v) in theirs)
                 node.const = node.const and other.const
         node.minimum = _tighter_min(node.minimum, other.minimum)
         node.maximum = _tighter_max(node.maximum, other.maximum)
@@ -430,11 +452,13 @@ def tidy(node: Node) -> None:
     if types is not None and "integer" in types and "number" not in types:
         if node.minimum is not None:
             lo_v = node.minimum.value
-            low = math.floor(lo_v) + 1 if node.minimum.exclusive or lo_v % 1 else int(lo_v)
+            fraction = lo_v != lo_v.to_integral_value()
+            low = math.floor(lo_v) + 1 if node.minimum.exclusive or fraction else int(lo_v)
             node.minimum = Bound(Decimal(low))
         if node.maximum is not None:
             hi_v = node.maximum.value
-            high = math.ceil(hi_v) - 1 if node.maximum.exclusive or hi_v % 1 else int(hi_v)
+            fraction = hi_v != hi_v.to_integral_value()
+            high = math.ceil(hi_v) - 1 if node.maximum.exclusive or fraction else int(hi_v)
             node.maximum = Bound(Decimal(high))
         if node.multiple_of is not None and node.multiple_of == 1:
             node.multiple_of = None
@@ -465,6 +489,9 @@ def tidy(node: Node) -> None:
         node.min_contains = None
     if node.items is not None and node.items.false:
         cap = len(node.prefix)
+        if node.max_items is None or cap < node.max_items:
+            # the bound is `items: false`'s: findings about it point there
+            node.origin["maxItems"] = node.origin.get("items", node.items.ptr)
         node.max_items = cap if node.max_items is None else min(cap, node.max_items)
     if node.additional is not None and node.additional.false and not node.pattern_properties:
         cap = sum(1 for sub in node.properties.values() if not sub.false)

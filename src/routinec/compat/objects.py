@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from routinec.compat.families import limit
 from routinec.compat.node import BOTTOM, TOP, Node, pointer
-from routinec.compat.regex import compile_pattern, overlaps
+from routinec.compat.regex import overlaps, search
 from routinec.compat.report import Level
 
 if TYPE_CHECKING:
@@ -25,8 +26,7 @@ def _fallback(node: Node, name: str) -> tuple[Node, str]:
     Returns the schema and its kind: "pattern", "closed", "schema" or "open".
     """
     for pat, sub in node.pattern_properties.items():
-        compiled = compile_pattern(pat)
-        if compiled is None or compiled.search(name):
+        if search(pat, name) is not False:
             return sub, "pattern"
     if node.additional is None:
         return TOP, "open"
@@ -35,7 +35,10 @@ def _fallback(node: Node, name: str) -> tuple[Node, str]:
     return node.additional, "schema"
 
 
-def compare(w: Walker, o: Node, n: Node) -> None:
+def compare(w: Walker, o: Node, n: Node) -> bool:
+    """Object keywords of a core pair, when both sides allow objects."""
+    if not (_allows_objects(o) and _allows_objects(n)):
+        return False
     for name in sorted(set(o.properties) | set(n.properties)):
         if name in o.properties and name in n.properties:
             w.child("prop", name, o, n, o.properties[name], n.properties[name])
@@ -62,6 +65,11 @@ def compare(w: Walker, o: Node, n: Node) -> None:
     _names(w, o, n)
     _counts(w, o, n)
     _dependencies(w, o, n)
+    return False
+
+
+def _allows_objects(node: Node) -> bool:
+    return node.types is None or "object" in node.types
 
 
 def _required(w: Walker, o: Node, n: Node, name: str) -> None:
@@ -278,8 +286,6 @@ def _declared_names(node: Node, names: Node) -> bool | None:
 
 
 def _counts(w: Walker, o: Node, n: Node) -> None:
-    from routinec.compat.families import limit
-
     limit(w, o, n, "min-properties", "minProperties", o.min_props, n.min_props, lower=True)
     limit(w, o, n, "max-properties", "maxProperties", o.max_props, n.max_props, lower=False)
 

@@ -70,6 +70,8 @@ class Finding:
     # engine-side context for the counterexample search; never rendered
     local: tuple[Any, Any] | None = field(default=None, repr=False, compare=False)
     trail: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+    # local values the rule itself found on one side only (enum values added/removed)
+    proof: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def effect(self) -> Effect:

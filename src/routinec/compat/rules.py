@@ -145,7 +145,8 @@ RULES: tuple[Rule, ...] = (
     Rule("if-then-else-changed", "combinators", "the conditional changed"),
     Rule("schema-changed", "combinators", "a change the rules cannot split into parts"),
     # references, defaults, annotations
-    Rule("ref-unresolved", "refs", "a $ref that cannot be resolved"),
+    Rule("ref-unresolved", "refs", "a $ref that cannot be resolved (remote, another file)"),
+    Rule("dialect-assumed", "dialects", "no $schema: the dialect was inferred from keywords"),
     Rule("default-added", "defaults", "a default appeared (consumer behaviour changes)"),
     Rule("default-changed", "defaults", "the default changed (consumer behaviour changes)"),
     Rule("default-removed", "defaults", "the default went away (consumer behaviour changes)"),

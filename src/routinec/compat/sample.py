@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from routinec.compat.member import member3
 from routinec.compat.node import Node
 from routinec.compat.regex import sample_strings
-from routinec.compat.values import jkey
+from routinec.compat.values import floor_multiple, jkey
 
 __all__ = ["Step", "embed", "minimal", "samples"]
 
@@ -32,6 +33,10 @@ _FORMATS = {
     "hostname": "example.com",
 }
 _CAP = 24
+# the longest string and array a sample may have: memory must not scale with a bound in
+# the schema (maxItems 2**31), so boundary values past these are not built at all
+MAX_STRING = 1024
+MAX_ARRAY = 64
 
 
 def _num(value: Decimal) -> Any:
@@ -54,7 +59,21 @@ def _unique(values: list[Any], cap: int = _CAP) -> list[Any]:
     return out
 
 
-def samples(node: Node, depth: int = 6, seen: frozenset[int] = frozenset()) -> list[Any]:
+# top-level samples per node: the walk and the search ask for the same nodes many times
+_MEMO: WeakKeyDictionary[Node, list[Any]] = WeakKeyDictionary()
+_DEPTH = 6
+
+
+def samples(node: Node, depth: int = _DEPTH, seen: frozenset[int] = frozenset()) -> list[Any]:
+    if depth == _DEPTH and not seen:
+        cached = _MEMO.get(node)
+        if cached is None:
+            cached = _MEMO[node] = _samples(node, depth, seen)
+        return list(cached)
+    return _samples(node, depth, seen)
+
+
+def _samples(node: Node, depth: int, seen: frozenset[int]) -> list[Any]:
     if id(node) in seen or depth <= 0:
         return list(_GENERIC)
     seen = seen | {id(node)}
@@ -98,11 +117,15 @@ def _numbers(node: Node, integer: bool) -> list[Any]:
     hi = node.maximum.value if node.maximum is not None else None
     out: list[Decimal] = []
     if lo is not None:
-        start = (lo // step) * step
-        out += [start + step * k for k in range(0, 4)] + [lo - one]
+        start = floor_multiple(lo, step)
+        if start is not None:
+            out += [start + step * k for k in range(0, 4)]
+        out += [lo - one]
     if hi is not None:
-        end = (hi // step) * step
-        out += [end, end - step, hi + one, hi]
+        end = floor_multiple(hi, step)
+        if end is not None:
+            out += [end, end - step]
+        out += [hi + one, hi]
     out += [Decimal(0), step, one, -one, step * 2, step * 3, Decimal(2), Decimal(3)]
     if not integer:
         half = Decimal("0.5")
@@ -123,13 +146,14 @@ def _strings(node: Node) -> list[Any]:
     if node.pattern is not None:
         for text in sample_strings(node.pattern):
             out.append(text)
-            if len(text) < low:
+            if len(text) < low <= MAX_STRING:
                 out.append(text + "a" * (low - len(text)))
     if node.format in _FORMATS:
         out.append(_FORMATS[node.format])
-    out += ["a" * n for n in lengths] + ["x1", "A", "0"]
+    out += ["a" * n for n in lengths if n <= MAX_STRING] + ["x1", "A", "0"]
     # strings most patterns reject: line breaks and punctuation, at the boundary lengths
-    out += ["\n" * max(low, 1), "-" * max(low, 1), " " * max(low, 1)]
+    edge = min(max(low, 1), MAX_STRING)
+    out += ["\n" * edge, "-" * edge, " " * edge]
     return out
 
 
@@ -156,7 +180,7 @@ def _arrays(node: Node, depth: int, seen: frozenset[int]) -> list[Any]:
     low = node.min_items or 0
     filler = tail or [0]
     for size in (low, node.max_items, (node.max_items or 0) + 1):
-        if size is not None and size > len(head):
+        if size is not None and len(head) < size <= MAX_ARRAY:
             body = [filler[i % len(filler)] for i in range(size - len(head))]
             out.append(head + body)
     return out
@@ -185,7 +209,7 @@ def _objects(node: Node, depth: int, seen: frozenset[int]) -> list[Any]:
         for alt in wrong[:3]:
             out.append({**base, name: alt})
     out.append(full)
-    for name in sorted(node.required):
+    for name in sorted(node.required)[:16]:
         out.append({k: v for k, v in full.items() if k != name})
     extra = _first_valid(node.additional, depth, seen)[:2] if node.additional else [0, "a"]
     for value in extra:
@@ -219,6 +243,8 @@ def minimal(node: Node, depth: int = 8) -> Any:
             out[name] = minimal(sub, depth - 1) if sub is not None else 0
         return out
     if node.enum is None and node.types == frozenset({"array"}):
+        if (node.min_items or 0) > MAX_ARRAY:
+            return None
         item = minimal(node.items, depth - 1) if node.items is not None else 0
         return [item] * (node.min_items or 0)
     found = [v for v in samples(node, 2) if member3(v, node)]
@@ -248,6 +274,8 @@ def embed(trail: tuple[Step, ...], value: Any) -> Any:
                     got = _first_valid(sub, 3, frozenset())
                     head.append(got[0] if got else None)
             body = [*head, value]
+            if (parent.min_items or 0) > MAX_ARRAY:
+                return None
             while len(body) < (parent.min_items or 0):
                 body.append(value)
             value = body

@@ -19,6 +19,43 @@ from routinec.compat.values import plain
 __all__ = ["Searcher"]
 
 MAX_EXAMPLES = 40
+# hypothesis builds every value it draws: past this size bound (minItems, minLength, a
+# pattern's shortest match) it would allocate in proportion to the bound, so it is skipped
+MAX_DRAWN_SIZE = 256
+_MIN_KEYS = ("minItems", "minLength", "minProperties", "minContains")
+# hypothesis-jsonschema canonicalises an enum in time quadratic in its length
+MAX_DRAWN_ENUM = 500
+
+
+def drawable(schema: Any) -> bool:
+    """Can hypothesis draw values of `schema` without building huge ones?"""
+    from routinec.compat.regex import min_match_length
+
+    stack = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        for key in _MIN_KEYS:
+            value = item.get(key)
+            if isinstance(value, int | float) and value > MAX_DRAWN_SIZE:
+                return False
+        ref = item.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            return False  # never resolved, never fetched
+        if isinstance(item.get("enum"), list) and len(item["enum"]) > MAX_DRAWN_ENUM:
+            return False
+        pattern = item.get("pattern")
+        if isinstance(pattern, str) and min_match_length(pattern) > MAX_DRAWN_SIZE:
+            return False
+        for name in item.get("patternProperties") or {}:
+            if isinstance(name, str) and min_match_length(name) > MAX_DRAWN_SIZE:
+                return False
+        stack.extend(item.values())
+    return True
 
 
 class Searcher:
@@ -27,9 +64,33 @@ class Searcher:
         self.root = {"old": old_root, "new": new_root}
         self._validators: dict[str, Any] = {}
         self._hypothesis_done: dict[str, tuple[Any] | None] = {}
+        # (accept, reject) node ids -> sampled values in accept and not in reject; the
+        # nodes stay alive through the roots, so their ids are stable during the compare
+        self._local: dict[tuple[int, int], list[Any]] = {}
+        self._roots: dict[tuple[int, str], tuple[Any, bool | None]] = {}
+        self._confirmed: dict[tuple[int, str], tuple[Any, bool | None]] = {}
+
+    def local_values(self, accept: Node, reject: Node) -> list[Any]:
+        """Sampled values of `accept` that `reject` rejects (by the engine's validator)."""
+        key = (id(accept), id(reject))
+        found = self._local.get(key)
+        if found is None:
+            found = [
+                v
+                for v in samples(accept) + samples(reject)
+                if member3(v, accept) is True and member3(v, reject) is False
+            ]
+            self._local[key] = found
+        return found
 
     def _valid_root(self, value: Any, side: str) -> bool | None:
-        return member3(value, self.root[side])
+        # many findings embed the same sampled value: memoise by identity (the value is
+        # kept in the memo, so its id cannot be reused while the searcher lives)
+        key = (id(value), side)
+        hit = self._roots.get(key)
+        if hit is None:
+            hit = self._roots[key] = (value, member3(value, self.root[side]))
+        return hit[1]
 
     def find(self, finding: Finding, valid_in: str, *, deep: bool = True) -> tuple[Any] | None:
         """A value valid under `valid_in` ("old"/"new") and rejected by the other side.
@@ -43,12 +104,13 @@ class Searcher:
             if accept is not None and reject is not None:
                 index = 0 if valid_in == "old" else 1
                 trail = tuple(step[index] for step in finding.trail)
-                tried = 0
-                for local in samples(accept) + samples(reject):
-                    if member3(local, accept) is not True or member3(local, reject) is not False:
-                        continue
+                proof = [
+                    v
+                    for v in finding.proof
+                    if member3(v, accept) is True and member3(v, reject) is False
+                ]
+                for tried, local in enumerate(proof + self.local_values(accept, reject), 1):
                     doc = embed(trail, local)
-                    tried += 1
                     if (
                         doc is not None
                         and self._valid_root(doc, valid_in) is True
@@ -72,6 +134,9 @@ class Searcher:
             return self._hypothesis_done[valid_in]
         other = "new" if valid_in == "old" else "old"
         found: tuple[Any] | None = None
+        if not drawable(self.raw[valid_in]):
+            self._hypothesis_done[valid_in] = None
+            return None
         try:
             found = (
                 _hypothesis_find(
@@ -93,6 +158,13 @@ class Searcher:
 
     def confirm3(self, value: Any, valid_in: str) -> bool | None:
         """`confirm`, with None when jsonschema cannot run on the schemas (recursion, regex)."""
+        key = (id(value), valid_in)
+        hit = self._confirmed.get(key)
+        if hit is None:
+            hit = self._confirmed[key] = (value, self._confirm3(value, valid_in))
+        return hit[1]
+
+    def _confirm3(self, value: Any, valid_in: str) -> bool | None:
         other = "new" if valid_in == "old" else "old"
         try:
             return bool(self._validator(valid_in).is_valid(value)) and not self._validator(

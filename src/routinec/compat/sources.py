@@ -23,7 +23,7 @@ def load_source(ref: str, direction: str = "out", root: Path | None = None) -> A
     """Load a schema file, or a pydantic model's JSON Schema for `direction` (out|in)."""
     path = Path(ref)
     if path.is_file():
-        return load_file(path)
+        return load_file(path, root)
     module_ref, sep, attr = ref.rpartition(":")
     if not sep or not attr.isidentifier() or not module_ref:
         raise SchemaError(f"{ref}: no such file", "give a JSON Schema file or module:Model")

@@ -6,12 +6,22 @@ numeric comparison through `Decimal` (bool is never a number) and order-free has
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from typing import Any
 
 from routinec.canonical import to_decimal
 
-__all__ = ["is_integral", "is_number", "jkey", "json_eq", "json_type", "plain", "to_dec"]
+__all__ = [
+    "divisible",
+    "floor_multiple",
+    "is_integral",
+    "is_number",
+    "jkey",
+    "json_eq",
+    "json_type",
+    "plain",
+    "to_dec",
+]
 
 
 def is_number(value: Any) -> bool:
@@ -60,6 +70,45 @@ def jkey(value: Any) -> Any:
     if isinstance(value, dict):
         return ("obj", tuple(sorted((k, jkey(v)) for k, v in value.items())))
     raise TypeError(f"not a JSON value: {type(value).__name__}")
+
+
+# exact remainders of huge ratios (1e300 / 1e-300) need as many digits as the quotient has;
+# past this many the answer is None (undecided) rather than a long computation
+MAX_DIGITS = 5_000
+
+
+def _context(a: Decimal, b: Decimal) -> Context | None:
+    if not (a.is_finite() and b.is_finite()) or b == 0:
+        return None
+    span = (a.adjusted() if a else 0) - b.adjusted()
+    need = max(span, 0) + len(b.as_tuple().digits) + 30
+    if need > MAX_DIGITS:
+        return None
+    return Context(prec=need, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation])
+
+
+def divisible(a: Decimal, b: Decimal) -> bool | None:
+    """Is `a` an integer multiple of `b`? Exact; None when the numbers are too far apart."""
+    ctx = _context(a, b)
+    if ctx is None:
+        return None
+    try:
+        return ctx.remainder(a, b) == 0
+    except InvalidOperation:
+        return None
+
+
+def floor_multiple(a: Decimal, step: Decimal) -> Decimal | None:
+    """The largest multiple of `step` not above `a`, or None when too far apart."""
+    ctx = _context(a, step)
+    if ctx is None:
+        return None
+    try:
+        return ctx.multiply(
+            ctx.divide_int(a, step) - (1 if ctx.remainder(a, step) < 0 else 0), step
+        )
+    except InvalidOperation:
+        return None
 
 
 def json_eq(a: Any, b: Any) -> bool:

@@ -8,7 +8,7 @@ schemas are compared coinductively; `subset()` reuses a quiet walk as an inclusi
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,7 +19,7 @@ from routinec.compat.rules import Context, rule
 from routinec.compat.sample import samples
 from routinec.compat.values import jkey
 
-__all__ = ["State", "Walker", "core", "witness"]
+__all__ = ["Pass", "State", "Walker", "core", "enums", "types", "unknown_keywords", "witness"]
 
 
 def core(node: Node) -> Node:
@@ -42,11 +42,20 @@ def witness(accept: Node, reject: Node) -> Any:
     return None
 
 
-class State:
-    """Shared across a compare: the context, the inclusion memo and its coinductive stack."""
+# one comparison pass over a core node pair; True when nothing is left to compare after it
+Pass = Callable[["Walker", Node, Node], bool]
 
-    def __init__(self, ctx: Context, same_defs: bool) -> None:
+
+class State:
+    """Shared across a compare: the context, the passes, the inclusion memo and its stack.
+
+    The passes come from the engine (`engine.PASSES`), so this module never imports the
+    rule modules that import it back.
+    """
+
+    def __init__(self, ctx: Context, same_defs: bool, passes: tuple[Pass, ...]) -> None:
         self.ctx = ctx
+        self.passes = passes
         self.same_defs = same_defs
         self.memo: dict[tuple[int, int], bool | None] = {}
         self.pending: set[tuple[int, int]] = set()
@@ -103,6 +112,7 @@ class Walker:
         local: tuple[Node | None, Node | None] | None = None,
         out: Level | None = None,
         in_: Level | None = None,
+        proof: tuple[Any, ...] = (),
     ) -> None:
         rule(rule_id)  # unknown ids fail loudly in tests
         level = self.ctx.level(old_in_new, new_in_old, out=out, in_=in_)
@@ -119,6 +129,7 @@ class Walker:
                 side,
                 local=None if self.quiet else local,
                 trail=tuple(self.trail),
+                proof=proof,
             )
         )
 
@@ -169,18 +180,9 @@ class Walker:
                 local=(o, n),
             )
             return
-        if o.unknown or n.unknown:
-            self._unknown(o, n)
-        if o.enum is not None or n.enum is not None:
-            self._enum(o, n)
-            return
-        from routinec.compat import combinators, families
-
-        if combinators.compare(self, o, n):
-            return
-        if not self._types(o, n):
-            return
-        families.compare(self, o, n)
+        for compare_pass in self.state.passes:
+            if compare_pass(self, o, n):
+                return
 
     def _defaults(self, o: Node, n: Node) -> None:
         if o.default == n.default or (
@@ -254,6 +256,9 @@ class Walker:
             )
             where = n.at(name) if name in n.unknown else o.at(name)
             fact = True if same else None
+            if name == "$ref":
+                self._unresolved(o, n, where, same)
+                continue
             self.emit(
                 "unsupported-keyword",
                 where,
@@ -267,6 +272,29 @@ class Walker:
                 local=(o, n),
             )
 
+    def _unresolved(self, o: Node, n: Node, where: str, same: bool) -> None:
+        ref = str(n.unknown.get("$ref", o.unknown.get("$ref")))
+        remote = "://" in ref or ref.startswith("urn:")
+        why = (
+            "is remote and never fetched (the engine opens no network connection)"
+            if remote
+            else "points into another file, which the engine does not load"
+        )
+        self.emit(
+            "ref-unresolved",
+            where,
+            True if same else None,
+            True if same else None,
+            f"$ref {ref!r} {why}; bundle the referenced schema under $defs"
+            + (" (unchanged)" if same else "; the change could not be checked"),
+            old=o.unknown.get("$ref"),
+            new=n.unknown.get("$ref"),
+            side="new" if "$ref" in n.unknown else "old",
+            local=(o, n),
+            out=None if same else Level.ERR,
+            in_=None if same else Level.ERR,
+        )
+
     def _enum(self, o: Node, n: Node) -> None:
         def live(node: Node) -> list[Any]:
             assert node.enum is not None
@@ -276,6 +304,8 @@ class Walker:
             eff_o, eff_n = live(o), live(n)
             added = [v for v in eff_n if member3(v, o) is not True]
             removed = [v for v in eff_o if member3(v, n) is not True]
+            proof_add = tuple(v for v in added[:8] if member3(v, o) is False)[:3]
+            proof_rm = tuple(v for v in removed[:8] if member3(v, n) is False)[:3]
             where = n.at("const" if n.const else "enum")
             if not added and not removed:
                 if [jkey(v) for v in o.enum] != [jkey(v) for v in n.enum] and not o.const:
@@ -310,6 +340,7 @@ class Walker:
                     new=list(n.enum),
                     local=(o, n),
                     out=Level.WARN if open_enum and rid_add == "enum-value-added" else None,
+                    proof=proof_add,
                 )
             if removed:
                 self.emit(
@@ -321,6 +352,7 @@ class Walker:
                     old=list(o.enum),
                     new=list(n.enum),
                     local=(o, n),
+                    proof=proof_rm,
                 )
             return
         if n.enum is not None:
@@ -404,6 +436,27 @@ class Walker:
         )
         overlap = {t for t in to if _covers(tn, {t})} | {t for t in tn if _covers(to, {t})}
         return bool(overlap)
+
+
+def unknown_keywords(w: Walker, o: Node, n: Node) -> bool:
+    """Keywords the engine does not understand; an unresolved $ref ends the comparison."""
+    if o.unknown or n.unknown:
+        w._unknown(o, n)
+        return "$ref" in o.unknown or "$ref" in n.unknown
+    return False
+
+
+def enums(w: Walker, o: Node, n: Node) -> bool:
+    """enum/const on either side: compared as value sets, and nothing further."""
+    if o.enum is not None or n.enum is not None:
+        w._enum(o, n)
+        return True
+    return False
+
+
+def types(w: Walker, o: Node, n: Node) -> bool:
+    """The type sets; disjoint ones leave nothing further to compare."""
+    return not w._types(o, n)
 
 
 def _null_at(node: Node) -> str:
