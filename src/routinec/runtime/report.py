@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from routinec.canonical import atomic_write
-from routinec.diagnostics import github_escape
+from routinec.diagnostics import render as render_diagnostics
 from routinec.redact import redact_text
 from routinec.runtime.suite import CaseOutcome
 
@@ -57,13 +57,9 @@ def _text(outcomes: list[CaseOutcome], seconds: float, verbose: bool) -> str:
 
 
 def _github(outcomes: list[CaseOutcome], seconds: float) -> str:
-    lines: list[str] = []
-    for o in outcomes:
-        if o.exit_code == 0:
-            continue
-        props = [f"file={github_escape(o.path, prop=True)}"] if o.path else []
-        props.append(f"title={github_escape('routinec ' + o.name, prop=True)}")
-        lines.append(f"::error {','.join(props)}::{github_escape(chr(10).join(o.lines()))}")
+    # Failed cases are diagnostics like any other command's: the one renderer annotates them.
+    failed = [d for d in (o.diagnostic() for o in outcomes) if d is not None]
+    lines = [render_diagnostics(failed, "github")] if failed else []
     lines.append(summary(outcomes, seconds))
     return "\n".join(lines)
 

@@ -8,10 +8,11 @@ with field diffs, or error with a one-line RoutineError). Shared by `routinec te
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from routinec.codes import Code
+from routinec.diagnostics import Diagnostic, Severity, Span
 from routinec.runtime.core import Runtime
 from routinec.runtime.entry import to_wire
 from routinec.runtime.errors import RoutineError, unknown_name
@@ -45,6 +46,19 @@ class CaseOutcome:
     @property
     def name(self) -> str:
         return f"{self.routine}/{self.case}"
+
+    def diagnostic(self) -> Diagnostic | None:
+        """A failed case as a diagnostic, for the renderer every command shares (None: passed)."""
+        if self.exit_code == 0:
+            return None
+        if self.error is not None:
+            diag = self.error.diagnostic
+            return replace(diag, span=Span(self.path) if self.path else diag.span)
+        what = "the live output" if self.status == "drift" else "the output"
+        return Diagnostic(
+            Code.GOLDEN_MISMATCH, Severity.ERROR, f"{self.name}: {what} differs from its golden",
+            Span(self.path) if self.path else None, None, tuple(self.lines()),
+        )
 
     def lines(self) -> list[str]:
         """Human-readable detail: one line per field diff, or the error with its hint."""
