@@ -87,7 +87,7 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
             f"the lockfile has format version {version}, written by a newer routinec "
             f"({data.get('compiler_version', '?')}); this routinec reads formats "
             f"{MIN_FORMAT_VERSION}..{FORMAT_VERSION}",
-            "upgrade routinec (pip install -U routinec)",
+            "upgrade routinec to the version that wrote it (pip install --upgrade from its checkout)",
         )
     if version < MIN_FORMAT_VERSION:
         raise _error(
