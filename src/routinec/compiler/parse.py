@@ -1,12 +1,14 @@
 """Compiler layer, first pass: .routine source text → AST (`compiler.ast.File`).
 
 In: bytes or text of one spec file. Out: a `File`, or a DiagnosticError whose diagnostics
-say, in words, what was expected where. The only module that imports Lark.
+say, in words, what was expected where. With `compiler.lexer`, the only modules that import
+Lark. The LALR tables ship prebuilt (`_parse_tables.py`, from scripts/gen_parser_tables.py).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
@@ -22,10 +24,11 @@ from lark.exceptions import (
 
 from routinec.codes import Code
 from routinec.compiler import ast
+from routinec.compiler.lexer import FastLexer, fast_lexer_for
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 from routinec.params import BY_KEYWORD, PARAMS
 
-__all__ = ["MAX_DEPTH", "grammar_text", "parse_file", "parse_text"]
+__all__ = ["MAX_DEPTH", "build_tables", "canonical_tables", "grammar_digest", "grammar_text", "parse_file", "parse_text"]
 
 MAX_DEPTH = 64  # brackets and braces; deeper nesting is a diagnostic, never a RecursionError
 
@@ -86,8 +89,9 @@ _COMMENTS = _Comments()
 
 
 def _cache_path() -> str | bool:
-    """The built parser is cached in the user's own cache dir, never in shared /tmp: Lark's
-    cache is a pickle, and a file planted there by another user would run as code."""
+    """A parser built at run time (the grammar differs from the shipped tables) is cached in
+    the user's own cache dir, never in shared /tmp: Lark's cache is a pickle, and a file
+    planted there by another user would run as code."""
     import hashlib
     import os
     from pathlib import Path
@@ -109,9 +113,8 @@ def _cache_path() -> str | bool:
     return str(folder / f"grammar-{key}.lark-cache")
 
 
-@lru_cache(maxsize=1)
-def _parser() -> Lark:
-    callbacks = {
+def _callbacks() -> dict[str, Any]:
+    return {
         "LBRACE": _DEPTH.open,
         "LSQB": _DEPTH.open,
         "LPAR": _DEPTH.open,
@@ -120,14 +123,118 @@ def _parser() -> Lark:
         "RPAR": _DEPTH.close,
         "COMMENT": _COMMENTS.keep,
     }
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        lexer_callbacks=callbacks,
-        cache=_cache_path(),
+
+
+_OPTIONS: dict[str, Any] = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": True}
+
+
+def grammar_digest() -> str:
+    import hashlib
+
+    return hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()
+
+
+def build_tables() -> tuple[dict[str, Any], dict[Any, Any]]:
+    """Build the LALR tables from the grammar (slow, ~0.6 s): Lark's serialized (data, memo)."""
+    from lark.grammar import Rule
+    from lark.lexer import TerminalDef
+
+    data, memo = Lark(grammar_text(), **_OPTIONS).memo_serialize([TerminalDef, Rule])
+    return data, memo
+
+
+def canonical_tables(data: dict[str, Any], memo: dict[Any, Any]) -> Any:
+    """Lark's serialized tables with hash-order noise removed, for comparing two builds:
+    memo references inlined, LALR states renumbered breadth-first from the start state."""
+
+    def inline(value: Any) -> Any:
+        if isinstance(value, dict):
+            if set(value) == {"@"}:
+                return inline(memo[value["@"]])
+            return tuple(sorted((str(k), inline(v)) for k, v in value.items()))
+        if isinstance(value, list | tuple):
+            return tuple(inline(v) for v in value)
+        return value
+
+    table = data["parser"]["parser"]
+    tokens, states = table["tokens"], table["states"]
+    order: dict[Any, int] = {}
+    queue = [table["start_states"]["start"]]
+    while queue:
+        state = queue.pop(0)
+        if state in order:
+            continue
+        order[state] = len(order)
+        for tok, (action, arg) in sorted(states[state].items(), key=lambda kv: tokens[kv[0]]):
+            if action == 0 and arg not in order:
+                queue.append(arg)
+    rows = tuple(
+        tuple(sorted(
+            (tokens[tok], ("shift", order[arg]) if action == 0 else ("reduce", inline(arg)))
+            for tok, (action, arg) in states[state].items()
+        ))
+        for state in sorted(order, key=order.__getitem__)
     )
+    rest = {k: v for k, v in data.items() if k != "parser"}
+    parser_rest = {k: v for k, v in data["parser"].items() if k != "parser"}
+    ends = tuple(sorted((k, order.get(v, -1)) for k, v in table["end_states"].items()))
+    return (rows, ends, len(states), inline(rest), inline(parser_rest))
+
+
+def _shipped() -> Lark | None:
+    """The parser from the tables generated at release time (scripts/gen_parser_tables.py),
+    or None when they do not belong to this grammar or this Lark cannot read them."""
+    try:
+        from routinec.compiler import _parse_tables as shipped
+    except ImportError:
+        return None
+    if shipped.GRAMMAR_SHA256 != grammar_digest():
+        return None
+    try:
+        return Lark._load_from_dict(shipped.DATA, shipped.MEMO, lexer_callbacks=_callbacks())
+    except Exception:  # another Lark's serialization: build instead
+        return None
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    loaded = _shipped()
+    if loaded is not None:
+        return loaded
+    return Lark(grammar_text(), **_OPTIONS, lexer_callbacks=_callbacks(), cache=_cache_path())
+
+
+@lru_cache(maxsize=1)
+def _fast() -> FastLexer | None:
+    if os.environ.get("ROUTINEC_LARK_LEXER"):
+        return None
+    return fast_lexer_for(list(_parser().terminals))
+
+
+class _Thread:
+    """What Lark's LALR loop pulls tokens from: FastLexer over one text."""
+
+    def __init__(self, fast: FastLexer, text: str, comments: list[Token]) -> None:
+        self.fast, self.text, self.comments = fast, text, comments
+
+    def lex(self, state: Any) -> Any:
+        states, stack = state.parse_conf.states, state.state_stack
+        return self.fast.tokens(self.text, lambda: states[stack[-1]], _DEPTH.open, _DEPTH.close, self.comments)
+
+
+def _fast_parse(text: str) -> tuple[Tree[Token], list[Token]] | None:
+    """Parse with FastLexer; None when it is off or did not accept the text (Lark's lexer
+    then parses it again, so every error and every accepted text is Lark's own)."""
+    fast = _fast()
+    if fast is None:
+        return None
+    comments: list[Token] = []
+    _DEPTH.depth = 0
+    try:
+        tree = _parser().parser.parser.parser.parse(_Thread(fast, text, comments), "start")
+    except Exception:
+        return None
+    return tree, comments
 
 
 @lru_cache(maxsize=1)
@@ -524,6 +631,15 @@ def parse_text(text: str, path: str) -> ast.File:
             Code.ENCODING, Severity.ERROR, "the file contains NUL bytes; is it a binary file?",
             Span(path, line, col, line, col + 1), "a .routine spec is UTF-8 text",
         )])
+    fast = _fast_parse(text)
+    if fast is not None:
+        tree, comments = fast
+        return _to_ast(tree, comments, text, path)
+    return _to_ast(*_lark_parse(text, path), text, path)
+
+
+def _lark_parse(text: str, path: str) -> tuple[Tree[Token], list[Token]]:
+    """Lark's own contextual lexer and parser: the reference, and every error's wording."""
     parser = _parser()
     _DEPTH.depth = 0
     comments: list[Token] = []
@@ -541,6 +657,10 @@ def parse_text(text: str, path: str) -> ast.File:
         )]) from None
     finally:
         _COMMENTS.tokens = []
+    return tree, comments
+
+
+def _to_ast(tree: Tree[Token], comments: list[Token], text: str, path: str) -> ast.File:
     try:
         items = _Build(path).transform(tree)
     except _Located as exc:

@@ -1,0 +1,89 @@
+"""The shipped LALR tables and the fast tokenizer are exact stand-ins for Lark's own build and lexer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from lark import Token, Tree
+
+from routinec.compiler import _parse_tables as shipped
+from routinec.compiler import parse
+from tests.compiler.test_grammar_properties import SETTINGS, SPECS
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = sorted(p for base in ("specs", "tests", "benchmarks", "docs") for p in (ROOT / base).rglob("*.routine"))
+
+
+def test_shipped_tables_equal_a_fresh_build_from_the_grammar() -> None:
+    # Stale after a grammar edit until `python scripts/gen_parser_tables.py` is rerun.
+    assert shipped.GRAMMAR_SHA256 == parse.grammar_digest()
+    assert parse.canonical_tables(shipped.DATA, shipped.MEMO) == parse.canonical_tables(*parse.build_tables())
+
+
+def test_the_parser_in_use_comes_from_the_shipped_tables() -> None:
+    assert parse._shipped() is not None
+    assert parse._fast() is not None
+
+
+def _flat(node: Any) -> Any:
+    """A tree with every token's type, value and position (Lark's Token == compares text only)."""
+    if isinstance(node, Tree):
+        meta = node.meta
+        where = None if getattr(meta, "empty", True) else (
+            meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos
+        )
+        return (str(node.data), where, tuple(_flat(c) for c in node.children))
+    if isinstance(node, Token):
+        return (node.type, str(node), node.start_pos, node.line, node.column, node.end_line, node.end_column, node.end_pos)
+    return node
+
+
+def _same(text: str) -> None:
+    """Whenever the fast path accepts a text, it gives Lark's tree, positions and comments."""
+    fast = parse._fast_parse(text)
+    try:
+        reference = parse._lark_parse(text, "x.routine")
+    except Exception:
+        assert fast is None, "the fast path accepted a text Lark rejects"
+        return
+    assert fast is not None, "the fast path rejected a text Lark accepts"
+    assert _flat(fast[0]) == _flat(reference[0])
+    assert [_flat(t) for t in fast[1]] == [_flat(t) for t in reference[1]]
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_fast_lexer_matches_lark_on_every_shipped_spec(path: Path) -> None:
+    _same(path.read_bytes().decode("utf-8-sig", "replace").replace("\x00", ""))
+
+
+@SETTINGS
+@given(SPECS)
+def test_fast_lexer_matches_lark_on_generated_specs(text: str) -> None:
+    _same(text)
+
+
+_EDITS = st.sampled_from(["", " ", "\n", "{", "}", "[", "]", '"', '"""', "v1", "1", "-", "model", "list", "x", ":", "#", "é", "\t", "1e5", "true"])
+
+
+@SETTINGS
+@given(SPECS, st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 4), _EDITS), max_size=3))
+def test_fast_lexer_matches_lark_on_damaged_specs(text: str, edits: list[tuple[int, int, str]]) -> None:
+    for at, cut, insert in edits:
+        at %= len(text) + 1
+        text = text[:at] + insert + text[at + cut:]
+    _same(text)
+
+
+@pytest.mark.parametrize("text", [
+    "routine a v1 {}", "routine a v1x {}", "routine a 1 {}", "type T { list: list[list] }",
+    'type T { a: string = "d" model: string }', "routine r v1 { temperature 0model \"m\" }",
+    'routine r v1 { prompt """a\n"b""\n""" }', 'type T { a: "x" | """y""" }', "type T { a: int = -1e5 }",
+    "type T { a: int = 1abc }", "# only a comment", "", "routine r v1 { stop [\"a\",] }", "type T{a:int(min 1,)=1}",
+    "routine r v1 { test t { input { true: true, null: [null, false] } } }", "type T { ?: int }", "type\x0bT {}",
+])
+def test_fast_lexer_matches_lark_on_edge_cases(text: str) -> None:
+    _same(text)
