@@ -169,13 +169,11 @@ _MARK = "\x00routinec-decimal:"
 _MARKED = re.compile(r'"\\u0000routinec-decimal:(-?[0-9.]+)"')
 
 
-def canonical_bytes(value: Any) -> bytes:
-    """Compact canonical JSON (sorted keys, no spaces, UTF-8): the input of every hash.
-
-    The C encoder does the work; Decimals pass through `default` as marked strings and are
-    spliced back as plain numbers (`0.50` → `0.5`), so no float ever formats a number. If
-    the data itself contains the marker, the count differs and the pure encoder is used.
-    """
+def _c_dumps(value: Any, indent: int | None) -> str | None:
+    """json.dumps through the C encoder with sorted keys; Decimals pass through `default` as
+    marked strings and are spliced back as plain numbers (`0.50` → `0.5`), so no float ever
+    formats a number. None when the data itself contains the marker (the count differs) or
+    is not JSON: the pure encoder then decides."""
     marked = 0
 
     def mark(item: Any) -> str:
@@ -185,18 +183,26 @@ def canonical_bytes(value: Any) -> bytes:
             return _MARK + decimal_text(item)
         raise TypeError(f"cannot encode {type(item).__name__} as JSON")
 
+    separators = (",", ":") if indent is None else (",", ": ")
     try:
         text = json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=mark
+            value, sort_keys=True, separators=separators, indent=indent, ensure_ascii=False,
+            allow_nan=False, default=mark,
         )
     except (TypeError, ValueError):
-        text = None
-    if text is not None and marked:
+        return None
+    if marked:
         text, replaced = _MARKED.subn(r"\1", text)
         if replaced != marked:
-            text = None
-    elif text is not None and "routinec-decimal:" in text:
-        text = None
+            return None
+    elif "routinec-decimal:" in text:
+        return None
+    return text
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """Compact canonical JSON (sorted keys, no spaces, UTF-8): the input of every hash."""
+    text = _c_dumps(value, None)
     if text is None:
         out: list[str] = []
         _encode(value, out, None, 0)
@@ -205,7 +211,10 @@ def canonical_bytes(value: Any) -> bytes:
 
 
 def dumps_pretty(value: Any) -> str:
-    """Readable canonical JSON: sorted keys, 2-space indent, trailing newline."""
+    """Readable canonical JSON: sorted keys, 2-space indent, trailing newline.
+
+    Not json.dumps(indent=2): before Python 3.13 an indent selects json's pure-Python
+    encoder, which measured 3x slower than `_encode` on a 1,000-routine lock."""
     out: list[str] = []
     _encode(value, out, "  ", 0)
     out.append("\n")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["EFFORT_LEVELS", "MODELS", "ModelInfo", "lifecycle_on", "lookup"]
+__all__ = ["EFFORT_LEVELS", "MODELS", "ModelInfo", "lifecycle_diagnostic", "lifecycle_on", "lookup"]
 
 EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
 
@@ -116,3 +117,37 @@ def lifecycle_on(lifecycle: str, retires_at: str | None, today: _dt.date) -> str
     except ValueError:
         return lifecycle
     return "retired" if retires <= today else "deprecated"
+
+
+def lifecycle_diagnostic(
+    routine: str, snapshot: str, lifecycle: str, retires_at: str | None, on: _dt.date, span: Any
+) -> Any:
+    """The one model-retired error or model-deprecated warning for a routine's model as of
+    `on`, or None. `check` (from the spec) and `verify`'s fast path (from the lock) both say it."""
+    from routinec.codes import Code
+    from routinec.diagnostics import Diagnostic, Severity
+
+    stage = lifecycle_on(lifecycle, retires_at, on)
+    when = f" on {retires_at}" if retires_at else ""
+    if stage == "retired":
+        return Diagnostic(
+            Code.MODEL_RETIRED, Severity.ERROR,
+            f"routine {routine!r} uses {snapshot}, which retired{when}",
+            span,
+            "migrate the routine to a current model (e.g. claude-sonnet-4-6), bump its version, and re-record",
+        )
+    if stage == "deprecated":
+        days = ""
+        if retires_at:
+            try:
+                left = (_dt.date.fromisoformat(retires_at) - on).days
+                days = f" (in {left} day{'s' if left != 1 else ''})"
+            except ValueError:
+                days = ""
+        return Diagnostic(
+            Code.MODEL_DEPRECATED, Severity.WARNING,
+            f"routine {routine!r} uses {snapshot}, which is deprecated and retires{when}{days}",
+            span,
+            "migrate to a current model before then; after it, the routine can no longer be re-recorded",
+        )
+    return None

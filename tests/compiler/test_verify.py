@@ -315,6 +315,25 @@ def test_verify_with_a_retired_locked_model(tmp_path: Path) -> None:
     late = invoke("verify", cwd=root, env=cli_env(ROUTINEC_TODAY="2026-12-01"))
     assert late.code == 1
     assert (
-        "routine 'summarize_pr' is locked to claude-sonnet-4-5-20250929, which retired on 2026-11-30"
+        "routine 'summarize_pr' uses claude-sonnet-4-5-20250929, which retired on 2026-11-30"
         in late.stderr
     )
+
+
+def test_lifecycle_wording_is_the_same_from_the_spec_and_from_the_lock(tmp_path: Path) -> None:
+    from tests.helpers import cli_env
+
+    root = write_project(
+        tmp_path / "p",
+        {
+            "specs/s.routine": SPEC.replace('"claude-haiku-4-5"', '"claude-sonnet-4-5"'),
+            "specs/prompts/summarize_pr.j2": PROMPT,
+        },
+    )
+    env = cli_env(ROUTINEC_TODAY="2026-11-01")
+    assert invoke("lock", cwd=root, env=env).code == 0
+    from_spec = [ln for ln in invoke("check", cwd=root, env=env).stderr.splitlines() if "model-deprecated" in ln]
+    fast = invoke("verify", cwd=root, env=env)
+    assert "sources unchanged" in fast.output
+    from_lock = [ln for ln in fast.stderr.splitlines() if "model-deprecated" in ln]
+    assert from_spec and [ln.split(": ", 1)[1] for ln in from_lock] == [ln.split(": ", 1)[1] for ln in from_spec]

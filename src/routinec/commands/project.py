@@ -9,19 +9,27 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from routinec import __version__
 from routinec.canonical import source_digest
 from routinec.codes import Code
 from routinec.config import Config, discover_specs, env
-from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span, exit_code_for
-from routinec.lockfile import Lock, read_lock, write_lock
+from routinec.diagnostics import (
+    Diagnostic,
+    DiagnosticError,
+    Severity,
+    Span,
+    exit_code_for,
+    sort_unique,
+)
+from routinec.lockfile import FORMAT_VERSION, Lock, read_lock, write_lock
 from routinec.lockfile.entry import ModelPin
-from routinec.modeltable import ModelInfo, lifecycle_on, lookup
+from routinec.modeltable import ModelInfo, lifecycle_diagnostic, lookup
 
 if TYPE_CHECKING:
     from routinec.compiler.check import Resolver
@@ -130,6 +138,10 @@ def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
     from routinec.compiler.build import build
 
     old = _try_read(config)
+    if old is not None and not resolve_online:
+        unchanged = _relock_unchanged(config, old)
+        if unchanged is not None:
+            return unchanged
     resolver: Resolver = lookup
     if resolve_online:
         from routinec.commands.models_api import online_resolver
@@ -155,47 +167,85 @@ def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
     return outcome
 
 
-def _fast_path(config: Config, locked: Lock) -> bool:
-    """Sound shortcut: same compiler, same spec set, and every source file hashes the same."""
-    if locked.compiler_version != __version__:
-        return False
+def _entry_field(entry: Any, key: str) -> Any:
+    """One field of a lock entry, whether entries are dicts or typed objects."""
+    if isinstance(entry, dict):
+        return entry.get(key)
+    return getattr(entry, key, None)
+
+
+def _pin(model: Any, key: str) -> Any:
+    """One field of a locked model pin (a ModelPin, or a dict from a summary)."""
+    if isinstance(model, dict):
+        return model.get(key)
+    return getattr(model, key, None)
+
+
+def _locked_sources(locked: Lock) -> dict[str, str]:
     sources: dict[str, str] = {}
     for entry in locked.routines.values():
-        sources.update(entry.sources)
+        sources.update(_entry_field(entry, "sources") or {})
+    return sources
+
+
+def _relock_unchanged(config: Config, old: Lock) -> Outcome | None:
+    """`lock` with nothing to do: the lock is this routinec's, canonical, and every source
+    hashes as locked, so a compile would write the same bytes. It says what that compile
+    said, from the build cache's summary; without one (or with any doubt) it returns None
+    and the caller compiles."""
+    from routinec.compiler.cache import BuildCache
+
+    if old.format_version != FORMAT_VERSION or not _fast_path(config, old):
+        return None
+    summary = BuildCache.open(config.root).load_summary(_locked_sources(old))
+    if summary is None:
+        return None
+    try:
+        if config.lock_path.read_bytes() != old.to_bytes():
+            return None
+    except OSError:
+        return None
+    said = list(summary.diagnostics) + lifecycle_from_lock(old, config, env().today, summary.model_spans)
+    return Outcome(sort_unique(said), routines=len(old.routines), fast_path=True)
+
+
+def _fast_path(config: Config, locked: Lock) -> bool:
+    """Sound shortcut: same compiler, same spec set, and every source file hashes the same."""
+    if locked.compiler_version != __version__ or not locked.routines:
+        return False
+    sources = _locked_sources(locked)
     if not set(discover_specs(config)) <= set(sources):
         return False
-    root = config.root
+    root = str(config.root) + os.sep
     for rel, expected in sources.items():
         try:
-            if source_digest((root / rel).read_bytes()) != expected:
-                return False
+            with open(root + rel, "rb") as handle:
+                data = handle.read()
         except OSError:
             return False
-    return bool(locked.routines)
+        if source_digest(data) != expected:
+            return False
+    return True
 
 
-def lifecycle_from_lock(locked: Lock, config: Config, on: _dt.date) -> list[Diagnostic]:
+def lifecycle_from_lock(
+    locked: Lock, config: Config, on: _dt.date, spans: dict[str, Any] | None = None
+) -> list[Diagnostic]:
+    """The lifecycle warnings `check` gives, from the models pinned in the lock (pointing at
+    each routine's `model` line when `spans` has it, else at its spec file)."""
     out: list[Diagnostic] = []
     for name in sorted(locked.routines):
-        model = locked.routines[name].model
-        stage = lifecycle_on(model.lifecycle, model.retires_at, on)
-        table = lookup(model.snapshot)
+        entry = locked.routines[name]
+        model = _entry_field(entry, "model")
+        snapshot = str(_pin(model, "snapshot"))
+        lifecycle = str(_pin(model, "lifecycle"))
+        table = lookup(snapshot)
         if table is not None and table.lifecycle == "retired":
-            stage = "retired"
-        span = Span(locked.routines[name].source)
-        when = f" on {model.retires_at}" if model.retires_at else ""
-        if stage == "retired":
-            out.append(Diagnostic(
-                Code.MODEL_RETIRED, Severity.ERROR,
-                f"routine {name!r} is locked to {model.snapshot}, which retired{when}",
-                span, "migrate it to a current model, bump its version, re-lock and re-record",
-            ))
-        elif stage == "deprecated":
-            out.append(Diagnostic(
-                Code.MODEL_DEPRECATED, Severity.WARNING,
-                f"routine {name!r} is locked to {model.snapshot}, which is deprecated and retires{when}",
-                span, "migrate before the retirement date",
-            ))
+            lifecycle = "retired"
+        span = (spans or {}).get(name) or Span(str(_entry_field(entry, "source") or config.lockfile))
+        said = lifecycle_diagnostic(name, snapshot, lifecycle, _pin(model, "retires_at"), on, span)
+        if said is not None:
+            out.append(said)
     return out
 
 

@@ -164,7 +164,7 @@ def _check_default(field: ast.Field, project: Project, out: list[Diagnostic]) ->
     import jsonschema
 
     from routinec.compiler.lower import field_schema, with_defs
-    from routinec.compiler.materials import json_value
+    from routinec.compiler.values import json_value
 
     written = _whole_with_point(field.type, field.default)
     if written is not None:

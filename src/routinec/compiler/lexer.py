@@ -71,7 +71,7 @@ class FastLexer:
             m = match(text, pos)
             if m is None:
                 raise _Unmatched(pos)
-            kind = m.lastgroup
+            kind = m.lastgroup or ""
             value = m.group()
             stop = m.end()
             col = pos - line_start + 1

@@ -16,12 +16,13 @@ import jinja2.meta
 import jsonschema
 from jinja2.sandbox import SandboxedEnvironment
 
-from routinec.canonical import digest, plain_json, plain_text
+from routinec.canonical import digest, plain_text
 from routinec.codes import Code
 from routinec.compiler import ast, spec_secrets
 from routinec.compiler.check import compare_rules
 from routinec.compiler.files import FileError, ProjectFiles
 from routinec.compiler.template_safety import unsafe_expressions
+from routinec.compiler.values import json_value
 from routinec.diagnostics import Diagnostic, Severity, Span
 
 __all__ = ["Materials", "gather"]
@@ -222,11 +223,6 @@ def _templates(routine: ast.RoutineDef, files: ProjectFiles, mats: Materials) ->
         "includes": dict(sorted(includes.items())),
     }
     mats.prompt["hash"] = digest(mats.prompt)
-
-
-def json_value(value: Any) -> Any:
-    """DSL literals and JSON test inputs as validated and locked (`canonical.json_number`)."""
-    return plain_json(value)
 
 
 def _validation_message(error: jsonschema.ValidationError) -> str:

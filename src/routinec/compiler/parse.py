@@ -165,7 +165,7 @@ def canonical_tables(data: dict[str, Any], memo: dict[Any, Any]) -> Any:
         if state in order:
             continue
         order[state] = len(order)
-        for tok, (action, arg) in sorted(states[state].items(), key=lambda kv: tokens[kv[0]]):
+        for _tok, (action, arg) in sorted(states[state].items(), key=lambda kv: tokens[kv[0]]):
             if action == 0 and arg not in order:
                 queue.append(arg)
     rows = tuple(
@@ -188,12 +188,15 @@ def _shipped() -> Lark | None:
         from routinec.compiler import _parse_tables as shipped
     except ImportError:
         return None
-    if shipped.GRAMMAR_SHA256 != grammar_digest():
+    if grammar_digest() != shipped.GRAMMAR_SHA256:
         return None
     try:
-        return Lark._load_from_dict(shipped.DATA, shipped.MEMO, lexer_callbacks=_callbacks())
+        loaded: Lark = Lark._load_from_dict(  # type: ignore[no-untyped-call]
+            shipped.DATA, shipped.MEMO, lexer_callbacks=_callbacks()
+        )
     except Exception:  # another Lark's serialization: build instead
         return None
+    return loaded
 
 
 @lru_cache(maxsize=1)

@@ -140,7 +140,7 @@ class LockedRoutine:
     @property
     def api_schema(self) -> dict[str, Any]:
         if self._api_schema is None:
-            from routinec.runtime.request import api_schema
+            from routinec.runtime.apischema import api_schema
 
             self._api_schema = api_schema(self.output_schema)
         return self._api_schema

@@ -1,0 +1,60 @@
+"""Compiler pass 1: spec files on disk → `ast.File`s (from the build cache when the bytes match).
+
+Big projects parse their cache misses in two processes (Lark is pure Python).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from routinec.codes import Code
+from routinec.compiler import ast
+from routinec.compiler.fork import split_run
+from routinec.compiler.parse import parse_file
+from routinec.compiler.passes.state import BuildState
+from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
+
+__all__ = ["PARALLEL_FILES", "parse_specs"]
+
+# Below this many files to parse, a fork costs more than it saves.
+PARALLEL_FILES = 24
+
+
+def _parse_some(items: Sequence[tuple[str, bytes]]) -> tuple[list[ast.File], list[Diagnostic]]:
+    parsed: list[ast.File] = []
+    diags: list[Diagnostic] = []
+    for rel, data in items:
+        try:
+            parsed.append(parse_file(data, rel))
+        except DiagnosticError as exc:
+            diags.extend(exc.diagnostics)
+        except RecursionError:
+            diags.append(Diagnostic(Code.SYNTAX, Severity.ERROR, "the spec nests too deeply to parse", Span(rel)))
+    return parsed, diags
+
+
+def parse_specs(state: BuildState) -> None:
+    root = state.config.root
+    todo: list[tuple[str, bytes]] = []
+    found: dict[str, ast.File] = {}
+    for rel in state.paths:
+        try:
+            data = (root / rel).read_bytes()
+        except OSError as exc:
+            state.diagnostics.append(
+                Diagnostic(Code.MISSING_FILE, Severity.ERROR, f"cannot read spec: {exc.strerror}", Span(rel))
+            )
+            continue
+        state.spec_bytes[rel] = data
+        state.files.remember(rel, data)
+        record = state.cache.load(rel, data)
+        if record is not None and isinstance(record.ast, ast.File) and record.ast.path == rel:
+            state.records[rel] = record
+            found[rel] = record.ast
+        else:
+            todo.append((rel, data))
+    for some, diags in split_run(_parse_some, todo, min_items=PARALLEL_FILES):
+        for file in some:
+            found[file.path] = file
+        state.diagnostics.extend(diags)
+    state.parsed = [found[rel] for rel in state.paths if rel in found]

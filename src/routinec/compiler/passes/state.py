@@ -1,0 +1,46 @@
+"""Compiler layer: the state the passes hand along (config in; AST, project, entries out)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from routinec.compiler import ast
+from routinec.compiler.cache import BuildCache, SpecRecord
+from routinec.compiler.files import ProjectFiles
+from routinec.compiler.symbols import Project
+from routinec.config import Config
+from routinec.diagnostics import Diagnostic, Severity
+from routinec.lockfile import LockEntry
+from routinec.modeltable import ModelInfo
+
+__all__ = ["BuildState", "Pass"]
+
+
+@dataclass
+class BuildState:
+    config: Config
+    resolve_model: Callable[[str], ModelInfo | None]
+    on: _dt.date
+    paths: list[str]
+    files: ProjectFiles
+    cache: BuildCache
+    spec_bytes: dict[str, bytes] = field(default_factory=dict)
+    records: dict[str, SpecRecord] = field(default_factory=dict)  # spec path → cached record
+    parsed: list[ast.File] = field(default_factory=list)
+    project: Project | None = None
+    models: dict[str, ModelInfo] = field(default_factory=dict)
+    entries: dict[str, LockEntry] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    lifecycle: list[Diagnostic] = field(default_factory=list)  # also in diagnostics; date-dependent
+    model_spans: dict[str, Any] = field(default_factory=dict)  # routine → span of its `model`
+    stop: bool = False
+
+    def has_errors(self) -> bool:
+        return any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+
+Pass = Callable[[BuildState], None]
