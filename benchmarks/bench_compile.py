@@ -265,7 +265,7 @@ def budgets(figs: list[Figure]) -> list[tuple[str, str, str]]:
 # not exist (the compiler is being reworked) are skipped.
 _TIMED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("routinec.commands.project", ("build", "read_lock", "write_lock", "_fast_path", "diff_routines",
-                                   "lifecycle_from_lock", "_try_read", "_relock_unchanged")),
+                                   "lifecycle_from_lock", "_try_read", "_summary_of_lock", "_sources_unchanged")),
     ("routinec.commands.gates", ("edge_diagnostics", "breaking_changes")),
     ("routinec.compiler.build", ("discover", "sort_unique")),
     ("routinec.compiler.passes.parse_specs", ("parse_specs", "parse_file")),

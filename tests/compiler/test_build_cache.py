@@ -164,3 +164,22 @@ def test_fast_path_needs_the_summary_and_a_canonical_lock(
     lock.write_bytes(lock.read_bytes().replace(b"\n  ", b"\n    ", 3))  # valid JSON, not canonical
     data, said, outcome = _lock(root)
     assert not outcome.fast_path and (data, said) == uncached
+
+
+def test_verify_from_the_summary_says_what_the_uncached_verify_says(
+    tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path / "p")
+    _lock(root)
+    config = load_config(root)
+    cached = commands.verify(config)
+    monkeypatch.setenv("ROUTINEC_NO_CACHE", "1")
+    plain = commands.verify(config)
+    assert cached.fast_path and plain.fast_path
+    assert [str(d) for d in cached.diagnostics] == [str(d) for d in plain.diagnostics]
+    monkeypatch.delenv("ROUTINEC_NO_CACHE")
+    lock = root / "routines.lock"
+    lock.write_bytes(lock.read_bytes().replace(b'"temperature": 0', b'"temperature": 1', 1))
+    tampered = commands.verify(config)
+    assert not tampered.fast_path and tampered.exit_code == 1
+    assert [d.code for d in tampered.diagnostics] == ["lock-tampered"]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from routinec import __version__
-from routinec.canonical import source_digest
+from routinec.canonical import digest_bytes, source_digest
 from routinec.codes import Code
 from routinec.config import Config, discover_specs, env
 from routinec.diagnostics import (
@@ -27,7 +27,7 @@ from routinec.diagnostics import (
     exit_code_for,
     sort_unique,
 )
-from routinec.lockfile import FORMAT_VERSION, Lock, read_lock, write_lock
+from routinec.lockfile import Lock, read_lock, write_lock
 from routinec.lockfile.entry import ModelPin
 from routinec.modeltable import ModelInfo, lifecycle_diagnostic, lookup
 
@@ -134,14 +134,16 @@ def _refuse_secret(diag: Diagnostic) -> Diagnostic:
 
 
 def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
+    if not resolve_online:
+        known = _summary_of_lock(config)
+        if known is not None:  # nothing changed since this routinec wrote these bytes
+            summary, facts = known
+            said = list(summary.diagnostics) + lifecycle_from_lock(facts, config, env().today, summary.model_spans)
+            return Outcome(sort_unique(said), routines=len(facts), fast_path=True)
     from routinec.commands import gates
     from routinec.compiler.build import build
 
     old = _try_read(config)
-    if old is not None and not resolve_online:
-        unchanged = _relock_unchanged(config, old)
-        if unchanged is not None:
-            return unchanged
     resolver: Resolver = lookup
     if resolve_online:
         from routinec.commands.models_api import online_resolver
@@ -164,6 +166,8 @@ def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
         outcome.diagnostics.append(
             Diagnostic(Code.CONFIG, Severity.ERROR, f"cannot write the lockfile: {exc.strerror}", Span(str(config.lock_path)))
         )
+        return outcome
+    _remember_lock(config, result.summary, result.cache)
     return outcome
 
 
@@ -188,33 +192,35 @@ def _locked_sources(locked: Lock) -> dict[str, str]:
     return sources
 
 
-def _relock_unchanged(config: Config, old: Lock) -> Outcome | None:
-    """`lock` with nothing to do: the lock is this routinec's, canonical, and every source
-    hashes as locked, so a compile would write the same bytes. It says what that compile
-    said, from the build cache's summary; without one (or with any doubt) it returns None
-    and the caller compiles."""
+def _summary_of_lock(config: Config) -> tuple[Any, dict[str, Any]] | None:
+    """The cached summary of the `lock` that wrote these exact lockfile bytes, if every
+    source still hashes as it did then (so a compile would write the same bytes), with each
+    routine's lifecycle facts (what the lifecycle checks read). None means: take the long way."""
     from routinec.compiler.cache import BuildCache
 
-    if old.format_version != FORMAT_VERSION or not _fast_path(config, old):
-        return None
-    summary = BuildCache.open(config.root).load_summary(_locked_sources(old))
-    if summary is None:
-        return None
     try:
-        if config.lock_path.read_bytes() != old.to_bytes():
-            return None
+        raw = config.lock_path.read_bytes()
     except OSError:
         return None
-    said = list(summary.diagnostics) + lifecycle_from_lock(old, config, env().today, summary.model_spans)
-    return Outcome(sort_unique(said), routines=len(old.routines), fast_path=True)
+    summary = BuildCache.open(config.root).load_summary(digest_bytes(raw))
+    if summary is None or not summary.models or not _sources_unchanged(config, summary.sources):
+        return None
+    return summary, dict(summary.models)
 
 
-def _fast_path(config: Config, locked: Lock) -> bool:
-    """Sound shortcut: same compiler, same spec set, and every source file hashes the same."""
-    if locked.compiler_version != __version__ or not locked.routines:
-        return False
-    sources = _locked_sources(locked)
-    if not set(discover_specs(config)) <= set(sources):
+def _remember_lock(config: Config, summary: Any, cache: Any) -> None:
+    """After a successful `lock`: file its summary under the bytes now on disk."""
+    if summary is None or cache is None or not cache.enabled:
+        return
+    try:
+        raw = config.lock_path.read_bytes()
+    except OSError:
+        return
+    cache.store_summary(digest_bytes(raw), summary)
+
+
+def _sources_unchanged(config: Config, sources: dict[str, str]) -> bool:
+    if not sources or not set(discover_specs(config)) <= set(sources):
         return False
     root = str(config.root) + os.sep
     for rel, expected in sources.items():
@@ -228,14 +234,23 @@ def _fast_path(config: Config, locked: Lock) -> bool:
     return True
 
 
+def _fast_path(config: Config, locked: Lock) -> bool:
+    """Sound shortcut: same compiler, same spec set, and every source file hashes the same."""
+    if locked.compiler_version != __version__ or not locked.routines:
+        return False
+    return _sources_unchanged(config, _locked_sources(locked))
+
+
 def lifecycle_from_lock(
-    locked: Lock, config: Config, on: _dt.date, spans: dict[str, Any] | None = None
+    locked: Lock | dict[str, Any], config: Config, on: _dt.date, spans: dict[str, Any] | None = None
 ) -> list[Diagnostic]:
-    """The lifecycle warnings `check` gives, from the models pinned in the lock (pointing at
-    each routine's `model` line when `spans` has it, else at its spec file)."""
+    """The lifecycle warnings `check` gives, from the models pinned in the lock (or a
+    summary's `models`), pointing at each routine's `model` line when `spans` has it, else at
+    its spec file."""
+    routines: dict[str, Any] = dict(locked.routines) if isinstance(locked, Lock) else locked
     out: list[Diagnostic] = []
-    for name in sorted(locked.routines):
-        entry = locked.routines[name]
+    for name in sorted(routines):
+        entry = routines[name]
         model = _entry_field(entry, "model")
         snapshot = str(_pin(model, "snapshot"))
         lifecycle = str(_pin(model, "lifecycle"))
@@ -286,6 +301,11 @@ def verify(config: Config, *, full: bool = False, refresh_models: bool = False) 
 
 
 def _verify(config: Config, *, full: bool = False) -> Outcome:
+    if not full:
+        known = _summary_of_lock(config)
+        if known is not None:  # the exact bytes a successful lock wrote: no parse, no tamper check needed
+            facts = known[1]
+            return Outcome(lifecycle_from_lock(facts, config, env().today), routines=len(facts), fast_path=True)
     try:
         locked = read_lock(config.lock_path)
     except DiagnosticError as exc:

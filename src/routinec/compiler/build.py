@@ -13,6 +13,7 @@ import gc
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from routinec import __version__
 from routinec.codes import Code
@@ -43,6 +44,9 @@ class BuildResult:
     project: Project | None = None
     spec_files: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    # For `lock` to file once the lockfile is written (see compiler.cache.ProjectSummary).
+    summary: ProjectSummary | None = None
+    cache: BuildCache | None = None
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -108,5 +112,17 @@ def _build(
     if not result.errors:
         result.lock = Lock(FORMAT_VERSION, __version__, dict(sorted(state.entries.items())))
         said = [d for d in result.diagnostics if not any(d is x for x in state.lifecycle)]
-        state.cache.store_summary(result.sources, ProjectSummary(said, state.model_spans))
+        models = {name: _model_facts(entry) for name, entry in state.entries.items()}
+        result.summary = ProjectSummary(dict(result.sources), said, models, dict(state.model_spans))
+        result.cache = state.cache
     return result
+
+
+def _field(entry: Any, key: str) -> Any:
+    return entry.get(key) if isinstance(entry, dict) else getattr(entry, key, None)
+
+
+def _model_facts(entry: Any) -> dict[str, Any]:
+    model = _field(entry, "model")
+    facts = {k: _field(model, k) for k in ("snapshot", "lifecycle", "retires_at")}
+    return {"model": facts, "source": _field(entry, "source")}

@@ -39,11 +39,18 @@ class SpecRecord:
 
 @dataclass
 class ProjectSummary:
-    """What a whole successful build said, for a `lock` that proves nothing changed: every
-    diagnostic except the lifecycle ones (they depend on the date), and where each routine
-    names its model (the span those would point at)."""
+    """A successful `lock`, filed under the sha256 of the lockfile bytes it wrote: when the
+    lockfile still has those bytes and every source still hashes as in `sources`, a compile
+    would write the same bytes again, so `lock` and `verify` can answer from here.
 
+    `diagnostics`: all it said except the lifecycle ones (they depend on the date);
+    `models`: per routine, the locked model's snapshot, lifecycle and retires_at, and the
+    routine's spec (what the lifecycle ones are recomputed from); `model_spans`: where each
+    routine names its model."""
+
+    sources: dict[str, str]
     diagnostics: list[Any]
+    models: dict[str, dict[str, Any]]
     model_spans: dict[str, Any]
 
 
@@ -105,21 +112,25 @@ class BuildCache:
     def store(self, rel: str, data: bytes, record: SpecRecord) -> None:
         self._write(self._path(rel, data), record)
 
-    def _summary_path(self, sources: dict[str, str]) -> Path | None:
+    def _summary_path(self, lock_digest: str) -> Path | None:
         if self.folder is None:
             return None
-        text = "\n".join(f"{k}\0{v}" for k, v in sorted(sources.items()))
-        return self.folder / (hashlib.sha256(f"{self.project_key}\n{text}".encode()).hexdigest() + ".project")
+        return self.folder / (hashlib.sha256(f"{self.project_key}\n{lock_digest}".encode()).hexdigest() + ".project")
 
-    def load_summary(self, sources: dict[str, str]) -> ProjectSummary | None:
-        """The summary of the build whose inputs hashed exactly as `sources` (every spec and used file)."""
-        record = self._read(self._summary_path(sources))
-        if not isinstance(record, ProjectSummary) or not isinstance(record.diagnostics, list):
+    def load_summary(self, lock_digest: str) -> ProjectSummary | None:
+        """The summary of the `lock` that wrote a lockfile whose bytes have this digest."""
+        record = self._read(self._summary_path(lock_digest))
+        if (
+            not isinstance(record, ProjectSummary)
+            or not isinstance(record.sources, dict)
+            or not isinstance(record.diagnostics, list)
+            or not isinstance(record.models, dict)
+        ):
             return None
         return record
 
-    def store_summary(self, sources: dict[str, str], summary: ProjectSummary) -> None:
-        self._write(self._summary_path(sources), summary)
+    def store_summary(self, lock_digest: str, summary: ProjectSummary) -> None:
+        self._write(self._summary_path(lock_digest), summary)
 
     def _read(self, path: Path | None) -> Any:
         if path is None:
