@@ -68,7 +68,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=_python())
 def lint(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, "ruff")
-    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "scripts", "noxfile.py")
 
 
 @nox.session(python=_python())

@@ -13,11 +13,16 @@ foreign file is a miss, never an error. ROUTINEC_NO_CACHE=1 turns the cache off.
 from __future__ import annotations
 
 import contextlib
+import copyreg
+import dataclasses
 import hashlib
+import io
+import operator
 import os
 import pickle
 import tempfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +76,33 @@ def cache_dir() -> Path | None:
     except OSError:
         return None
     return build
+
+
+@lru_cache(maxsize=1)
+def _dispatch_table() -> dict[type, Any]:
+    """Pickle the frozen, slotted AST and diagnostic dataclasses as `cls(*fields)`: their
+    generated __getstate__ calls dataclasses.fields() per object, and writing a cold
+    1,000-routine project's records took a fifth of the lock."""
+    from routinec import diagnostics
+    from routinec.compiler import ast
+
+    table: dict[type, Any] = dict(copyreg.dispatch_table)
+    for module in (ast, diagnostics):
+        for value in vars(module).values():
+            if not (isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == module.__name__):
+                continue
+            names = tuple(f.name for f in dataclasses.fields(value))
+            if not names or not all(f.init for f in dataclasses.fields(value)):
+                continue
+            table[value] = _reducer(value, names)
+    return table
+
+
+def _reducer(cls: type, names: tuple[str, ...]) -> Any:
+    get = operator.attrgetter(*names)
+    if len(names) == 1:
+        return lambda obj: (cls, (get(obj),))
+    return lambda obj: (cls, get(obj))
 
 
 class BuildCache:
@@ -155,7 +187,11 @@ class BuildCache:
         if path is None:
             return
         try:
-            payload = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+            buf = io.BytesIO()
+            pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler.dispatch_table = _dispatch_table()
+            pickler.dump(record)
+            payload = buf.getvalue()
             fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
         except Exception:
             return
