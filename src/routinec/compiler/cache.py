@@ -80,14 +80,15 @@ def cache_dir() -> Path | None:
 
 @lru_cache(maxsize=1)
 def _dispatch_table() -> dict[type, Any]:
-    """Pickle the frozen, slotted AST and diagnostic dataclasses as `cls(*fields)`: their
+    """Pickle the frozen, slotted AST, diagnostic and lock-entry dataclasses as `cls(*fields)`: their
     generated __getstate__ calls dataclasses.fields() per object, and writing a cold
     1,000-routine project's records took a fifth of the lock."""
     from routinec import diagnostics
     from routinec.compiler import ast
+    from routinec.lockfile import entry
 
     table: dict[type, Any] = dict(copyreg.dispatch_table)
-    for module in (ast, diagnostics):
+    for module in (ast, diagnostics, entry):
         for value in vars(module).values():
             if not (isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == module.__name__):
                 continue
