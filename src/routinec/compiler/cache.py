@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from routinec import __version__
+from routinec.config import env
 
 __all__ = ["BuildCache", "ProjectSummary", "SpecRecord", "cache_dir"]
 
@@ -61,7 +62,7 @@ class ProjectSummary:
 
 def cache_dir() -> Path | None:
     """The user's own cache folder (0700, owned by this user), or None when unusable or off."""
-    if os.environ.get("ROUTINEC_NO_CACHE"):
+    if env().no_cache:
         return None
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     folder = Path(base) / "routinec"

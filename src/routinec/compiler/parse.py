@@ -25,6 +25,7 @@ from lark.exceptions import (
 from routinec.codes import Code
 from routinec.compiler import ast
 from routinec.compiler.lexer import FastLexer, fast_lexer_for
+from routinec.config import env
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 from routinec.params import BY_KEYWORD, PARAMS
 
@@ -93,10 +94,9 @@ def _cache_path() -> str | bool:
     the user's own cache dir, never in shared /tmp: Lark's cache is a pickle, and a file
     planted there by another user would run as code."""
     import hashlib
-    import os
     from pathlib import Path
 
-    if os.environ.get("ROUTINEC_NO_CACHE"):
+    if env().no_cache:
         return False
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     folder = Path(base) / "routinec"
@@ -209,8 +209,6 @@ def _parser() -> Lark:
 
 @lru_cache(maxsize=1)
 def _fast() -> FastLexer | None:
-    if os.environ.get("ROUTINEC_LARK_LEXER"):
-        return None
     return fast_lexer_for(list(_parser().terminals))
 
 
