@@ -185,13 +185,6 @@ def _pin(model: Any, key: str) -> Any:
     return getattr(model, key, None)
 
 
-def _locked_sources(locked: Lock) -> dict[str, str]:
-    sources: dict[str, str] = {}
-    for entry in locked.routines.values():
-        sources.update(_entry_field(entry, "sources") or {})
-    return sources
-
-
 def _summary_of_lock(config: Config) -> tuple[Any, dict[str, Any]] | None:
     """The cached summary of the `lock` that wrote these exact lockfile bytes, if every
     source still hashes as it did then (so a compile would write the same bytes), with each
@@ -232,13 +225,6 @@ def _sources_unchanged(config: Config, sources: dict[str, str]) -> bool:
         if source_digest(data) != expected:
             return False
     return True
-
-
-def _fast_path(config: Config, locked: Lock) -> bool:
-    """Sound shortcut: same compiler, same spec set, and every source file hashes the same."""
-    if locked.compiler_version != __version__ or not locked.routines:
-        return False
-    return _sources_unchanged(config, _locked_sources(locked))
 
 
 def lifecycle_from_lock(
@@ -301,18 +287,19 @@ def verify(config: Config, *, full: bool = False, refresh_models: bool = False) 
 
 
 def _verify(config: Config, *, full: bool = False) -> Outcome:
+    # The only shortcut is sound: a summary this machine's own `lock` or `verify` filed under
+    # these exact lockfile bytes, with every source unchanged. Source digests alone are not
+    # enough: an entry edited by hand and resealed (its entry_hash recomputed) keeps them, so
+    # without a summary the lock is compared with a fresh compile.
     if not full:
         known = _summary_of_lock(config)
-        if known is not None:  # the exact bytes a successful lock wrote: no parse, no tamper check needed
+        if known is not None:
             facts = known[1]
             return Outcome(lifecycle_from_lock(facts, config, env().today), routines=len(facts), fast_path=True)
     try:
         locked = read_lock(config.lock_path)
     except DiagnosticError as exc:
         return Outcome(list(exc.diagnostics))
-    if not full and _fast_path(config, locked):
-        outcome = Outcome(lifecycle_from_lock(locked, config, env().today), routines=len(locked.routines), fast_path=True)
-        return outcome
     from routinec.commands import gates
     from routinec.compiler.build import build
     from routinec.lockfile.drift import diff_routines
@@ -331,4 +318,14 @@ def _verify(config: Config, *, full: bool = False) -> Outcome:
     outcome.drift = diff_routines(locked.routines, result.lock.routines)
     outcome.diagnostics.extend(gates.edge_diagnostics(result.lock, config))
     outcome.diagnostics.extend(gates.breaking_changes(locked, result.lock, config, for_lock=False))
+    if outcome.exit_code == 0 and _lock_bytes_are(config, result.lock.to_bytes()):
+        # The lock on disk is exactly what this compile writes: the next verify may trust it.
+        _remember_lock(config, result.summary, result.cache)
     return outcome
+
+
+def _lock_bytes_are(config: Config, expected: bytes) -> bool:
+    try:
+        return config.lock_path.read_bytes() == expected
+    except OSError:
+        return False

@@ -137,9 +137,24 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
             )
         else:
             try:
-                entries[name] = LockEntry.from_json(entry, name, path=str(path))
+                typed = LockEntry.from_json(entry, name, path=str(path))
             except DiagnosticError as exc:
                 problems.extend(exc.diagnostics)
+                continue
+            stale = typed.mismatched_hashes() if check_hashes else []
+            if stale:
+                problems.append(
+                    Diagnostic(
+                        Code.LOCK_TAMPERED,
+                        Severity.ERROR,
+                        f"lock entry {name!r}: the stored hash of {', '.join(stale)} does not match "
+                        "the content: the lockfile was edited by hand",
+                        Span(str(path)),
+                        "never edit routines.lock; change the spec and run 'routinec lock'",
+                    )
+                )
+                continue
+            entries[name] = typed
     if problems:
         raise DiagnosticError(problems)
     compiler_version = data.get("compiler_version")

@@ -354,6 +354,25 @@ class LockEntry:
         """This entry with `entry_hash` computed over the canonical JSON of the rest."""
         return dataclasses.replace(self, entry_hash=entry_hash(self.to_json()))
 
+    def mismatched_hashes(self) -> list[str]:
+        """The parts whose content no longer matches the hash stored beside it. A lock edited
+        by hand and resealed keeps a valid `entry_hash`; it rarely keeps these, and `verify`
+        compares the hashes themselves with a fresh compile."""
+        prompt = self.prompt.to_json()
+        del prompt["hash"]
+        checks = [
+            ("prompt", self.prompt.hash, prompt),
+            ("input_schema", self.input_schema_hash, self.input_schema),
+            ("output_schema", self.output_schema_hash, self.output_schema),
+            *((f"consumer {c.name}", c.schema_hash, c.schema) for c in self.consumers),
+            *(
+                (f"test {name} input", case.input_hash, case.input)
+                for name, case in sorted(self.tests.items())
+                if case.input is not None
+            ),
+        ]
+        return [what for what, stored, content in checks if digest(content) != stored]
+
     @property
     def session_state(self) -> bool:
         return self.state == "session"
