@@ -4,7 +4,7 @@ In: nothing. Out: `Code` members, passed by identity (`Code.SYNTAX`), so a missp
 fails at import, not in front of a user. Each code carries what it means, the phase that
 owns it, and its exit class: what the CLI returns when it is an error. That one field is the
 whole exit policy, the same in every command: 1 when a check found a problem, 2 when the
-input or the invocation is bad (docs/cli.md).
+input or the invocation is bad (docs/diagnostics.md).
 
 `Code` is a `StrEnum`: it prints, compares and serialises as its kebab-case name, so JSON
 output, annotations and `[code]` suffixes stay what users already match on.

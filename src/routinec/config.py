@@ -74,7 +74,8 @@ class Env:
             debug=bool(e.get("ROUTINEC_DEBUG")),
             single_process=e.get("ROUTINEC_JOBS", "").strip() == "1",
             no_cache=bool(e.get("ROUTINEC_NO_CACHE")),
-            cache_home=Path(cache_home) if cache_home else Path.home() / ".cache",
+            # A relative XDG_CACHE_HOME is invalid (XDG spec) and would put caches in the project.
+            cache_home=Path(cache_home) if cache_home and Path(cache_home).is_absolute() else Path.home() / ".cache",
             api_key=e.get("ANTHROPIC_API_KEY") or None,
             base_url=e.get("ANTHROPIC_BASE_URL") or None,
             under_pytest="PYTEST_CURRENT_TEST" in e,

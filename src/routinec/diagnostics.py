@@ -179,13 +179,22 @@ def _github(diag: Diagnostic) -> str:
     return f"::{kind} {','.join(props)}::{github_escape(message)}"
 
 
+def _redacted(diag: Diagnostic) -> Diagnostic:
+    message, help_ = redact_text(diag.message), redact_text(diag.help) if diag.help else diag.help
+    notes = tuple(redact_text(n) for n in diag.notes)
+    if (message, help_, notes) == (diag.message, diag.help, diag.notes):
+        return diag
+    return Diagnostic(diag.code, diag.severity, message, diag.span, help_, notes)
+
+
 def render(
     diagnostics: Iterable[Diagnostic],
     fmt: str = "text",
     source_line: SourceLookup | None = None,
 ) -> str:
-    """Render diagnostics in one of `text`, `json` (JSON lines) or `github`."""
-    items = list(diagnostics)
+    """Render diagnostics in one of `text`, `json` (JSON lines) or `github`. Messages quote
+    values (a test input that does not validate, an output): any secret in them is redacted."""
+    items = [_redacted(d) for d in diagnostics]
     if fmt == "json":
         return "\n".join(json.dumps(d.to_json(), sort_keys=True) for d in items)
     if fmt == "github":

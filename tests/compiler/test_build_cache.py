@@ -175,7 +175,9 @@ def test_verify_from_the_summary_says_what_the_uncached_verify_says(
     cached = commands.verify(config)
     monkeypatch.setenv("ROUTINEC_NO_CACHE", "1")
     plain = commands.verify(config)
-    assert cached.fast_path and plain.fast_path
+    # Without the summary, verify compiles (source digests alone cannot vouch for a resealed
+    # entry); with it, it says the same thing without compiling.
+    assert cached.fast_path and not plain.fast_path
     assert [str(d) for d in cached.diagnostics] == [str(d) for d in plain.diagnostics]
     monkeypatch.delenv("ROUTINEC_NO_CACHE")
     lock = root / "routines.lock"

@@ -36,7 +36,11 @@ def test_moved_alias_is_a_warning_naming_both_snapshots(tmp_path: Path) -> None:
     lock_path = root / "routines.lock"
     data = loads(lock_path.read_text("utf-8"))
     entry = data["routines"]["r"]
+    # As a lock written with --resolve-online when the alias still pointed to an older
+    # snapshot: verify compiles against what the Models API answered then, so only
+    # --refresh-models (asking again) notices that the alias moved.
     entry["model"]["snapshot"] = "claude-haiku-4-5-20240101"
+    entry["model"]["resolved_by"] = "models-api"
     entry["entry_hash"] = entry_hash(entry)
     lock_path.write_text(dumps_pretty(data), "utf-8")
     before = lock_path.read_bytes()

@@ -167,7 +167,7 @@ def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
             Diagnostic(Code.CONFIG, Severity.ERROR, f"cannot write the lockfile: {exc.strerror}", Span(str(config.lock_path)))
         )
         return outcome
-    _remember_lock(config, result.summary, result.cache)
+    _remember_lock(config, result.summary, result.cache, result.lock.to_bytes())
     return outcome
 
 
@@ -201,15 +201,13 @@ def _summary_of_lock(config: Config) -> tuple[Any, dict[str, Any]] | None:
     return summary, dict(summary.models)
 
 
-def _remember_lock(config: Config, summary: Any, cache: Any) -> None:
-    """After a successful `lock`: file its summary under the bytes now on disk."""
+def _remember_lock(config: Config, summary: Any, cache: Any, written: bytes) -> None:
+    """After a successful `lock` (or a passing compile-and-compare `verify`): file the summary
+    under the digest of the bytes this run wrote or found, not of a re-read that another
+    process may have changed in between."""
     if summary is None or cache is None or not cache.enabled:
         return
-    try:
-        raw = config.lock_path.read_bytes()
-    except OSError:
-        return
-    cache.store_summary(digest_bytes(raw), summary)
+    cache.store_summary(digest_bytes(written), summary)
 
 
 def _sources_unchanged(config: Config, sources: dict[str, str]) -> bool:
@@ -293,9 +291,10 @@ def _verify(config: Config, *, full: bool = False) -> Outcome:
     # without a summary the lock is compared with a fresh compile.
     if not full:
         known = _summary_of_lock(config)
-        if known is not None:
-            facts = known[1]
-            return Outcome(lifecycle_from_lock(facts, config, env().today), routines=len(facts), fast_path=True)
+        if known is not None:  # says what the compile that filed it said (lifecycle: as of today)
+            summary, facts = known
+            said = list(summary.diagnostics) + lifecycle_from_lock(facts, config, env().today, summary.model_spans)
+            return Outcome(sort_unique(said), routines=len(facts), fast_path=True)
     try:
         locked = read_lock(config.lock_path)
     except DiagnosticError as exc:
@@ -318,9 +317,10 @@ def _verify(config: Config, *, full: bool = False) -> Outcome:
     outcome.drift = diff_routines(locked.routines, result.lock.routines)
     outcome.diagnostics.extend(gates.edge_diagnostics(result.lock, config))
     outcome.diagnostics.extend(gates.breaking_changes(locked, result.lock, config, for_lock=False))
-    if outcome.exit_code == 0 and _lock_bytes_are(config, result.lock.to_bytes()):
+    compiled = result.lock.to_bytes()
+    if outcome.exit_code == 0 and _lock_bytes_are(config, compiled):
         # The lock on disk is exactly what this compile writes: the next verify may trust it.
-        _remember_lock(config, result.summary, result.cache)
+        _remember_lock(config, result.summary, result.cache, compiled)
     return outcome
 
 

@@ -111,7 +111,8 @@ def _build(
         result.sources[rel] = state.files.digest(rel)
     if not result.errors:
         result.lock = Lock(FORMAT_VERSION, __version__, dict(sorted(state.entries.items())))
-        said = [d for d in result.diagnostics if not any(d is x for x in state.lifecycle)]
+        lifecycle = {id(d) for d in state.lifecycle}
+        said = [d for d in result.diagnostics if id(d) not in lifecycle]
         models = {name: _model_facts(entry) for name, entry in state.entries.items()}
         result.summary = ProjectSummary(dict(result.sources), said, models, dict(state.model_spans))
         result.cache = state.cache

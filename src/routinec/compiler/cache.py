@@ -1,13 +1,17 @@
 """Compiler layer: the incremental build cache, one record per spec file.
 
-In: a spec file's path and bytes (the key, with the routinec version and the project's
-pyproject.toml), and what the passes made of it. Out: the record stored the last time, or
+In: a spec file's path and bytes (the key, with a digest of routinec's own code and the
+project's pyproject.toml), and what the passes made of it. Out: the record stored the last time, or
 None. A record holds the file's AST and, per routine, its lock entry and warnings with the
 digests of every file that entry was built from; `passes.lower` reuses an entry only when
 all of those still hash the same. Records live in $XDG_CACHE_HOME/routinec/build (else
 ~/.cache/routinec/build), are written atomically (temp file + os.replace, so concurrent runs
 only ever see whole records), and carry a sha256 of their payload: a truncated, garbled or
 foreign file is a miss, never an error. ROUTINEC_NO_CACHE=1 turns the cache off.
+
+Records are pickles, so the folder is trusted only when this user owns it and nobody else can
+write to it, and the unpickler builds nothing but routinec's own record types and plain
+values. A record holding anything shaped like a secret is never written.
 """
 
 from __future__ import annotations
@@ -28,8 +32,13 @@ from typing import Any
 
 from routinec import __version__
 from routinec.config import env
+from routinec.redact import Redactor
 
-__all__ = ["BuildCache", "ProjectSummary", "SpecRecord", "cache_dir"]
+__all__ = ["BuildCache", "ProjectSummary", "SpecRecord", "cache_dir", "code_fingerprint", "user_cache_folder"]
+
+
+def find_secret_text(text: str) -> bool:
+    return Redactor().find(text) is not None
 
 _MAGIC = b"routinec-build-cache-1\n"
 
@@ -60,23 +69,74 @@ class ProjectSummary:
     model_spans: dict[str, Any]
 
 
-def cache_dir() -> Path | None:
-    """The user's own cache folder (0700, owned by this user), or None when unusable or off."""
-    if env().no_cache:
+def _private(folder: Path) -> bool:
+    """Owned by this user and writable by nobody else (what a folder of pickles needs)."""
+    info = folder.stat()
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None and info.st_uid != getuid():
+        return False
+    return not info.st_mode & 0o022 and os.access(folder, os.W_OK)
+
+
+def user_cache_folder(*parts: str) -> Path | None:
+    """$XDG_CACHE_HOME/routinec/PARTS (else ~/.cache/…), created 0700; None when the cache is
+    off (ROUTINEC_NO_CACHE) or a folder on the way is not private to this user."""
+    settings = env()
+    if settings.no_cache:
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "routinec"
+    folder = settings.cache_home / "routinec"
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        getuid = getattr(os, "getuid", None)
-        # Records are pickles: never read a folder another user could have written.
-        if (getuid is not None and folder.stat().st_uid != getuid()) or not os.access(folder, os.W_OK):
+        if not _private(folder):
             return None
-        build = folder / "build"
-        build.mkdir(mode=0o700, exist_ok=True)
+        for part in parts:
+            folder = folder / part
+            folder.mkdir(mode=0o700, exist_ok=True)
+            if not _private(folder):
+                return None
     except OSError:
         return None
-    return build
+    return folder
+
+
+def cache_dir() -> Path | None:
+    """The build cache's folder, or None when unusable or off."""
+    return user_cache_folder("build")
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A digest of routinec's own files: a record made by other code (an edit without a version
+    bump, another checkout) is never reused."""
+    package = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".lark") and path.is_file():
+            h.update(path.relative_to(package).as_posix().encode() + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+# What a record may be built from: routinec's own types, and plain values.
+_SAFE_GLOBALS = frozenset({
+    ("decimal", "Decimal"),
+    ("copyreg", "__newobj__"),
+    ("copyreg", "__newobj_ex__"),
+    ("copyreg", "_reconstructor"),
+    ("builtins", "object"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("builtins", "tuple"),
+    ("builtins", "list"),
+    ("builtins", "dict"),
+})
+
+
+class _RecordUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module.startswith("routinec.") and not name.startswith("_")) or (module, name) in _SAFE_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not a build-cache type")
 
 
 @lru_cache(maxsize=1)
@@ -120,8 +180,8 @@ class BuildCache:
             pyproject = (root / "pyproject.toml").read_bytes()
         except OSError:
             pyproject = b""
-        # The version covers the compiler and its model table; pyproject.toml the settings.
-        key = hashlib.sha256(__version__.encode() + b"\0" + pyproject).hexdigest()
+        # The code covers the compiler and its model table; pyproject.toml the settings.
+        key = hashlib.sha256(code_fingerprint().encode() + b"\0" + pyproject).hexdigest()
         return cls(cache_dir(), key)
 
     @property
@@ -180,7 +240,7 @@ class BuildCache:
         if hashlib.sha256(payload).digest() != raw[head:head + 32]:
             return None
         try:
-            return pickle.loads(payload)
+            return _RecordUnpickler(io.BytesIO(payload)).load()
         except Exception:
             return None
 
@@ -194,6 +254,10 @@ class BuildCache:
             pickler.dispatch_table = _dispatch_table()
             pickler.dump(record)
             payload = buf.getvalue()
+            # A spec that holds a credential is refused at `lock`; no copy of it may outlive
+            # that in a cache (pickled strings are UTF-8 in the stream, so a scan finds them).
+            if find_secret_text(payload.decode("utf-8", "replace")):
+                return
             fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
         except Exception:
             return

@@ -8,6 +8,7 @@ their raw-bytes digests for the lock's `sources`, or `path-escape` / `missing-fi
 from __future__ import annotations
 
 import os
+import posixpath
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -30,6 +31,9 @@ class ProjectFiles:
         self._bytes: dict[str, bytes] = {}
         self._digests: dict[str, str] = {}
         self._dirs: dict[PurePosixPath, Path] = {}
+        # Paths as written that reach their file through a symlink → the file: the written
+        # path is a source too, so repointing the link is a change (cache, verify, runtime).
+        self.links: dict[str, str] = {}
 
     def normalise(self, written: str, span: Span, what: str) -> str:
         """The project-relative POSIX path for `written`, or a FileError if it leaves the root."""
@@ -57,7 +61,11 @@ class ProjectFiles:
                     "keep prompts, test inputs and schemas inside the project",
                 )
             )
-        return resolved.relative_to(self.root).as_posix()
+        rel = resolved.relative_to(self.root).as_posix()
+        lexical = posixpath.normpath(pure.as_posix())
+        if lexical != rel and not lexical.startswith(".."):
+            self.links[lexical] = rel
+        return rel
 
     def _resolve(self, pure: PurePosixPath) -> Path:
         """realpath, with each directory resolved once (a per-file resolve() dominated big locks)."""

@@ -14,6 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar, cast
 
+from routinec.config import env
+
 __all__ = ["split_run"]
 
 T = TypeVar("T")
@@ -21,7 +23,7 @@ R = TypeVar("R")
 
 
 def _can_fork() -> bool:
-    if sys.platform != "linux" or os.environ.get("ROUTINEC_JOBS") == "1":
+    if sys.platform != "linux" or env().single_process:
         return False
     try:
         return len(os.sched_getaffinity(0)) >= 2

@@ -8,7 +8,6 @@ Lark. The LALR tables ship prebuilt (`_parse_tables.py`, from scripts/gen_parser
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
@@ -25,7 +24,6 @@ from lark.exceptions import (
 from routinec.codes import Code
 from routinec.compiler import ast
 from routinec.compiler.lexer import FastLexer, fast_lexer_for
-from routinec.config import env
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 from routinec.params import BY_KEYWORD, PARAMS
 
@@ -94,18 +92,11 @@ def _cache_path() -> str | bool:
     the user's own cache dir, never in shared /tmp: Lark's cache is a pickle, and a file
     planted there by another user would run as code."""
     import hashlib
-    from pathlib import Path
 
-    if env().no_cache:
-        return False
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "routinec"
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        getuid = getattr(os, "getuid", None)
-        if (getuid is not None and folder.stat().st_uid != getuid()) or not os.access(folder, os.W_OK):
-            return False
-    except OSError:
+    from routinec.compiler.cache import user_cache_folder
+
+    folder = user_cache_folder()
+    if folder is None:
         return False
     import lark
 
@@ -188,7 +179,10 @@ def _shipped() -> Lark | None:
         from routinec.compiler import _parse_tables as shipped
     except ImportError:
         return None
-    if grammar_digest() != shipped.GRAMMAR_SHA256:
+    import lark
+
+    # Serialized tables are a Lark internal: only the release that wrote them reads them.
+    if grammar_digest() != shipped.GRAMMAR_SHA256 or lark.__version__ != shipped.LARK_VERSION:
         return None
     try:
         loaded: Lark = Lark._load_from_dict(  # type: ignore[no-untyped-call]

@@ -53,6 +53,7 @@ def _lower_some(
                 consumer = project.consumers[ref.name]
                 used.add(consumer.path)
                 used.update(project.types[t].path for t in type_names(consumer.node.expects, project))
+        used.update(link for link, target in files.links.items() if target in used)
         sources = {rel: files.digest(rel) for rel in sorted(used)}
         entry = lower_routine(routine, project, models[name], mats.prompt, mats.tests, mats.consumers, sources)
         out[name] = {"sources": sources, "entry": entry, "diagnostics": mats.diagnostics}
