@@ -18,6 +18,7 @@ from routinec.compat.errors import SchemaError
 from routinec.compat.load import check_schema
 from routinec.compat.member import member3
 from routinec.compat.node import normalise
+from routinec.compat.regex import budget as regex_budget
 from routinec.compat.report import Counterexample, Finding, Level, Report
 from routinec.compat.rules import POLICIES, Context
 from routinec.compat.sample import MAX_ARRAY, MAX_STRING
@@ -102,7 +103,7 @@ def _run(old: Any, new: Any, ctx: Context, search: bool, validate: bool) -> Repo
     labels = ("producer", "consumer") if ctx.edge else ("old", "new")
     # validate=False: the caller already checked both (load_file/load_text do), skip the
     # meta-schema pass, which costs more than the comparison itself on large schemas
-    with _deep():
+    with _deep(), regex_budget():
         check_schema(old, labels[0], meta=validate)
         check_schema(new, labels[1], meta=validate)
         up_old, up_new = upgrade(old, *detect(old)), upgrade(new, *detect(new))

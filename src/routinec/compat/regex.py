@@ -3,7 +3,9 @@
 In: `pattern` strings. Out: compiled `re` patterns (None when Python cannot express one), the
 shortest match length, sample matches, inclusion and overlap answers True/False/None. The
 automata are our own (parsed with `interegular`), built and explored under fixed caps on
-states and steps: past a cap the answer is None (undecided), never a long wait.
+states and steps: past a cap the answer is None (undecided), never a long wait. One
+`compare` shares one budget of steps across all its questions (`budget()`), so a schema with
+many patterns cannot multiply the per-question cap.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from __future__ import annotations
 import re
 import string
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -20,6 +25,8 @@ __all__ = [
     "MAX_POSITIONS",
     "MAX_STATES",
     "MAX_WORK",
+    "TOTAL_WORK",
+    "budget",
     "compile_pattern",
     "includes",
     "min_match_length",
@@ -37,6 +44,24 @@ MAX_STATES = 5_000
 # wide subsets cost as much as many small ones
 MAX_WORK = 1_000_000
 MAX_SAMPLE_STEPS = 300
+# steps for all the inclusion and overlap questions of one comparison together
+TOTAL_WORK = 3_000_000
+_BUDGET: ContextVar[list[int] | None] = ContextVar("routinec_regex_budget", default=None)
+
+
+@contextmanager
+def budget(total: int = TOTAL_WORK) -> Iterator[None]:
+    """Share `total` steps among every question asked inside (one `compare`)."""
+    token = _BUDGET.set([total])
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def _spent() -> bool:
+    left = _BUDGET.get()
+    return left is not None and left[0] < 0
 
 _CONTROL = re.compile(r"\\c([A-Za-z])")
 _NAMED = re.compile(r"\(\?<([A-Za-z_][A-Za-z0-9_]*)>")
@@ -378,10 +403,16 @@ def _explore(patterns: tuple[str, ...], goal: Any) -> tuple[bool | None, str]:
     seen = {first: ""}
     queue = deque([first])
     work = 0
+    shared = _BUDGET.get()
     while queue:
         current = queue.popleft()
         text = seen[current]
-        work += sum(len(s) for s in current)
+        cost = sum(len(s) for s in current)
+        work += cost
+        if shared is not None:
+            shared[0] -= cost
+            if shared[0] < 0:
+                return None, ""
         if work > MAX_WORK:
             return None, ""
         if goal(tuple(n.accept in s for n, s in zip(machines, current, strict=True))):
@@ -407,22 +438,42 @@ def undecided_reason(*patterns: str) -> str:
             )
         if _nfa(pattern) is None:
             return f"pattern {pattern!r} expands past {MAX_POSITIONS} automaton positions"
+    if _spent():
+        return f"this comparison's {TOTAL_WORK} steps of pattern questions are spent"
     return f"deciding inclusion needs more than {MAX_STATES} automaton states or {MAX_WORK} steps"
 
 
-@lru_cache(maxsize=1024)
+# Answers are cached across comparisons, except an undecided one that only ran out of the
+# shared budget: the next comparison, with a budget of its own, may decide it.
+_ANSWERS: dict[tuple[str, str, str], bool | None] = {}
+
+
+def _cached(kind: str, a: str, b: str, ask: Any) -> bool | None:
+    key = (kind, a, b)
+    if key in _ANSWERS:
+        return _ANSWERS[key]
+    answer: bool | None = ask()
+    if answer is not None or not _spent():
+        if len(_ANSWERS) >= 4096:
+            _ANSWERS.clear()
+        _ANSWERS[key] = answer
+    return answer
+
+
 def includes(outer: str, inner: str) -> bool | None:
     """Does every string matching `inner` also match `outer`? None when undecided here."""
     if outer == inner:
         return True
-    found, _ = _explore((inner, outer), lambda acc: acc[0] and not acc[1])
-    return None if found is None else not found
+
+    def ask() -> bool | None:
+        found, _ = _explore((inner, outer), lambda acc: acc[0] and not acc[1])
+        return None if found is None else not found
+
+    return _cached("includes", outer, inner, ask)
 
 
-@lru_cache(maxsize=1024)
 def overlaps(a: str, b: str) -> bool | None:
-    found, _ = _explore((a, b), lambda acc: acc[0] and acc[1])
-    return found
+    return _cached("overlaps", a, b, lambda: _explore((a, b), lambda acc: acc[0] and acc[1])[0])
 
 
 def _shortest(nfa: _Nfa, alphabet: _Alphabet) -> str | None:
