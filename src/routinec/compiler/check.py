@@ -145,8 +145,11 @@ def check_fields(
             )
         names.setdefault(field.name, field)
         _check_type_expr(field.type, project, out)
+        before = len(out)
         _check_constraints(field, project, out)
-        if field.has_default and not field.optional:
+        # A default is validated against the field's constraints, so only once they are valid:
+        # `pattern 1023` or an unknown keyword would otherwise reach jsonschema as a bad schema.
+        if field.has_default and not field.optional and len(out) == before:
             _check_default(field, project, out)
         if field.has_default and field.optional:
             out.append(
