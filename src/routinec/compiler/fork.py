@@ -29,6 +29,21 @@ def _can_fork() -> bool:
         return (os.cpu_count() or 1) >= 2
 
 
+def _die_with(parent: int) -> None:
+    """Have the kernel SIGKILL this child when its parent dies (a SIGKILLed `lock` must not
+    leave a worker computing for nobody). PR_SET_PDEATHSIG is Linux-only, like the fork."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def split_run(func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_items: int) -> list[R]:
     """[func(first half), func(second half)] (or [func(items)] when small or unsupported)."""
     if len(items) < min_items or not _can_fork():
@@ -36,6 +51,7 @@ def split_run(func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_items
     half = (len(items) + 1) // 2
     left, right = items[:half], items[half:]
     read_fd, write_fd = os.pipe()
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -46,6 +62,7 @@ def split_run(func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_items
         code = 0
         try:
             os.close(read_fd)
+            _die_with(parent)
             try:
                 payload = pickle.dumps((True, func(right)), protocol=pickle.HIGHEST_PROTOCOL)
             except BaseException:
