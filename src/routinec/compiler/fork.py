@@ -29,19 +29,16 @@ def _can_fork() -> bool:
         return (os.cpu_count() or 1) >= 2
 
 
-def _die_with(parent: int) -> None:
-    """Have the kernel SIGKILL this child when its parent dies (a SIGKILLed `lock` must not
-    leave a worker computing for nobody). PR_SET_PDEATHSIG is Linux-only, like the fork."""
-    import ctypes
-    import signal
-
+def _death_signal() -> Callable[[], object] | None:
+    """prctl(PR_SET_PDEATHSIG, SIGKILL), resolved before the fork so the child arms it at once:
+    a SIGKILLed `lock` must not leave a worker computing for nobody (Linux-only, like the fork)."""
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError, ImportError):
+        return None
+    return lambda: prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG = 1, SIGKILL = 9
 
 
 def split_run(func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_items: int) -> list[R]:
@@ -51,7 +48,7 @@ def split_run(func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_items
     half = (len(items) + 1) // 2
     left, right = items[:half], items[half:]
     read_fd, write_fd = os.pipe()
-    parent = os.getpid()
+    parent, arm = os.getpid(), _death_signal()
     try:
         pid = os.fork()
     except OSError:
@@ -61,8 +58,11 @@ def split_run(func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_items
     if pid == 0:  # child: compute, send, and leave without running any parent cleanup
         code = 0
         try:
+            if arm is not None:
+                arm()
+            if os.getppid() != parent:  # the parent died before the signal was armed
+                os._exit(1)
             os.close(read_fd)
-            _die_with(parent)
             try:
                 payload = pickle.dumps((True, func(right)), protocol=pickle.HIGHEST_PROTOCOL)
             except BaseException:
