@@ -76,8 +76,8 @@ def online_resolver() -> Resolver:
         raise DiagnosticError([Diagnostic(
             Code.MISSING_EXTRA, Severity.ERROR,
             "--resolve-online asks the Models API through the anthropic SDK, which is not installed", None,
-            "install the extra: pip install '.[anthropic]' in the routinec checkout"
-            " (pip install 'routinec[anthropic]' from an index), or lock without --resolve-online",
+            "install the extra from the routinec checkout: pip install '.[anthropic]';"
+            " or lock without --resolve-online",
         )]) from None
     key = env().api_key or ""
     if not key:

@@ -68,8 +68,7 @@ class SdkProvider:
             raise RoutineError(
                 Code.MISSING_EXTRA,
                 "record and live mode call the API through the anthropic SDK, which is not installed",
-                hint="install the extra: pip install '.[anthropic]' in the routinec checkout"
-                " (pip install 'routinec[anthropic]' from an index)",
+                hint="install the extra from the routinec checkout: pip install '.[anthropic]'",
             ) from None
         settings = env()
         self.base_url = base_url or settings.base_url
