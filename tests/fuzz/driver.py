@@ -142,6 +142,8 @@ def run_specs(n: int, seed: int, worker: Worker, *, keep: Path | None = None) ->
         fig.per_kind[kind] += 1
         before = len(fig.problems) + len(fig.hangs) + len(fig.slow)
         _account(fig, f"spec #{fig.cases} ({kind})", worker.ask({"spec": text}))
+        if fig.cases % 5000 == 0:  # progress for long runs
+            print(f"   ... {fig.cases} specs, {len(fig.problems)} internal errors, max {fig.max_seconds:.2f} s", file=sys.stderr, flush=True)
         if keep is not None and len(fig.problems) + len(fig.hangs) + len(fig.slow) > before:
             keep.mkdir(parents=True, exist_ok=True)
             (keep / f"spec-{fig.cases:06d}.routine").write_text(text, "utf-8", newline="")
