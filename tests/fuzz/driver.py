@@ -130,25 +130,29 @@ def run_specs(n: int, seed: int, worker: Worker, *, keep: Path | None = None) ->
     from tests.fuzz.strategies import ALL_SPECS
 
     fig = Figures("specs (check, lock, fmt --check)")
+    # Chunks of at most 1,000 examples, each with its own seed: one huge @given run keeps every
+    # example's choices in memory and generates ever more slowly.
+    for chunk, start in enumerate(range(0, n, 1000)):
 
-    @hseed(seed)
-    @settings(
-        max_examples=n, database=None, deadline=None, phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(ALL_SPECS)
-    def case(spec: tuple[str, str]) -> None:
-        kind, text = spec
-        fig.per_kind[kind] += 1
-        before = len(fig.problems) + len(fig.hangs) + len(fig.slow)
-        _account(fig, f"spec #{fig.cases} ({kind})", worker.ask({"spec": text}))
-        if fig.cases % 5000 == 0:  # progress for long runs
-            print(f"   ... {fig.cases} specs, {len(fig.problems)} internal errors, max {fig.max_seconds:.2f} s", file=sys.stderr, flush=True)
-        if keep is not None and len(fig.problems) + len(fig.hangs) + len(fig.slow) > before:
-            keep.mkdir(parents=True, exist_ok=True)
-            (keep / f"spec-{fig.cases:06d}.routine").write_text(text, "utf-8", newline="")
+        @hseed(seed * 1_000_003 + chunk)
+        @settings(
+            max_examples=min(1000, n - start), database=None, deadline=None, phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(ALL_SPECS)
+        def case(spec: tuple[str, str]) -> None:
+            kind, text = spec
+            fig.per_kind[kind] += 1
+            before = len(fig.problems) + len(fig.hangs) + len(fig.slow)
+            _account(fig, f"spec #{fig.cases} ({kind})", worker.ask({"spec": text}))
+            if fig.cases % 5000 == 0:  # progress for long runs
+                print(f"   ... {fig.cases} specs, {len(fig.problems)} internal errors, max {fig.max_seconds:.2f} s",
+                      file=sys.stderr, flush=True)
+            if keep is not None and len(fig.problems) + len(fig.hangs) + len(fig.slow) > before:
+                keep.mkdir(parents=True, exist_ok=True)
+                (keep / f"spec-{fig.cases:06d}.routine").write_text(text, "utf-8", newline="")
 
-    case()
+        case()
     return fig
 
 
