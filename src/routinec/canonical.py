@@ -31,6 +31,7 @@ __all__ = [
     "plain_json",
     "plain_text",
     "source_digest",
+    "sweep_stale_temps",
     "to_decimal",
 ]
 
@@ -245,18 +246,61 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
 
 
+# Temp files of atomic writes: `.<name>.rc<pid>-<random>.tmp` beside their target. A SIGKILL
+# runs no cleanup, so a killed writer can leave one; the next write into the same directory
+# removes those whose writer (the pid in the name) is gone. A live writer's file is never
+# touched, so concurrent runs do not delete each other's. (Known limit: a leftover whose pid
+# was reused by a live process stays until that process ends; pids are per host.)
+_TEMP_NAME = re.compile(r"^\..+\.rc([0-9]+)-[^.]*\.tmp$")
+_swept: set[str] = set()
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, owned by someone else
+        return True
+    return True
+
+
+def sweep_stale_temps(directory: Path) -> list[Path]:
+    """Remove temp files that killed writers left in `directory`; return what was removed."""
+    removed: list[Path] = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        match = _TEMP_NAME.match(name)
+        if match is None or _pid_alive(int(match.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(directory / name)
+            removed.append(directory / name)
+    return removed
+
+
 def atomic_write(path: Path, data: bytes) -> bool:
     """Write `data` to `path` via a temp file and os.replace; skip when the bytes are equal.
 
-    Returns True when the file changed. A crash or error leaves the old file as it was.
+    Returns True when the file changed. A crash or error leaves the old file as it was; a
+    temp file left by a SIGKILL is removed by the next write into the same directory.
     """
+    key = str(path.parent)
+    if key not in _swept:  # once per directory and process: a lock run writes many files
+        _swept.add(key)
+        sweep_stale_temps(path.parent)
     try:
         if path.read_bytes() == data:
             return False
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.rc{os.getpid()}-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

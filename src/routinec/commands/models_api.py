@@ -70,14 +70,21 @@ def from_model_info(info: Any, table: ModelInfo | None) -> ModelInfo:
 
 
 def online_resolver() -> Resolver:
+    try:
+        import anthropic
+    except ImportError:
+        raise DiagnosticError([Diagnostic(
+            Code.MISSING_EXTRA, Severity.ERROR,
+            "--resolve-online asks the Models API through the anthropic SDK, which is not installed", None,
+            "install the extra from the routinec checkout: pip install '.[anthropic]';"
+            " or lock without --resolve-online",
+        )]) from None
     key = env().api_key or ""
     if not key:
         raise _fail(
             "--resolve-online needs ANTHROPIC_API_KEY",
             "set the key, or run 'routinec lock' without --resolve-online to use the shipped model table",
         )
-    import anthropic
-
     client = anthropic.Anthropic(api_key=key, max_retries=2, timeout=30.0)
     cache: dict[str, ModelInfo | None] = {}
 

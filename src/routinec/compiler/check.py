@@ -145,8 +145,11 @@ def check_fields(
             )
         names.setdefault(field.name, field)
         _check_type_expr(field.type, project, out)
+        before = len(out)
         _check_constraints(field, project, out)
-        if field.has_default and not field.optional:
+        # A default is validated against the field's constraints, so only once they are valid:
+        # `pattern 1023` or an unknown keyword would otherwise reach jsonschema as a bad schema.
+        if field.has_default and not field.optional and len(out) == before:
             _check_default(field, project, out)
         if field.has_default and field.optional:
             out.append(
@@ -185,10 +188,12 @@ def _check_default(field: ast.Field, project: Project, out: list[Diagnostic]) ->
     if any(name not in project.types for name in refs):
         return
     schema.pop("default", None)
-    full = with_defs(schema, refs, project, closed=True)
+    # A referenced type's own invalid constraint (unknown keyword, `pattern 1023`, a number
+    # past what Decimal can divide) is reported at that type; the default is not judged by it.
     try:
+        full = with_defs(schema, refs, project, closed=True)
         errors = list(jsonschema.Draft202012Validator(full).iter_errors(json_value(field.default)))
-    except (jsonschema.SchemaError, re.error):
+    except (KeyError, TypeError, ArithmeticError, jsonschema.SchemaError, re.error):
         return
     if errors:
         out.append(

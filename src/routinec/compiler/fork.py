@@ -31,6 +31,18 @@ def _can_fork() -> bool:
         return (os.cpu_count() or 1) >= 2
 
 
+def _death_signal() -> Callable[[], object] | None:
+    """prctl(PR_SET_PDEATHSIG, SIGKILL), resolved before the fork so the child arms it at once:
+    a SIGKILLed `lock` must not leave a worker computing for nobody (Linux-only, like the fork)."""
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError, ImportError):
+        return None
+    return lambda: prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG = 1, SIGKILL = 9
+
+
 def split_run(func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_items: int) -> list[R]:
     """[func(first half), func(second half)] (or [func(items)] when small or unsupported)."""
     if len(items) < min_items or not _can_fork():
@@ -38,6 +50,7 @@ def split_run(func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_items
     half = (len(items) + 1) // 2
     left, right = items[:half], items[half:]
     read_fd, write_fd = os.pipe()
+    parent, arm = os.getpid(), _death_signal()
     try:
         pid = os.fork()
     except OSError:
@@ -47,6 +60,10 @@ def split_run(func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_items
     if pid == 0:  # child: compute, send, and leave without running any parent cleanup
         code = 0
         try:
+            if arm is not None:
+                arm()
+            if os.getppid() != parent:  # the parent died before the signal was armed
+                os._exit(1)
             os.close(read_fd)
             try:
                 payload = pickle.dumps((True, func(right)), protocol=pickle.HIGHEST_PROTOCOL)

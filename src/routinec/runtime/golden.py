@@ -13,9 +13,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from routinec.canonical import loads, to_decimal
+from routinec.canonical import to_decimal
 from routinec.codes import Code
 from routinec.runtime.errors import RoutineError
+from routinec.runtime.jsonfile import BadJson, read_json_bytes
 
 __all__ = ["FieldDiff", "compare_output", "golden_path", "read_golden"]
 
@@ -61,11 +62,11 @@ def read_golden(path: Path, *, routine: str, case: str) -> Any:
             path=path,
         ) from None
     try:
-        return loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return read_json_bytes(raw)
+    except BadJson as exc:
         raise RoutineError(
             Code.GOLDEN_CORRUPT,
-            f"the golden output is not valid JSON ({type(exc).__name__}: {str(exc)[:80]})",
+            f"the golden output cannot be read: {exc}",
             hint="restore it from git, or rewrite it with 'routinec test --update-golden'",
             routine=routine,
             case=case,

@@ -62,14 +62,20 @@ class SdkProvider:
         timeout: float = 600.0,
         stop: threading.Event | None = None,
     ) -> None:
+        try:
+            import anthropic  # deferred: ~0.8 s, and replay must never pay for it
+        except ImportError:
+            raise RoutineError(
+                Code.MISSING_EXTRA,
+                "record and live mode call the API through the anthropic SDK, which is not installed",
+                hint="install the extra from the routinec checkout: pip install '.[anthropic]'",
+            ) from None
         settings = env()
         self.base_url = base_url or settings.base_url
         self.api_key = check_api_key(api_key if api_key is not None else settings.api_key, self.base_url)
         self.max_retries = max_retries
         self.timeout = timeout
         self.stop = stop or threading.Event()
-        import anthropic  # deferred: ~0.8 s, and replay must never pay for it
-
         self._sdk = anthropic
         # Retries are ours (bounded, retry-after capped); the SDK's own would wait as long as told.
         self._client = anthropic.Anthropic(

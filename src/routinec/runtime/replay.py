@@ -73,7 +73,7 @@ class ReplayProvider:
     def _recorded_request(self, path: Path) -> dict[str, Any] | None:
         try:
             request = loads(path.read_bytes())["request"]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             return None
         return request if isinstance(request, dict) else None
 
@@ -102,7 +102,7 @@ class ReplayProvider:
         for path in sorted(folder.glob("*.transcript.json")) if folder.is_dir() else []:
             try:
                 key = loads(path.read_bytes()).get("request_hash")
-            except (OSError, ValueError, AttributeError):
+            except (OSError, ValueError, AttributeError, RecursionError):
                 continue
             if isinstance(key, str):
                 index.setdefault(key, path)
