@@ -66,6 +66,7 @@ Examples:
 @case_option
 @click.option("--update-golden", is_flag=True, help="Write goldens from the outputs (refused under CI=true).")
 @click.option("--live", is_flag=True, help="Call the model instead of replaying; report drift, write nothing.")
+@click.option("--ledger", "ledger", is_flag=True, help="Append a run record per replayed case to the run ledger too.")
 @click.option("--junit-xml", "junit", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
 @jobs_option
@@ -77,6 +78,7 @@ def test(
     case: str | None,
     update_golden: bool,
     live: bool,
+    ledger: bool,
     junit: Path | None,
     verbose: bool,
     jobs: int,
@@ -90,7 +92,7 @@ def test(
     try:
         run = runs.test(
             config, list(routines), case=case, update_golden=update_golden, live=live, jobs=jobs,
-            progress=_progress_printer(),
+            progress=_progress_printer(), ledger=ledger,
         )
     except DiagnosticError as exc:
         _refused(exc, fmt, config.root)

@@ -46,9 +46,11 @@ def test(
     live: bool = False,
     jobs: int = 4,
     progress: Progress | None = None,
+    ledger: bool = False,
 ) -> RunOutcome:
     """Replay every selected case and compare with its golden (or, `live`, call the model and
-    report drift, writing nothing). Orphaned transcripts and goldens are outcomes too."""
+    report drift, writing no transcript or golden). Orphaned transcripts and goldens are
+    outcomes too. Live runs append run records to the ledger; replayed ones only with `ledger`."""
     if update_golden and env().ci:
         raise _refuse(Code.CI_REFUSED, "--update-golden is refused under CI=true", "update goldens locally, review the diff, commit")
     if update_golden and live:
@@ -58,7 +60,7 @@ def test(
     from routinec.runtime.suite import find_orphans, run_suite, select_cases
 
     start = time.perf_counter()
-    runtime = Runtime(config=config, mode="live" if live else "replay")
+    runtime = Runtime(config=config, mode="live" if live else "replay", ledger=True if ledger else None)
     if not live:
         outcomes = run_suite(runtime, routines, case=case, update_golden=update_golden)
         return RunOutcome(outcomes, time.perf_counter() - start, total=len(outcomes))
