@@ -24,7 +24,7 @@ from routinec.ledger.model import STATUSES, Outcome, RunRecord, utc_now
 from routinec.ledger.outcomes import check_verdict, field_diff, validate_correction
 from routinec.redact import Redactor
 
-__all__ = ["Ledger", "parse_since"]
+__all__ = ["Ledger", "parse_since", "store_path"]
 
 _AGO = re.compile(r"(\d+)([dhm])")
 
@@ -49,7 +49,8 @@ def parse_since(text: str, now: _dt.datetime | None = None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def _store_path(config: Config) -> Path:
+def store_path(config: Config) -> Path:
+    """Where the ledger lives: `[tool.routinec.ledger] url` (sqlite:///PATH) or `path`."""
     url = config.ledger_url
     if url is None:
         return config.ledger_path
@@ -70,7 +71,7 @@ class Ledger:
         from routinec.ledger.store import Store
 
         self.config = config
-        self.path = _store_path(config)
+        self.path = store_path(config)
         self.store = Store(self.path)
         self._redactor = Redactor(config.redact)
 

@@ -10,6 +10,7 @@ failure is kept in `Runtime.ledger_failures` (a spool that delivers it later is 
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -57,11 +58,14 @@ class Audit:
     ledger refuses before any model call), and what every record of this process shares."""
 
     def __init__(self, runtime: Runtime) -> None:
-        from routinec.ledger.api import Ledger
+        from routinec.ledger.api import store_path
 
         config = runtime.config
         self.runtime = runtime
-        self.ledger: Ledger = Ledger.open(config=config)
+        self._ledger: Ledger | None = None
+        self._open_guard = threading.Lock()
+        if store_path(config).exists():
+            self.ledger()  # a corrupt, foreign or newer ledger refuses before any model call
         self.content = config.ledger_content
         try:
             self.lock_digest: str | None = digest_bytes(config.lock_path.read_bytes())
@@ -70,6 +74,16 @@ class Audit:
         self.git_commit = git_commit(config.root)
         self.invoker = detect_invoker(dict(env().invoker_vars))
         self._redactor: Redactor | None = None
+
+    def ledger(self) -> Ledger:
+        """Opened (and created, the first time) when the first record is written, so a run
+        refused before any call (a missing API key) leaves no empty ledger behind."""
+        with self._open_guard:
+            if self._ledger is None:
+                from routinec.ledger.api import Ledger
+
+                self._ledger = Ledger.open(config=self.runtime.config)
+            return self._ledger
 
     def start(self, name: str, case: str | None) -> Trace:
         return Trace(name, case, uuid7())
@@ -102,7 +116,7 @@ class Audit:
         from routinec.ledger.errors import LedgerError
 
         try:
-            self.ledger.append(record)
+            self.ledger().append(record)
         except LedgerError as exc:
             self.runtime.ledger_failures.append((record.run_id, exc.text))
 
@@ -151,7 +165,7 @@ class Audit:
             git_commit=self.git_commit,
             model_alias=entry.model.alias,
             model_snapshot=entry.model.snapshot,
-            served_model=_text(body.get("model")),
+            served_model=self._said(body.get("model")),
             params_digest=digest(entry.params.to_json()),
             request_hash=trace.key,
             input_digest=digest(trace.inputs) if trace.inputs is not None else None,
@@ -162,9 +176,9 @@ class Audit:
             error_code=code,
             error_class=error_class,
             error_message=message,
-            stop_reason=_text(stop),
-            response_id=_text(body.get("id")),
-            request_id=exchange.request_id if exchange is not None else None,
+            stop_reason=self._said(stop),
+            response_id=self._said(body.get("id")),
+            request_id=self._said(exchange.request_id if exchange is not None else None),
             input_tokens=_int(usage.get("input_tokens")),
             output_tokens=_int(usage.get("output_tokens")),
             cache_read_tokens=_int(usage.get("cache_read_input_tokens")),
@@ -181,12 +195,13 @@ class Audit:
             routinec_version=__version__,
         )
 
+    def _said(self, value: Any) -> str | None:
+        """A string the server sent (ids, model names): redacted like everything it sends."""
+        return self.redactor().text(value)[:200] if isinstance(value, str) else None
+
     def close(self) -> None:
-        self.ledger.close()
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+        if self._ledger is not None:
+            self._ledger.close()
 
 
 def _int(value: Any) -> int | None:
