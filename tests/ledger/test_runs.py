@@ -10,7 +10,7 @@ import pytest
 
 from routinec.ledger import Ledger
 from routinec.runtime import RoutineError, Runtime
-from tests.support.fake_api import FakeAnthropic, TEST_KEY, error_reply, message_reply
+from tests.support.fake_api import TEST_KEY, FakeAnthropic, error_reply, message_reply
 
 
 def _live(project: Path, api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, mode: str = "live") -> Runtime:

@@ -164,25 +164,5 @@ class Ledger:
             diff_json=diff,
             overrides=overrides,
         )
-        self.store.append_outcome(record, check=self._override_check(record) if overrides else None)
+        self.store.append_outcome(record)
         return record
-
-    def _override_check(self, record: Outcome) -> Any:
-        import sqlalchemy as sa
-
-        from routinec.ledger.store import outcomes
-
-        def check(conn: Any) -> None:
-            row = conn.execute(sa.select(outcomes.c.run_id).where(outcomes.c.outcome_id == record.overrides)).first()
-            if row is None:
-                raise LedgerError(Code.UNKNOWN_RUN, f"no outcome {record.overrides!r} to override",
-                                  hint=f"see the run's outcomes with 'routinec ledger show {record.run_id}'", path=self.path)
-            if row[0] != record.run_id:
-                raise LedgerError(Code.INVALID_OUTCOME, f"outcome {record.overrides} belongs to run {row[0]}, not {record.run_id}",
-                                  hint="an outcome can only override an outcome of the same run")
-            later = conn.execute(sa.select(outcomes.c.outcome_id).where(outcomes.c.overrides == record.overrides)).first()
-            if later is not None:
-                raise LedgerError(Code.INVALID_OUTCOME, f"outcome {record.overrides} is already overridden by {later[0]}",
-                                  hint=f"override {later[0]} instead")
-
-        return check

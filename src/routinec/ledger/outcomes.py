@@ -82,20 +82,20 @@ def field_diff(old: Any, new: Any, *, values: bool = True) -> list[dict[str, Any
         if isinstance(a, dict) and isinstance(b, dict):
             for key in sorted(set(a) | set(b)):
                 if key not in b:
-                    out.append(_change(parts + (key,), "removed", a[key], None, values))
+                    out.append(_change((*parts, key), "removed", a[key], None, values))
                 elif key not in a:
-                    out.append(_change(parts + (key,), "added", None, b[key], values))
+                    out.append(_change((*parts, key), "added", None, b[key], values))
                 else:
-                    walk(a[key], b[key], parts + (key,))
+                    walk(a[key], b[key], (*parts, key))
         elif isinstance(a, list) and isinstance(b, list):
             for i in range(max(len(a), len(b))):
                 if i >= len(b):
-                    out.append(_change(parts + (str(i),), "removed", a[i], None, values))
+                    out.append(_change((*parts, str(i)), "removed", a[i], None, values))
                 elif i >= len(a):
-                    out.append(_change(parts + (str(i),), "added", None, b[i], values))
+                    out.append(_change((*parts, str(i)), "added", None, b[i], values))
                 else:
-                    walk(a[i], b[i], parts + (str(i),))
-        elif _plain(a) != _plain(b) or type(a) is bool and type(b) is not bool:
+                    walk(a[i], b[i], (*parts, str(i)))
+        elif _plain(a) != _plain(b) or (type(a) is bool and type(b) is not bool):
             out.append(_change(parts, "changed", a, b, values))
 
     walk(old, new, ())

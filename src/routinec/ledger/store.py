@@ -210,15 +210,29 @@ class Store:
     def append_run(self, record: RunRecord) -> None:
         self._write(lambda conn: conn.execute(runs.insert().values(record.to_row())))
 
-    def append_outcome(self, outcome: Outcome, check: Callable[[Connection], None] | None = None) -> None:
-        """Insert `outcome`; `check` runs first in the same transaction (it may raise)."""
+    def append_outcome(self, outcome: Outcome) -> None:
+        """Insert `outcome`; the outcome it overrides is checked in the same transaction."""
 
         def work(conn: Connection) -> None:
-            if check is not None:
-                check(conn)
+            if outcome.overrides is not None:
+                self._check_override(conn, outcome)
             conn.execute(outcomes.insert().values(outcome.to_row()))
 
         self._write(work)
+
+    def _check_override(self, conn: Connection, outcome: Outcome) -> None:
+        target, run_id = outcome.overrides, outcome.run_id
+        row = conn.execute(sa.select(outcomes.c.run_id).where(outcomes.c.outcome_id == target)).first()
+        if row is None:
+            raise LedgerError(Code.UNKNOWN_RUN, f"no outcome {target!r} to override",
+                              hint=f"see the run's outcomes with 'routinec ledger show {run_id}'", path=self.path)
+        if row[0] != run_id:
+            raise LedgerError(Code.INVALID_OUTCOME, f"outcome {target} belongs to run {row[0]}, not {run_id}",
+                              hint="an outcome can only override an outcome of the same run")
+        later = conn.execute(sa.select(outcomes.c.outcome_id).where(outcomes.c.overrides == target)).first()
+        if later is not None:
+            raise LedgerError(Code.INVALID_OUTCOME, f"outcome {target} is already overridden by {later[0]}",
+                              hint=f"override {later[0]} instead")
 
     def _write(self, work: Callable[[Connection], object]) -> None:
         try:
