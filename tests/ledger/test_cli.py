@@ -151,3 +151,11 @@ def test_corrupt_foreign_and_newer_ledgers_refuse(project: Path, fake_api: FakeA
     done = run_cli(project, "ledger", "ls")
     assert done.returncode == 2 and "[ledger-format]" in done.stderr and "upgrade routinec" in done.stderr, done.stderr
     assert _rows(project) == before_rows
+
+
+def test_a_ledger_that_cannot_be_written_never_costs_the_answer(project: Path, fake_api: FakeAnthropic) -> None:
+    (project / ".routinec").write_text("a file where the ledger's directory should be\n")
+    done = run_cli(project, "record", "summarize_pr", "--case", "small_fix", env=cli_env(fake_api))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 run record(s) not written to the ledger" in done.stderr and "Traceback" not in done.stderr
+    assert (project / "golden" / "summarize_pr" / "small_fix.transcript.json").is_file()

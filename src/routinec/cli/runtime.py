@@ -44,6 +44,14 @@ def _progress_printer() -> Progress | None:
     return show
 
 
+def _ledger_warning(failures: list[tuple[str, str]]) -> None:
+    if failures:
+        click.echo(
+            f"routinec: warning: {len(failures)} run record(s) not written to the ledger: {failures[0][1]}",
+            err=True,
+        )
+
+
 def _finish(items: list[CaseOutcome], seconds: float, fmt: str, junit: Path | None, verbose: bool) -> None:
     from routinec.runtime.report import exit_code, render, write_junit
 
@@ -96,6 +104,7 @@ def test(
         )
     except DiagnosticError as exc:
         _refused(exc, fmt, config.root)
+    _ledger_warning(run.ledger_failures)
     if run.interrupted:
         click.echo("routinec: interrupted; nothing was written", err=True)
         sys.exit(130)
@@ -137,6 +146,7 @@ def record(
         )
     except DiagnosticError as exc:
         _refused(exc, fmt, config.root)
+    _ledger_warning(run.ledger_failures)
     if run.interrupted:
         click.echo(
             f"routinec: interrupted: {run.written} transcript(s) written and intact, "

@@ -31,6 +31,7 @@ class RunOutcome:
     interrupted: bool = False
     total: int = 0  # cases selected
     written: int = 0  # transcripts written (record)
+    ledger_failures: list[tuple[str, str]] = field(default_factory=list)  # (run id, why) not recorded
 
 
 def _refuse(code: Code, message: str, hint: str) -> DiagnosticError:
@@ -63,14 +64,16 @@ def test(
     runtime = Runtime(config=config, mode="live" if live else "replay", ledger=True if ledger else None)
     if not live:
         outcomes = run_suite(runtime, routines, case=case, update_golden=update_golden)
-        return RunOutcome(outcomes, time.perf_counter() - start, total=len(outcomes))
+        return RunOutcome(outcomes, time.perf_counter() - start, total=len(outcomes),
+                          ledger_failures=runtime.ledger_failures)
     runtime.provider()  # refuse a missing or dummy key before anything starts
     pairs = select_cases(runtime, routines, case)
     summary = run_many(runtime, pairs, check_case, jobs=jobs, progress=progress)
     outcomes = list(summary.outcomes)
     if not summary.interrupted and case is None:
         outcomes.extend(find_orphans(runtime, routines))
-    return RunOutcome(outcomes, time.perf_counter() - start, summary.interrupted, len(pairs))
+    return RunOutcome(outcomes, time.perf_counter() - start, summary.interrupted, len(pairs),
+                      ledger_failures=runtime.ledger_failures)
 
 
 def record(
@@ -95,5 +98,6 @@ def record(
     work = check_case if check_only else record_case
     summary = run_many(runtime, pairs, work, jobs=jobs, progress=progress)
     return RunOutcome(
-        list(summary.outcomes), time.perf_counter() - start, summary.interrupted, len(pairs), summary.written
+        list(summary.outcomes), time.perf_counter() - start, summary.interrupted, len(pairs), summary.written,
+        ledger_failures=runtime.ledger_failures,
     )

@@ -68,7 +68,13 @@ class Ledger:
     """A project's run ledger. `Ledger.open(root)` like `Runtime(root)`."""
 
     def __init__(self, config: Config) -> None:
-        from routinec.ledger.store import Store
+        try:
+            from routinec.ledger.store import Store
+        except ModuleNotFoundError as exc:
+            if exc.name != "sqlalchemy":
+                raise
+            raise LedgerError(Code.MISSING_EXTRA, "the run ledger needs SQLAlchemy, which is not installed",
+                              hint="pip install 'routinec[ledger]'") from None
 
         self.config = config
         self.path = store_path(config)

@@ -57,15 +57,22 @@ class Audit:
     """One per Runtime: the ledger, opened when the Runtime is built (a corrupt or newer
     ledger refuses before any model call), and what every record of this process shares."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, asked: bool = False) -> None:
         from routinec.ledger.api import store_path
+        from routinec.ledger.errors import LedgerError
 
         config = runtime.config
         self.runtime = runtime
         self._ledger: Ledger | None = None
         self._open_guard = threading.Lock()
-        if store_path(config).exists():
-            self.ledger()  # a corrupt, foreign or newer ledger refuses before any model call
+        if asked or store_path(config).exists():
+            try:
+                self.ledger()  # a corrupt, foreign or newer ledger refuses before any model call
+            except LedgerError as exc:
+                if asked or exc.code is not Code.MISSING_EXTRA:
+                    raise
+                # On by default, not asked for: a missing extra must not stop live runs.
+                runtime.ledger_failures.append(("", f"{exc.text}; {exc.hint}"))
         self.content = config.ledger_content
         try:
             self.lock_digest: str | None = digest_bytes(config.lock_path.read_bytes())
