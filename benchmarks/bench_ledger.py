@@ -25,8 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from routinec.ledger.api import Ledger  # noqa: E402
 from tests.support.ledger_records import make_run  # noqa: E402
+
+from routinec.ledger.api import Ledger  # noqa: E402
 
 APPENDS = 500
 BATCH, TOTAL = 1000, 100_000
@@ -69,9 +70,10 @@ def bench_batch(tmp: Path) -> None:
 
 
 def bench_live(tmp: Path) -> None:
-    from routinec.runtime import Runtime
     from tests.runtime.conftest import write_project
     from tests.support.fake_api import TEST_KEY, FakeAnthropic
+
+    from routinec.runtime import Runtime
 
     project = write_project(tmp / "live")
     with FakeAnthropic() as api:
