@@ -159,3 +159,34 @@ def test_a_ledger_that_cannot_be_written_never_costs_the_answer(project: Path, f
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 run record(s) not written to the ledger" in done.stderr and "Traceback" not in done.stderr
     assert (project / "golden" / "summarize_pr" / "small_fix.transcript.json").is_file()
+
+
+def test_spooled_records_are_delivered_exactly_once(project: Path, fake_api: FakeAnthropic) -> None:
+    db = _db(project)
+    db.mkdir(parents=True)  # a directory where the database file should be: the ledger is out of reach
+    done = run_cli(project, "record", "summarize_pr", env=cli_env(fake_api))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 run record(s) kept in .routinec/spool/" in done.stderr
+    spooled = sorted((project / ".routinec" / "spool").glob("*.run.json"))
+    assert len(spooled) == 2
+    db.rmdir()
+    keep = spooled[0].read_bytes()
+    first = run_cli(project, "ledger", "sync")
+    assert first.returncode == 0 and "2 run record(s) delivered, 0 already there, 0 left" in first.stdout, first.stderr
+    # A delivery cut short after its commit and before removing a file: delivered again, never twice.
+    spooled[0].write_bytes(keep)
+    again = run_cli(project, "ledger", "sync")
+    assert "0 run record(s) delivered, 1 already there, 0 left" in again.stdout
+    rows = json.loads(run_cli(project, "ledger", "ls", "--format", "json").stdout)
+    assert sorted(r["case"] for r in rows) == ["small_fix", "typo"]
+
+
+def test_the_next_working_write_drains_the_spool(project: Path, fake_api: FakeAnthropic) -> None:
+    db = _db(project)
+    db.mkdir(parents=True)
+    assert run_cli(project, "record", "chat", env=cli_env(fake_api)).returncode == 0
+    db.rmdir()
+    assert run_cli(project, "record", "summarize_pr", "--case", "typo", env=cli_env(fake_api)).returncode == 0
+    assert list((project / ".routinec" / "spool").glob("*.run.json")) == []
+    rows = json.loads(run_cli(project, "ledger", "ls", "--format", "json").stdout)
+    assert sorted(r["case"] for r in rows) == ["hello", "typo"]

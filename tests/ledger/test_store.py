@@ -161,3 +161,37 @@ def test_ledger_settings(tmp_path: Path) -> None:
     assert config.ledger_content == "digests" and config.ledger_path == tmp_path.resolve() / "audit" / "runs.db"
     with Ledger.open(tmp_path) as ledger:
         assert ledger.path == config.ledger_path and ledger.path.is_file()
+
+
+KILLED = textwrap.dedent('''
+    import sys
+    sys.path.insert(0, {root!r})
+    from routinec.ledger.api import Ledger
+    from tests.support.ledger_records import make_run
+    with Ledger.open({project!r}) as ledger:
+        n = 0
+        while True:
+            ledger.append_many([make_run() for _ in range(20)])
+            n += 20
+            print(n, flush=True)
+''')
+
+
+def test_sigkill_during_writes_loses_no_committed_record(tmp_path: Path) -> None:
+    import signal
+
+    project = _project(tmp_path)
+    script = KILLED.format(root=str(ROOT), project=str(project))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    committed = 0
+    for line in proc.stdout:
+        committed = int(line)
+        if committed >= 400:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    with Ledger.open(project) as ledger:
+        assert ledger.store.read(lambda c: c.exec_driver_sql("pragma integrity_check").scalar()) == "ok"
+        count = len(ledger.runs())
+    assert count >= committed and count % 20 == 0  # whole batches: a transaction is all or nothing

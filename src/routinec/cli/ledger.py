@@ -121,3 +121,15 @@ def show(run_id: str, fmt: str, project: Path | None) -> None:
             click.echo(f"  comment: {item['comment']}")
         for change in item["diff"] or []:
             click.echo(f"  {change['op']} {change['path'] or '/'}")
+
+
+@ledger.command("sync")
+@project_option
+@guard
+def sync(project: Path | None) -> None:
+    """Deliver run records waiting in .routinec/spool/ to the ledger (each exactly once)."""
+    from routinec.commands.ledger import sync_spool
+
+    config = load_or_exit(project, "text")
+    done = sync_spool(config)
+    click.echo(f"{done.delivered} run record(s) delivered, {done.duplicates} already there, {done.left} left in the spool")

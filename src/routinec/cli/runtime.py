@@ -44,7 +44,13 @@ def _progress_printer() -> Progress | None:
     return show
 
 
-def _ledger_warning(failures: list[tuple[str, str]]) -> None:
+def _ledger_warning(failures: list[tuple[str, str]], spooled: list[tuple[str, str]]) -> None:
+    if spooled:
+        click.echo(
+            f"routinec: warning: {len(spooled)} run record(s) kept in .routinec/spool/ ({spooled[0][1]}); "
+            "'routinec ledger sync' delivers them",
+            err=True,
+        )
     if failures:
         click.echo(
             f"routinec: warning: {len(failures)} run record(s) not written to the ledger: {failures[0][1]}",
@@ -104,7 +110,7 @@ def test(
         )
     except DiagnosticError as exc:
         _refused(exc, fmt, config.root)
-    _ledger_warning(run.ledger_failures)
+    _ledger_warning(run.ledger_failures, run.ledger_spooled)
     if run.interrupted:
         click.echo("routinec: interrupted; nothing was written", err=True)
         sys.exit(130)
@@ -146,7 +152,7 @@ def record(
         )
     except DiagnosticError as exc:
         _refused(exc, fmt, config.root)
-    _ledger_warning(run.ledger_failures)
+    _ledger_warning(run.ledger_failures, run.ledger_spooled)
     if run.interrupted:
         click.echo(
             f"routinec: interrupted: {run.written} transcript(s) written and intact, "

@@ -18,8 +18,9 @@ from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 
 if TYPE_CHECKING:
     from routinec.ledger.model import Outcome, RunRecord
+    from routinec.ledger.spool import Delivery
 
-__all__ = ["list_runs", "record_outcome", "run_json", "show_run"]
+__all__ = ["list_runs", "record_outcome", "run_json", "show_run", "sync_spool"]
 
 
 def _read_correction(path: Path) -> Any:
@@ -99,3 +100,11 @@ def run_json(record: RunRecord, outcomes: list[Outcome], *, content: bool) -> di
     data["outcomes"] = items
     data["verdict"] = sorted({o.verdict for o in outcomes if o.outcome_id in current})
     return data
+
+
+def sync_spool(config: Config) -> Delivery:
+    from routinec.ledger.api import Ledger
+
+    with Ledger.open(config=config) as ledger:
+        delivered: Delivery = ledger.sync()
+        return delivered

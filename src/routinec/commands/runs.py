@@ -31,7 +31,8 @@ class RunOutcome:
     interrupted: bool = False
     total: int = 0  # cases selected
     written: int = 0  # transcripts written (record)
-    ledger_failures: list[tuple[str, str]] = field(default_factory=list)  # (run id, why) not recorded
+    ledger_failures: list[tuple[str, str]] = field(default_factory=list)  # (run id, why) records lost
+    ledger_spooled: list[tuple[str, str]] = field(default_factory=list)  # (run id, why) in the spool
 
 
 def _refuse(code: Code, message: str, hint: str) -> DiagnosticError:
@@ -65,7 +66,7 @@ def test(
     if not live:
         outcomes = run_suite(runtime, routines, case=case, update_golden=update_golden)
         return RunOutcome(outcomes, time.perf_counter() - start, total=len(outcomes),
-                          ledger_failures=runtime.ledger_failures)
+                          ledger_failures=runtime.ledger_failures, ledger_spooled=runtime.ledger_spooled)
     runtime.provider()  # refuse a missing or dummy key before anything starts
     pairs = select_cases(runtime, routines, case)
     summary = run_many(runtime, pairs, check_case, jobs=jobs, progress=progress)
@@ -73,7 +74,7 @@ def test(
     if not summary.interrupted and case is None:
         outcomes.extend(find_orphans(runtime, routines))
     return RunOutcome(outcomes, time.perf_counter() - start, summary.interrupted, len(pairs),
-                      ledger_failures=runtime.ledger_failures)
+                      ledger_failures=runtime.ledger_failures, ledger_spooled=runtime.ledger_spooled)
 
 
 def record(
@@ -99,5 +100,5 @@ def record(
     summary = run_many(runtime, pairs, work, jobs=jobs, progress=progress)
     return RunOutcome(
         list(summary.outcomes), time.perf_counter() - start, summary.interrupted, len(pairs), summary.written,
-        ledger_failures=runtime.ledger_failures,
+        ledger_failures=runtime.ledger_failures, ledger_spooled=runtime.ledger_spooled,
     )

@@ -24,7 +24,7 @@ from routinec.ledger.model import STATUSES, Outcome, RunRecord, utc_now
 from routinec.ledger.outcomes import check_verdict, field_diff, validate_correction
 from routinec.redact import Redactor
 
-__all__ = ["Ledger", "parse_since", "store_path"]
+__all__ = ["Ledger", "parse_since", "spool_path", "store_path"]
 
 _AGO = re.compile(r"(\d+)([dhm])")
 
@@ -47,6 +47,11 @@ def parse_since(text: str, now: _dt.datetime | None = None) -> str:
             when = when.replace(tzinfo=_dt.UTC)
     when = when.astimezone(_dt.UTC)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def spool_path(config: Config) -> Path:
+    """Where run records wait when the ledger cannot be written."""
+    return config.root / ".routinec" / "spool"
 
 
 def store_path(config: Config) -> Path:
@@ -102,6 +107,12 @@ class Ledger:
     def append_many(self, records: Sequence[RunRecord]) -> None:
         """One transaction for the batch (imports, benchmarks, a spool being delivered)."""
         self.store.append_runs(records)
+
+    def sync(self) -> Any:
+        """Deliver the spooled run records (`routinec ledger sync`); a `spool.Delivery`."""
+        from routinec.ledger.spool import Spool
+
+        return Spool(spool_path(self.config)).deliver(self)
 
     def run(self, run_id: str) -> RunRecord:
         found = self.store.run(run_id.strip())

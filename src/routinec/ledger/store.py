@@ -207,6 +207,23 @@ class Store:
             return
         self._write(lambda conn: conn.execute(runs.insert(), [r.to_row() for r in records]))
 
+    def append_runs_once(self, records: Sequence[RunRecord]) -> int:
+        """Insert the records whose run id is not there yet (spool delivery); how many were new."""
+        if not records:
+            return 0
+        from sqlalchemy.dialects.sqlite import insert
+
+        counted: list[int] = []
+
+        def work(conn: Connection) -> None:
+            before = conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar() or 0
+            conn.execute(insert(runs).on_conflict_do_nothing(index_elements=["run_id"]), [r.to_row() for r in records])
+            after = conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar() or 0
+            counted.append(after - before)
+
+        self._write(work)
+        return counted[0]
+
     def append_run(self, record: RunRecord) -> None:
         self._write(lambda conn: conn.execute(runs.insert().values(record.to_row())))
 

@@ -5,11 +5,14 @@ In: a `Runtime` (its config, mode and lock) and a `Trace` the session fills as t
 the project's ledger. Built only when the ledger is on (live and record modes, or replay
 with `ledger=True`); the store, and with it SQLAlchemy, is imported here and nowhere on the
 replay path. A ledger that fails mid-run never costs the caller the model's answer: the
-failure is kept in `Runtime.ledger_failures` (a spool that delivers it later is planned).
+record goes to the spool (`.routinec/spool/`, `Runtime.ledger_spooled`) and is delivered by
+the next write that works or by `routinec ledger sync`; only if even the spool cannot be
+written is it lost (`Runtime.ledger_failures`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -26,6 +29,7 @@ from routinec.runtime.errors import RoutineError
 
 if TYPE_CHECKING:
     from routinec.ledger.api import Ledger
+    from routinec.ledger.errors import LedgerError
     from routinec.runtime.core import Runtime
     from routinec.runtime.entry import LockedRoutine
     from routinec.runtime.exchange import Exchange
@@ -69,7 +73,9 @@ class Audit:
             try:
                 self.ledger()  # a corrupt, foreign or newer ledger refuses before any model call
             except LedgerError as exc:
-                if asked or exc.code is not Code.MISSING_EXTRA:
+                if exc.code is Code.LEDGER_UNAVAILABLE:
+                    pass  # out of reach for now: records go to the spool
+                elif asked or exc.code is not Code.MISSING_EXTRA:
                     raise
                 # On by default, not asked for: a missing extra must not stop live runs.
                 runtime.ledger_failures.append(("", f"{exc.text}; {exc.hint}"))
@@ -123,9 +129,38 @@ class Audit:
         from routinec.ledger.errors import LedgerError
 
         try:
-            self.ledger().append(record)
+            ledger = self.ledger()
+            ledger.append(record)
         except LedgerError as exc:
-            self.runtime.ledger_failures.append((record.run_id, exc.text))
+            self._spool(record, exc)
+            return
+        self._deliver_spool(ledger)
+
+    def _spool(self, record: RunRecord, exc: LedgerError) -> None:
+        from routinec.ledger.api import spool_path
+        from routinec.ledger.spool import Spool
+
+        if exc.code is Code.LEDGER_UNAVAILABLE:
+            try:
+                Spool(spool_path(self.runtime.config)).put(record)
+            except OSError:
+                pass
+            else:
+                self.runtime.ledger_spooled.append((record.run_id, exc.text))
+                return
+        self.runtime.ledger_failures.append((record.run_id, exc.text))
+
+    def _deliver_spool(self, ledger: Ledger) -> None:
+        """Also attempted on every write that works: the spool drains without a person."""
+        from routinec.ledger.api import spool_path
+        from routinec.ledger.errors import LedgerError
+        from routinec.ledger.spool import Spool
+
+        spool = Spool(spool_path(self.runtime.config))
+        if spool.pending():
+            # Still out of reach: the next write tries again.
+            with self._open_guard, contextlib.suppress(LedgerError):
+                spool.deliver(ledger)
 
     def build(self, trace: Trace) -> RunRecord:
         rt = self.runtime

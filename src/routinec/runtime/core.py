@@ -90,7 +90,8 @@ class Runtime:
         self._routines: dict[str, LockedRoutine] = {}
         self._provider: SdkProvider | None = None
         self.backend: Provider = self._backend()
-        self.ledger_failures: list[tuple[str, str]] = []  # (run id, why) records not written
+        self.ledger_failures: list[tuple[str, str]] = []  # (run id, why) records lost
+        self.ledger_spooled: list[tuple[str, str]] = []  # (run id, why) records left in the spool
         wanted = self.mode != "replay" if ledger is None else ledger
         self.audit: Audit | None = None
         if wanted:
