@@ -112,7 +112,7 @@ class Ledger:
         """Deliver the spooled run records (`routinec ledger sync`); a `spool.Delivery`."""
         from routinec.ledger.spool import Spool
 
-        return Spool(spool_path(self.config)).deliver(self)
+        return Spool(spool_path(self.config)).deliver(self.store)
 
     def run(self, run_id: str) -> RunRecord:
         found = self.store.run(run_id.strip())

@@ -15,12 +15,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from routinec import __version__
 from routinec.canonical import canonical_bytes, digest, digest_bytes
 from routinec.codes import Code
-from routinec.config import env
+from routinec.config import Config, env
 from routinec.ledger.ids import uuid7
 from routinec.ledger.invoker import detect_invoker, git_commit
 from routinec.ledger.model import RunRecord, utc_now
@@ -30,13 +30,23 @@ from routinec.runtime.errors import RoutineError
 if TYPE_CHECKING:
     from routinec.ledger.api import Ledger
     from routinec.ledger.errors import LedgerError
-    from routinec.runtime.core import Runtime
     from routinec.runtime.entry import LockedRoutine
     from routinec.runtime.exchange import Exchange
 
 __all__ = ["CONTENT_CAP", "Audit", "Trace"]
 
 CONTENT_CAP = 64 * 1024  # characters of redacted JSON kept per input or output
+
+
+class Host(Protocol):
+    """What the audit needs of its `Runtime` (a protocol: the runtime core imports this module)."""
+
+    config: Config
+    mode: str
+    ledger_failures: list[tuple[str, str]]
+    ledger_spooled: list[tuple[str, str]]
+
+    def routine(self, name: str) -> LockedRoutine: ...
 
 
 class Trace:
@@ -61,7 +71,7 @@ class Audit:
     """One per Runtime: the ledger, opened when the Runtime is built (a corrupt or newer
     ledger refuses before any model call), and what every record of this process shares."""
 
-    def __init__(self, runtime: Runtime, *, asked: bool = False) -> None:
+    def __init__(self, runtime: Host, *, asked: bool = False, api_key: str | None = None) -> None:
         from routinec.ledger.api import store_path
         from routinec.ledger.errors import LedgerError
 
@@ -87,6 +97,7 @@ class Audit:
         self.git_commit = git_commit(config.root)
         self.invoker = detect_invoker(dict(env().invoker_vars))
         self._redactor: Redactor | None = None
+        self._api_key = api_key
 
     def ledger(self) -> Ledger:
         """Opened (and created, the first time) when the first record is written, so a run
@@ -103,9 +114,8 @@ class Audit:
 
     def redactor(self) -> Redactor:
         if self._redactor is None:
-            rt = self.runtime
-            key = rt._api_key or env().api_key
-            self._redactor = Redactor(rt.config.redact, [key] if key else [])
+            key = self._api_key or env().api_key
+            self._redactor = Redactor(self.runtime.config.redact, [key] if key else [])
         return self._redactor
 
     def _content(self, value: Any) -> tuple[str | None, bool]:
@@ -160,7 +170,7 @@ class Audit:
         if spool.pending():
             # Still out of reach: the next write tries again.
             with self._open_guard, contextlib.suppress(LedgerError):
-                spool.deliver(ledger)
+                spool.deliver(ledger.store)
 
     def build(self, trace: Trace) -> RunRecord:
         rt = self.runtime

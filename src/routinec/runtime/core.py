@@ -98,7 +98,7 @@ class Runtime:
             # Imported here: replay without the ledger never loads it (or SQLAlchemy).
             from routinec.runtime.audit import Audit
 
-            self.audit = Audit(self, asked=bool(ledger))  # a corrupt or newer ledger refuses before any call
+            self.audit = Audit(self, asked=bool(ledger), api_key=api_key)  # a corrupt or newer ledger refuses before any call
 
     def _backend(self) -> Provider:
         if self.mode == "replay":
