@@ -91,3 +91,22 @@ def test_records_are_never_updated(project: Path, fake_api: FakeAnthropic, monke
     rows = sqlite3.connect(project / ".routinec" / "ledger.db").execute(
         "select run_id, input_digest from runs order by run_id").fetchall()
     assert len(rows) == 2 and rows[0][0] == first.run_id and rows[0][1] == rows[1][1]
+
+
+def test_outcome_api_takes_a_correction_value(project: Path, fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> None:
+    from decimal import Decimal
+
+    from routinec.ledger import LedgerError
+
+    result = _live(project, fake_api, monkeypatch).run("summarize_pr", {"title": "Fix", "diff": "d"})
+    run_id = result.run_id or ""
+    with Ledger.open(project) as ledger:
+        fixed = {**result.output, "files": [{"path": "a.py", "change": "added"}]}
+        outcome = ledger.outcome(run_id, "modified", correction=fixed, by="alice", source="judge")
+        assert json.loads(outcome.diff_json or "")[0]["op"] in ("added", "changed")
+        with pytest.raises(LedgerError) as bad:
+            ledger.outcome(run_id, "modified", correction={**result.output, "risk": Decimal("0.5")})
+        assert bad.value.code.value == "invalid-correction"
+        with pytest.raises(LedgerError):
+            ledger.outcome(run_id, "approved")
+        assert [o.verdict for o in ledger.current_outcomes(run_id)] == ["modified"]

@@ -9,7 +9,6 @@ written; every write is one transaction, so a refused outcome leaves the ledger 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -157,7 +156,8 @@ class Ledger:
         diff = None
         correction_json = correction_digest = None
         if correction is not None:
-            correction = loads(json.dumps(correction)) if not isinstance(correction, str | bytes) else loads(correction)
+            # JSON text, or a JSON value (Decimals and floats alike): numbers compared as decimals.
+            correction = loads(correction if isinstance(correction, str | bytes) else canonical_bytes(correction))
             validate_correction(self.config, run, correction)
             correction_digest = digest(correction)
             keep_values = run.content == "redacted"
