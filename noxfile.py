@@ -80,7 +80,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python=_python())
 def imports(session: nox.Session) -> None:
     """The layer contract (pyproject [tool.importlinter])."""
-    session.install(*CONSTRAINTS, "-e", ".", "import-linter")
+    session.install(*CONSTRAINTS, "-e", ".[ledger]", "import-linter")  # the contracts name sqlalchemy
     session.run("lint-imports")
 
 

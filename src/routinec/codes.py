@@ -33,6 +33,7 @@ class Phase(StrEnum):
     CONFIG = "config"
     RUNTIME = "runtime"
     REPLAY = "replay"
+    LEDGER = "ledger"
     INTERNAL = "internal"
 
 
@@ -115,6 +116,13 @@ class Code(StrEnum):
     GOLDEN_INVALID = ("golden-invalid", "a golden that does not validate against the output schema", Phase.REPLAY, _F)
     GOLDEN_CORRUPT = ("golden-corrupt", "a golden file that does not parse", Phase.REPLAY, _I)
     GOLDEN_ORPHAN = ("golden-orphan", "a golden that no test case uses", Phase.REPLAY, _F)
+    # -- the run ledger ---------------------------------------------------------------------------
+    LEDGER_CORRUPT = ("ledger-corrupt", "the ledger file is not a routinec ledger (corrupt, or another program's database)", Phase.LEDGER, _I)
+    LEDGER_FORMAT = ("ledger-format", "the ledger's schema version is newer than this routinec", Phase.LEDGER, _I)
+    LEDGER_UNAVAILABLE = ("ledger-unavailable", "the ledger could not be opened or written (permissions, disk, locks)", Phase.LEDGER, _I)
+    UNKNOWN_RUN = ("unknown-run", "a run id (or outcome id) the ledger does not hold", Phase.LEDGER, _I)
+    INVALID_OUTCOME = ("invalid-outcome", "an outcome whose verdict, source or override is not allowed", Phase.LEDGER, _I)
+    INVALID_CORRECTION = ("invalid-correction", "a correction that does not validate against the routine's output schema", Phase.LEDGER, _I)
     # -- routinec itself ----------------------------------------------------------------------------
     INTERNAL = ("internal", "a bug in routinec", Phase.INTERNAL, _I)
 

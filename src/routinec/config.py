@@ -21,7 +21,9 @@ from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 
 __all__ = ["Config", "Env", "discover_specs", "env", "find_root", "load_config"]
 
-_KNOWN = {"specs", "golden", "lockfile", "redact"}
+_KNOWN = {"specs", "golden", "lockfile", "redact", "ledger"}
+_LEDGER_KNOWN = {"content", "path", "url"}
+LEDGER_CONTENT = ("redacted", "digests")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,14 @@ class Config:
     golden_dir: str = "golden"
     lockfile: str = "routines.lock"
     redact: tuple[str, ...] = field(default=())
+    # [tool.routinec.ledger]: what run records keep of inputs and outputs, and where.
+    ledger_content: str = "redacted"  # redacted | digests
+    ledger_file: str = ".routinec/ledger.db"
+    ledger_url: str | None = None  # a database URL; only sqlite:/// is served so far
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.root / self.ledger_file
 
     @property
     def lock_path(self) -> Path:
@@ -46,6 +56,14 @@ class Config:
 
 
 _TRUE = ("1", "true", "yes", "on")
+# CI systems' standard variables and the OS user: who ran a routine (the run ledger).
+INVOKER_VARS = frozenset({
+    "CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "CIRCLECI", "JENKINS_URL", "BUILD_ID",
+    "BUILD_NUMBER", "JOB_NAME", "BUILD_URL", "USER", "LOGNAME", "USERNAME",
+})
+_INVOKER_PREFIXES = ("GITHUB_RUN", "GITHUB_JOB", "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_WORKFLOW",
+                     "CI_JOB", "CI_PIPELINE", "CI_PROJECT_PATH", "CI_COMMIT_SHA", "BUILDKITE_",
+                     "CIRCLE_")
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,8 @@ class Env:
     api_key: str | None = None  # ANTHROPIC_API_KEY
     base_url: str | None = None  # ANTHROPIC_BASE_URL
     under_pytest: bool = False  # PYTEST_CURRENT_TEST: the runtime replays under a test run
+    # The CI and user variables that name who ran a routine (routinec.ledger.invoker reads them).
+    invoker_vars: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> Env:
@@ -79,6 +99,7 @@ class Env:
             api_key=e.get("ANTHROPIC_API_KEY") or None,
             base_url=e.get("ANTHROPIC_BASE_URL") or None,
             under_pytest="PYTEST_CURRENT_TEST" in e,
+            invoker_vars=tuple(sorted((k, v) for k, v in e.items() if k in INVOKER_VARS or k.startswith(_INVOKER_PREFIXES))),
         )
 
     @property
@@ -156,13 +177,38 @@ def load_config(root: Path | None = None) -> Config:
             re.compile(pattern)
         except re.error as exc:
             raise _bad(root, f"[tool.routinec] redact pattern {pattern!r}: {exc}") from None
+    content, ledger_file, ledger_url = _ledger_settings(root, section.get("ledger", {}))
     return Config(
         root=root,
         specs_dir=_relative_dir(root, "specs", section.get("specs", "specs")),
         golden_dir=_relative_dir(root, "golden", section.get("golden", "golden")),
         lockfile=_relative_dir(root, "lockfile", section.get("lockfile", "routines.lock")),
         redact=tuple(redact),
+        ledger_content=content,
+        ledger_file=ledger_file,
+        ledger_url=ledger_url,
     )
+
+
+def _ledger_settings(root: Path, section: object) -> tuple[str, str, str | None]:
+    if not isinstance(section, dict):
+        raise _bad(root, "[tool.routinec.ledger] must be a table")
+    unknown = sorted(set(section) - _LEDGER_KNOWN)
+    if unknown:
+        raise _bad(
+            root, f"unknown [tool.routinec.ledger] setting {unknown[0]!r}",
+            f"known settings: {', '.join(sorted(_LEDGER_KNOWN))}",
+        )
+    content = section.get("content", "redacted")
+    if content not in LEDGER_CONTENT:
+        raise _bad(
+            root, f"[tool.routinec.ledger] content = {content!r} is not allowed",
+            "use \"redacted\" (inputs and outputs kept, secrets redacted) or \"digests\" (hashes only)",
+        )
+    url = section.get("url")
+    if url is not None and (not isinstance(url, str) or not url.strip()):
+        raise _bad(root, "[tool.routinec.ledger] url must be a non-empty string")
+    return content, _relative_dir(root, "ledger.path", section.get("path", ".routinec/ledger.db")), url
 
 
 def discover_specs(config: Config, extra: Iterable[Path] = ()) -> list[str]:

@@ -79,7 +79,7 @@ def _reply(request: dict[str, Any]) -> Reply:
 
 
 def _no_leaks(root: Path, *, planted: set[str]) -> None:
-    for rel, data in snapshot(root).items():
+    for rel, data in snapshot(root, ledger=True).items():  # the run ledger too
         if rel in planted:
             continue
         assert leaks(data.decode("utf-8", "replace")) == [], rel

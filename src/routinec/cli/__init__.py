@@ -25,6 +25,8 @@ _COMMANDS: dict[str, str] = {
     "record": "routinec.cli.runtime:record",
     "test": "routinec.cli.runtime:test",
     "compat": "routinec.cli.compat:compat",
+    "outcome": "routinec.cli.ledger:outcome",
+    "ledger": "routinec.cli.ledger:ledger",
 }
 
 

@@ -44,6 +44,20 @@ def _progress_printer() -> Progress | None:
     return show
 
 
+def _ledger_warning(failures: list[tuple[str, str]], spooled: list[tuple[str, str]]) -> None:
+    if spooled:
+        click.echo(
+            f"routinec: warning: {len(spooled)} run record(s) kept in .routinec/spool/ ({spooled[0][1]}); "
+            "'routinec ledger sync' delivers them",
+            err=True,
+        )
+    if failures:
+        click.echo(
+            f"routinec: warning: {len(failures)} run record(s) not written to the ledger: {failures[0][1]}",
+            err=True,
+        )
+
+
 def _finish(items: list[CaseOutcome], seconds: float, fmt: str, junit: Path | None, verbose: bool) -> None:
     from routinec.runtime.report import exit_code, render, write_junit
 
@@ -66,6 +80,7 @@ Examples:
 @case_option
 @click.option("--update-golden", is_flag=True, help="Write goldens from the outputs (refused under CI=true).")
 @click.option("--live", is_flag=True, help="Call the model instead of replaying; report drift, write nothing.")
+@click.option("--ledger", "ledger", is_flag=True, help="Append a run record per replayed case to the run ledger too.")
 @click.option("--junit-xml", "junit", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
 @jobs_option
@@ -77,6 +92,7 @@ def test(
     case: str | None,
     update_golden: bool,
     live: bool,
+    ledger: bool,
     junit: Path | None,
     verbose: bool,
     jobs: int,
@@ -90,10 +106,11 @@ def test(
     try:
         run = runs.test(
             config, list(routines), case=case, update_golden=update_golden, live=live, jobs=jobs,
-            progress=_progress_printer(),
+            progress=_progress_printer(), ledger=ledger,
         )
     except DiagnosticError as exc:
         _refused(exc, fmt, config.root)
+    _ledger_warning(run.ledger_failures, run.ledger_spooled)
     if run.interrupted:
         click.echo("routinec: interrupted; nothing was written", err=True)
         sys.exit(130)
@@ -135,6 +152,7 @@ def record(
         )
     except DiagnosticError as exc:
         _refused(exc, fmt, config.root)
+    _ledger_warning(run.ledger_failures, run.ledger_spooled)
     if run.interrupted:
         click.echo(
             f"routinec: interrupted: {run.written} transcript(s) written and intact, "

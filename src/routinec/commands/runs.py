@@ -31,6 +31,8 @@ class RunOutcome:
     interrupted: bool = False
     total: int = 0  # cases selected
     written: int = 0  # transcripts written (record)
+    ledger_failures: list[tuple[str, str]] = field(default_factory=list)  # (run id, why) records lost
+    ledger_spooled: list[tuple[str, str]] = field(default_factory=list)  # (run id, why) in the spool
 
 
 def _refuse(code: Code, message: str, hint: str) -> DiagnosticError:
@@ -46,9 +48,11 @@ def test(
     live: bool = False,
     jobs: int = 4,
     progress: Progress | None = None,
+    ledger: bool = False,
 ) -> RunOutcome:
     """Replay every selected case and compare with its golden (or, `live`, call the model and
-    report drift, writing nothing). Orphaned transcripts and goldens are outcomes too."""
+    report drift, writing no transcript or golden). Orphaned transcripts and goldens are
+    outcomes too. Live runs append run records to the ledger; replayed ones only with `ledger`."""
     if update_golden and env().ci:
         raise _refuse(Code.CI_REFUSED, "--update-golden is refused under CI=true", "update goldens locally, review the diff, commit")
     if update_golden and live:
@@ -58,17 +62,19 @@ def test(
     from routinec.runtime.suite import find_orphans, run_suite, select_cases
 
     start = time.perf_counter()
-    runtime = Runtime(config=config, mode="live" if live else "replay")
+    runtime = Runtime(config=config, mode="live" if live else "replay", ledger=True if ledger else None)
     if not live:
         outcomes = run_suite(runtime, routines, case=case, update_golden=update_golden)
-        return RunOutcome(outcomes, time.perf_counter() - start, total=len(outcomes))
+        return RunOutcome(outcomes, time.perf_counter() - start, total=len(outcomes),
+                          ledger_failures=runtime.ledger_failures, ledger_spooled=runtime.ledger_spooled)
     runtime.provider()  # refuse a missing or dummy key before anything starts
     pairs = select_cases(runtime, routines, case)
     summary = run_many(runtime, pairs, check_case, jobs=jobs, progress=progress)
     outcomes = list(summary.outcomes)
     if not summary.interrupted and case is None:
         outcomes.extend(find_orphans(runtime, routines))
-    return RunOutcome(outcomes, time.perf_counter() - start, summary.interrupted, len(pairs))
+    return RunOutcome(outcomes, time.perf_counter() - start, summary.interrupted, len(pairs),
+                      ledger_failures=runtime.ledger_failures, ledger_spooled=runtime.ledger_spooled)
 
 
 def record(
@@ -93,5 +99,6 @@ def record(
     work = check_case if check_only else record_case
     summary = run_many(runtime, pairs, work, jobs=jobs, progress=progress)
     return RunOutcome(
-        list(summary.outcomes), time.perf_counter() - start, summary.interrupted, len(pairs), summary.written
+        list(summary.outcomes), time.perf_counter() - start, summary.interrupted, len(pairs), summary.written,
+        ledger_failures=runtime.ledger_failures, ledger_spooled=runtime.ledger_spooled,
     )

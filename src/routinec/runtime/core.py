@@ -26,6 +26,7 @@ from routinec.runtime.request import build_request, extract_output, request_hash
 from routinec.runtime.transcript import Redactor
 
 if TYPE_CHECKING:
+    from routinec.runtime.audit import Audit, Trace
     from routinec.runtime.provider import SdkProvider
 
 __all__ = ["MODES", "Result", "Runtime", "Session", "default_mode"]
@@ -56,6 +57,7 @@ class Result:
     transcript: Path | None  # replayed or written transcript
     request_id: str | None
     usage: dict[str, Any]
+    run_id: str | None = None  # the ledger's run record (None when the ledger is off)
 
 
 class Runtime:
@@ -70,7 +72,10 @@ class Runtime:
         lock: Lock | None = None,
         api_key: str | None = None,
         stop: threading.Event | None = None,
+        ledger: bool | None = None,
     ) -> None:
+        """`ledger`: append a run record per run. None (the default) means on in live and
+        record mode and off in replay; True turns it on in replay too, False off everywhere."""
         self.config = config or load_config(Path(project_root) if project_root is not None else None)
         self.mode = mode or default_mode()
         if self.mode not in MODES:
@@ -85,6 +90,15 @@ class Runtime:
         self._routines: dict[str, LockedRoutine] = {}
         self._provider: SdkProvider | None = None
         self.backend: Provider = self._backend()
+        self.ledger_failures: list[tuple[str, str]] = []  # (run id, why) records lost
+        self.ledger_spooled: list[tuple[str, str]] = []  # (run id, why) records left in the spool
+        wanted = self.mode != "replay" if ledger is None else ledger
+        self.audit: Audit | None = None
+        if wanted:
+            # Imported here: replay without the ledger never loads it (or SQLAlchemy).
+            from routinec.runtime.audit import Audit
+
+            self.audit = Audit(self, asked=bool(ledger), api_key=api_key)  # a corrupt or newer ledger refuses before any call
 
     def _backend(self) -> Provider:
         if self.mode == "replay":
@@ -163,17 +177,39 @@ class Session:
         return list(self._history.get(name, []))
 
     def run(self, name: str, inputs: Any, *, case: str | None = None) -> Result:
+        audit = self.runtime.audit
+        if audit is None:
+            return self._run(name, inputs, case, None)
+        trace = audit.start(name, case)
+        try:
+            result = self._run(name, inputs, case, trace)
+        except BaseException as exc:
+            trace.error = exc
+            audit.finish(trace)  # a failed run is recorded too; the error still reaches the caller
+            raise
+        audit.finish(trace)
+        return result
+
+    def _run(self, name: str, inputs: Any, case: str | None, trace: Trace | None) -> Result:
         rt = self.runtime
         routine = rt.routine(name)
+        if trace is not None:
+            trace.routine = routine
         plain = routine.validate_input(inputs, case)
         system, prompt = routine.render(plain, case)
         history = self._history.get(name, []) if routine.session_state else []
         body = build_request(routine, system, prompt, history)
         key = request_hash(body)
         call = Call(routine, body, key, case)
+        if trace is not None:
+            trace.inputs, trace.key = plain, key
         exchange = rt.backend.exchange(call)
+        if trace is not None:
+            trace.exchange = exchange
         response = exchange.response
         output = extract_output(routine, response, case, str(exchange.source) if exchange.source else None)
+        if trace is not None:
+            trace.output = output
         written = rt.backend.keep(call, exchange)
         if routine.session_state:
             self._history[name] = [*body["messages"], {"role": "assistant", "content": to_wire(response["content"])}]
@@ -189,4 +225,5 @@ class Session:
             transcript=written,
             request_id=exchange.request_id,
             usage=dict(response.get("usage") or {}) if isinstance(response, dict) else {},
+            run_id=trace.run_id if trace is not None else None,
         )

@@ -1,0 +1,185 @@
+"""Ledger layer: `Ledger`, the API over a project's run ledger.
+
+In: a project root (or its `Config`), run records from the runtime, outcomes from callers.
+Out: appended records and outcomes, and the queries `runs`, `run`, `outcomes`. Opening
+refuses a corrupt or foreign file and a newer schema (exit class 2) before anything is
+written; every write is one transaction, so a refused outcome leaves the ledger as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from routinec.canonical import canonical_bytes, digest, loads
+from routinec.codes import Code
+from routinec.config import Config, load_config
+from routinec.ledger.errors import LedgerError
+from routinec.ledger.ids import uuid7
+from routinec.ledger.model import STATUSES, Outcome, RunRecord, utc_now
+from routinec.ledger.outcomes import check_verdict, field_diff, validate_correction
+from routinec.redact import Redactor
+
+__all__ = ["Ledger", "parse_since", "spool_path", "store_path"]
+
+_AGO = re.compile(r"(\d+)([dhm])")
+
+
+def parse_since(text: str, now: _dt.datetime | None = None) -> str:
+    """`30d`, `12h`, `45m` (ago) or a date/time (`2026-11-01`, ISO 8601) → an ISO UTC bound."""
+    now = now or _dt.datetime.now(_dt.UTC)
+    match = _AGO.fullmatch(text.strip())
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        delta = {"d": _dt.timedelta(days=amount), "h": _dt.timedelta(hours=amount), "m": _dt.timedelta(minutes=amount)}[unit]
+        when = now - delta
+    else:
+        try:
+            when = _dt.datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise LedgerError(Code.CONFIG, f"--since {text!r} is neither a duration nor a date",
+                              hint="use e.g. 30d, 12h, 45m, 2026-11-01 or 2026-11-01T08:00:00Z") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=_dt.UTC)
+    when = when.astimezone(_dt.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def spool_path(config: Config) -> Path:
+    """Where run records wait when the ledger cannot be written."""
+    return config.root / ".routinec" / "spool"
+
+
+def store_path(config: Config) -> Path:
+    """Where the ledger lives: `[tool.routinec.ledger] url` (sqlite:///PATH) or `path`."""
+    url = config.ledger_url
+    if url is None:
+        return config.ledger_path
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        return path if path.is_absolute() else config.root / path
+    raise LedgerError(
+        Code.LEDGER_UNAVAILABLE,
+        f"[tool.routinec.ledger] url {url.split('://')[0]}://… is not supported yet",
+        hint="only sqlite:///PATH works so far (PostgreSQL is planned); or remove url to use .routinec/ledger.db",
+    )
+
+
+class Ledger:
+    """A project's run ledger. `Ledger.open(root)` like `Runtime(root)`."""
+
+    def __init__(self, config: Config) -> None:
+        try:
+            from routinec.ledger.store import Store
+        except ModuleNotFoundError as exc:
+            if exc.name != "sqlalchemy":
+                raise
+            raise LedgerError(Code.MISSING_EXTRA, "the run ledger needs SQLAlchemy, which is not installed",
+                              hint="pip install 'routinec[ledger]'") from None
+
+        self.config = config
+        self.path = store_path(config)
+        self.store = Store(self.path)
+        self._redactor = Redactor(config.redact)
+
+    @classmethod
+    def open(cls, project_root: str | Path | None = None, *, config: Config | None = None) -> Ledger:
+        return cls(config or load_config(Path(project_root) if project_root is not None else None))
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- run records ----------------------------------------------------------------------------
+
+    def append(self, record: RunRecord) -> None:
+        self.store.append_run(record)
+
+    def append_many(self, records: Sequence[RunRecord]) -> None:
+        """One transaction for the batch (imports, benchmarks, a spool being delivered)."""
+        self.store.append_runs(records)
+
+    def sync(self) -> Any:
+        """Deliver the spooled run records (`routinec ledger sync`); a `spool.Delivery`."""
+        from routinec.ledger.spool import Spool
+
+        return Spool(spool_path(self.config)).deliver(self.store)
+
+    def run(self, run_id: str) -> RunRecord:
+        found = self.store.run(run_id.strip())
+        if found is None:
+            raise LedgerError(Code.UNKNOWN_RUN, f"no run {run_id!r} in {self.path.name}",
+                              hint="list runs with 'routinec ledger ls'; a run of another project is in that project's ledger",
+                              path=self.path)
+        return found
+
+    def runs(
+        self, *, routine: str | None = None, version: int | None = None, status: str | None = None,
+        since: str | _dt.datetime | None = None, limit: int | None = None,
+    ) -> list[RunRecord]:
+        if status is not None and status not in STATUSES:
+            raise LedgerError(Code.CONFIG, f"unknown run status {status!r}", hint=f"use one of {', '.join(STATUSES)}")
+        bound = None
+        if isinstance(since, _dt.datetime):
+            bound = parse_since(since.isoformat())
+        elif since is not None:
+            bound = parse_since(since)
+        return self.store.runs(routine=routine, version=version, status=status, since=bound, limit=limit)
+
+    # -- outcomes ------------------------------------------------------------------------------------
+
+    def outcomes(self, run_id: str) -> list[Outcome]:
+        """Every outcome of the run, oldest first (superseded ones included)."""
+        return self.store.outcomes([run_id])
+
+    def current_outcomes(self, run_id: str) -> list[Outcome]:
+        """The outcomes that count: those no later outcome overrides."""
+        every = self.outcomes(run_id)
+        superseded = {o.overrides for o in every if o.overrides}
+        return [o for o in every if o.outcome_id not in superseded]
+
+    def outcome(
+        self, run_id: str, verdict: str, *, correction: Any = None, by: str | None = None,
+        comment: str | None = None, source: str = "human", overrides: str | None = None,
+    ) -> Outcome:
+        """Append what became of run `run_id`'s output; returns the stored outcome."""
+        check_verdict(verdict, source, correction)
+        run = self.run(run_id)
+        diff = None
+        correction_json = correction_digest = None
+        if correction is not None:
+            # JSON text, or a JSON value (Decimals and floats alike): numbers compared as decimals.
+            correction = loads(correction if isinstance(correction, str | bytes) else canonical_bytes(correction))
+            validate_correction(self.config, run, correction)
+            correction_digest = digest(correction)
+            keep_values = run.content == "redacted"
+            if keep_values:
+                correction_json = canonical_bytes(self._redactor.value(correction)).decode("utf-8")
+            if run.output_json is not None and not run.content_truncated:
+                changes = field_diff(loads(run.output_json), loads(correction_json or "null"))
+            else:
+                changes = [{"path": "", "op": "replaced"}]  # no stored original to compare with
+            diff = canonical_bytes(changes).decode("utf-8")
+        record = Outcome(
+            outcome_id=uuid7(),
+            run_id=run.run_id,
+            recorded_at=utc_now(),
+            verdict=verdict,
+            source=source,
+            by=by,
+            comment=self._redactor.text(comment) if comment is not None else None,
+            correction_json=correction_json,
+            correction_digest=correction_digest,
+            diff_json=diff,
+            overrides=overrides,
+        )
+        self.store.append_outcome(record)
+        return record

@@ -1,0 +1,192 @@
+"""End to end through the CLI in subprocesses: record appends runs, `outcome` appends
+verdicts, `ledger ls|show` read them back; every bad input is one diagnostic, exit 2, and
+leaves the ledger file byte for byte as it was."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.runtime.conftest import cli_env, run_cli
+from tests.support.fake_api import FakeAnthropic
+
+
+def _record(project: Path, api: FakeAnthropic) -> list[dict[str, object]]:
+    done = run_cli(project, "record", env=cli_env(api))
+    assert done.returncode == 0, done.stdout + done.stderr
+    listed = run_cli(project, "ledger", "ls", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    rows: list[dict[str, object]] = json.loads(listed.stdout)
+    return rows
+
+
+def _db(project: Path) -> Path:
+    return project / ".routinec" / "ledger.db"
+
+
+def _rows(project: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    con = sqlite3.connect(_db(project))
+    try:
+        return (con.execute("select * from runs order by run_id").fetchall(),
+                con.execute("select * from outcomes order by outcome_id").fetchall())
+    finally:
+        con.close()
+
+
+def test_record_outcome_ls_show(project: Path, fake_api: FakeAnthropic, tmp_path: Path) -> None:
+    rows = _record(project, fake_api)
+    assert sorted((r["routine"], r["case"], r["mode"], r["status"]) for r in rows) == [
+        ("chat", "hello", "record", "ok"),
+        ("summarize_pr", "small_fix", "record", "ok"),
+        ("summarize_pr", "typo", "record", "ok"),
+    ]
+    run = next(r for r in rows if r["case"] == "small_fix")
+    run_id = str(run["run_id"])
+
+    shown = json.loads(run_cli(project, "ledger", "show", run_id, "--format", "json").stdout)
+    original = shown["output"]
+    corrected = {**original, "risk": "high" if original["risk"] != "high" else "low"}
+    fix = tmp_path / "fix.json"
+    fix.write_text(json.dumps(corrected))
+
+    first = run_cli(project, "outcome", run_id, "accepted", "--by", "alice", "--format", "json")
+    assert first.returncode == 0, first.stderr
+    accepted = json.loads(first.stdout)["outcome_id"]
+    second = run_cli(project, "outcome", run_id, "modified", "--correction", str(fix), "--by", "bob",
+                     "--comment", "risk was wrong", "--overrides", accepted)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.startswith("outcome ") and "modified" in second.stdout
+
+    shown = json.loads(run_cli(project, "ledger", "show", run_id, "--format", "json").stdout)
+    assert shown["verdict"] == ["modified"]
+    assert [(o["verdict"], o["superseded"]) for o in shown["outcomes"]] == [("accepted", True), ("modified", False)]
+    assert shown["outcomes"][1]["diff"] == [{"path": "/risk", "op": "changed", "from": original["risk"], "to": corrected["risk"]}]
+    assert shown["outcomes"][1]["correction"] == corrected
+
+    text = run_cli(project, "ledger", "show", run_id)
+    assert text.returncode == 0 and "changed /risk" in text.stdout and "(superseded)" in text.stdout
+    listed = run_cli(project, "ledger", "ls", "--routine", "summarize_pr", "--since", "1d")
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 2 and "modified" in listed.stdout
+    assert run_cli(project, "ledger", "ls", "--since", "2999-01-01", "--format", "json").stdout.strip() == "[]"
+
+
+def test_replay_records_only_with_ledger_flag(project: Path, fake_api: FakeAnthropic) -> None:
+    _record(project, fake_api)
+    assert run_cli(project, "test", "--update-golden").returncode == 0
+    before = _rows(project)
+    assert run_cli(project, "test").returncode == 0
+    assert _rows(project) == before
+    assert run_cli(project, "test", "--ledger").returncode == 0
+    runs, _ = _rows(project)
+    assert len(runs) == len(before[0]) + 3
+    live = run_cli(project, "test", "--live", env=cli_env(fake_api))
+    check = run_cli(project, "record", "--check", env=cli_env(fake_api))
+    assert live.returncode in (0, 1) and check.returncode in (0, 1)
+    modes = [r["mode"] for r in json.loads(run_cli(project, "ledger", "ls", "--format", "json").stdout)]
+    assert modes == ["record"] * 3 + ["replay"] * 3 + ["live"] * 6
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["outcome", "RUN", "approved"], 2, "approved"),  # click's Choice
+        (["outcome", "0000-not-a-run", "accepted"], 2, "[unknown-run]"),
+        (["outcome", "RUN", "modified"], 2, "[invalid-outcome]"),
+        (["outcome", "RUN", "accepted", "--correction", "FIX"], 2, "[invalid-outcome]"),
+        (["outcome", "RUN", "modified", "--correction", "BADFIX"], 2, "[invalid-correction]"),
+        (["outcome", "RUN", "modified", "--correction", "NOTJSON"], 2, "[invalid-json]"),
+        (["outcome", "RUN", "accepted", "--overrides", "0000-none"], 2, "[unknown-run]"),
+        (["ledger", "show", "0000-not-a-run"], 2, "[unknown-run]"),
+        (["ledger", "ls", "--since", "last tuesday"], 2, "--since"),
+    ],
+)
+def test_bad_input_is_one_diagnostic_and_changes_nothing(
+    project: Path, fake_api: FakeAnthropic, tmp_path: Path, args: list[str], code: int, words: str
+) -> None:
+    rows = _record(project, fake_api)
+    run_id = str(rows[0]["run_id"])
+    (tmp_path / "fix.json").write_text(json.dumps({"summary": "s", "risk": "low", "files": []}))
+    (tmp_path / "bad.json").write_text(json.dumps({"summary": "", "risk": "catastrophic"}))
+    (tmp_path / "not.json").write_text("{nope")
+    names = {"RUN": run_id, "FIX": str(tmp_path / "fix.json"), "BADFIX": str(tmp_path / "bad.json"),
+             "NOTJSON": str(tmp_path / "not.json")}
+    before = _rows(project)
+    done = run_cli(project, *[names.get(a, a) for a in args])
+    assert done.returncode == code, done.stdout + done.stderr
+    assert words in done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.lower().count("error:") == 1, done.stderr
+    assert _rows(project) == before
+
+
+def test_corrupt_foreign_and_newer_ledgers_refuse(project: Path, fake_api: FakeAnthropic) -> None:
+    db = _db(project)
+    db.parent.mkdir()
+    db.write_bytes(b"this is not a database at all, just some bytes\n" * 10)
+    for args in (["ledger", "ls"], ["record"]):
+        done = run_cli(project, *args, env=cli_env(fake_api))
+        assert done.returncode == 2 and "[ledger-corrupt]" in done.stderr and "help:" in done.stderr, done.stderr
+    assert fake_api.messages() == []  # refused before any model call
+    assert db.read_bytes().startswith(b"this is not")
+
+    db.unlink()
+    con = sqlite3.connect(db)
+    con.execute("create table invoices (id integer primary key, total real)")
+    con.commit()
+    con.close()
+    before = db.read_bytes()
+    done = run_cli(project, "ledger", "ls")
+    assert done.returncode == 2 and "not a routinec ledger" in done.stderr and "[ledger-corrupt]" in done.stderr
+    assert db.read_bytes() == before
+
+    db.unlink()
+    _record(project, fake_api)
+    con = sqlite3.connect(db)
+    con.execute("insert into schema_version values (99, '2099-01-01T00:00:00.000Z', '9.0.0')")
+    con.commit()
+    con.close()
+    before_rows = _rows(project)
+    done = run_cli(project, "ledger", "ls")
+    assert done.returncode == 2 and "[ledger-format]" in done.stderr and "upgrade routinec" in done.stderr, done.stderr
+    assert _rows(project) == before_rows
+
+
+def test_a_ledger_that_cannot_be_written_never_costs_the_answer(project: Path, fake_api: FakeAnthropic) -> None:
+    (project / ".routinec").write_text("a file where the ledger's directory should be\n")
+    done = run_cli(project, "record", "summarize_pr", "--case", "small_fix", env=cli_env(fake_api))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 run record(s) not written to the ledger" in done.stderr and "Traceback" not in done.stderr
+    assert (project / "golden" / "summarize_pr" / "small_fix.transcript.json").is_file()
+
+
+def test_spooled_records_are_delivered_exactly_once(project: Path, fake_api: FakeAnthropic) -> None:
+    db = _db(project)
+    db.mkdir(parents=True)  # a directory where the database file should be: the ledger is out of reach
+    done = run_cli(project, "record", "summarize_pr", env=cli_env(fake_api))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 run record(s) kept in .routinec/spool/" in done.stderr
+    spooled = sorted((project / ".routinec" / "spool").glob("*.run.json"))
+    assert len(spooled) == 2
+    db.rmdir()
+    keep = spooled[0].read_bytes()
+    first = run_cli(project, "ledger", "sync")
+    assert first.returncode == 0 and "2 run record(s) delivered, 0 already there, 0 left" in first.stdout, first.stderr
+    # A delivery cut short after its commit and before removing a file: delivered again, never twice.
+    spooled[0].write_bytes(keep)
+    again = run_cli(project, "ledger", "sync")
+    assert "0 run record(s) delivered, 1 already there, 0 left" in again.stdout
+    rows = json.loads(run_cli(project, "ledger", "ls", "--format", "json").stdout)
+    assert sorted(r["case"] for r in rows) == ["small_fix", "typo"]
+
+
+def test_the_next_working_write_drains_the_spool(project: Path, fake_api: FakeAnthropic) -> None:
+    db = _db(project)
+    db.mkdir(parents=True)
+    assert run_cli(project, "record", "chat", env=cli_env(fake_api)).returncode == 0
+    db.rmdir()
+    assert run_cli(project, "record", "summarize_pr", "--case", "typo", env=cli_env(fake_api)).returncode == 0
+    assert list((project / ".routinec" / "spool").glob("*.run.json")) == []
+    rows = json.loads(run_cli(project, "ledger", "ls", "--format", "json").stdout)
+    assert sorted(r["case"] for r in rows) == ["hello", "typo"]
