@@ -28,6 +28,7 @@ __all__ = [
     "TOTAL_WORK",
     "budget",
     "compile_pattern",
+    "forget_answers",
     "includes",
     "min_match_length",
     "overlaps",
@@ -446,6 +447,11 @@ def undecided_reason(*patterns: str) -> str:
 # Answers are cached across comparisons, except an undecided one that only ran out of the
 # shared budget: the next comparison, with a budget of its own, may decide it.
 _ANSWERS: dict[tuple[str, str, str], bool | None] = {}
+
+
+def forget_answers() -> None:
+    """Drop the cached answers (after the caps changed, in tests)."""
+    _ANSWERS.clear()
 
 
 def _cached(kind: str, a: str, b: str, ask: Any) -> bool | None:
