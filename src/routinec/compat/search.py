@@ -23,6 +23,8 @@ MAX_EXAMPLES = 40
 # pattern's shortest match) it would allocate in proportion to the bound, so it is skipped
 MAX_DRAWN_SIZE = 256
 _MIN_KEYS = ("minItems", "minLength", "minProperties", "minContains")
+# hypothesis compiles a long pattern into a strategy per example (a 6 KB alternation: ~0.2 s each)
+MAX_DRAWN_PATTERN = 500
 # hypothesis-jsonschema canonicalises an enum in time quadratic in its length
 MAX_DRAWN_ENUM = 500
 
@@ -49,10 +51,12 @@ def drawable(schema: Any) -> bool:
         if isinstance(item.get("enum"), list) and len(item["enum"]) > MAX_DRAWN_ENUM:
             return False
         pattern = item.get("pattern")
-        if isinstance(pattern, str) and min_match_length(pattern) > MAX_DRAWN_SIZE:
+        if isinstance(pattern, str) and (
+            len(pattern) > MAX_DRAWN_PATTERN or min_match_length(pattern) > MAX_DRAWN_SIZE
+        ):
             return False
         for name in item.get("patternProperties") or {}:
-            if isinstance(name, str) and min_match_length(name) > MAX_DRAWN_SIZE:
+            if isinstance(name, str) and (len(name) > MAX_DRAWN_PATTERN or min_match_length(name) > MAX_DRAWN_SIZE):
                 return False
         stack.extend(item.values())
     return True
