@@ -212,3 +212,20 @@ def test_update_golden_writes_only_what_changed(project: Path, fake_api: FakeAnt
     assert result.stdout.count("UPDATED") == 1
     assert keep.read_bytes() == kept_bytes and keep.stat().st_mtime_ns == stat.st_mtime_ns
     assert json.loads(changed.read_text())["risk"] != "high"
+
+
+def test_project_redact_patterns_apply_to_reports(project: Path, fake_api: FakeAnthropic, tmp_path: Path) -> None:
+    # pyproject: [tool.routinec] redact = ["acct-[0-9]{6}"]; a golden that quotes an account
+    # id must not print it in the report or the JUnit XML when the output differs from it.
+    assert run_cli(project, "record", "summarize_pr", env=cli_env(fake_api)).returncode == 0
+    assert run_cli(project, "test", "summarize_pr", "--update-golden").returncode == 0
+    golden = project / "golden" / "summarize_pr" / "small_fix.output.json"
+    data = json.loads(golden.read_text("utf-8"))
+    data["summary"] = "billing for acct-123456"
+    golden.write_text(json.dumps(data), "utf-8")
+    junit = tmp_path / "junit.xml"
+    result = run_cli(project, "test", "summarize_pr", "--format", "json", "--junit-xml", str(junit))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "summary" in result.stdout and "REDACTED" in result.stdout
+    for text in (result.stdout, result.stderr, junit.read_text("utf-8")):
+        assert "acct-123456" not in text

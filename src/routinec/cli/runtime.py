@@ -58,12 +58,17 @@ def _ledger_warning(failures: list[tuple[str, str]], spooled: list[tuple[str, st
         )
 
 
-def _finish(items: list[CaseOutcome], seconds: float, fmt: str, junit: Path | None, verbose: bool) -> None:
+def _finish(
+    items: list[CaseOutcome], seconds: float, fmt: str, junit: Path | None, verbose: bool, patterns: tuple[str, ...]
+) -> None:
+    from routinec.redact import Redactor
     from routinec.runtime.report import exit_code, render, write_junit
 
-    click.echo(render(items, seconds, fmt, verbose))
+    # The project's own [tool.routinec] redact patterns apply to reports as to transcripts.
+    redactor = Redactor(patterns)
+    click.echo(render(items, seconds, fmt, verbose, redactor))
     if junit is not None:
-        write_junit(junit, items, seconds)
+        write_junit(junit, items, seconds, redactor)
     sys.exit(exit_code(items))
 
 
@@ -114,7 +119,7 @@ def test(
     if run.interrupted:
         click.echo("routinec: interrupted; nothing was written", err=True)
         sys.exit(130)
-    _finish(run.outcomes, run.seconds, fmt, junit, verbose)
+    _finish(run.outcomes, run.seconds, fmt, junit, verbose, config.redact)
 
 
 @click.command(
@@ -160,4 +165,4 @@ def record(
             err=True,
         )
         sys.exit(130)
-    _finish(run.outcomes, run.seconds, fmt, None, True)
+    _finish(run.outcomes, run.seconds, fmt, None, True, config.redact)

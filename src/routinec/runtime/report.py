@@ -12,7 +12,7 @@ from pathlib import Path
 
 from routinec.canonical import atomic_write
 from routinec.diagnostics import render as render_diagnostics
-from routinec.redact import redact_text
+from routinec.redact import Redactor, redact_text
 from routinec.runtime.suite import CaseOutcome
 
 __all__ = ["FORMATS", "exit_code", "render", "summary", "write_junit"]
@@ -79,9 +79,15 @@ def to_json(o: CaseOutcome) -> dict[str, object]:
     }
 
 
-def render(outcomes: list[CaseOutcome], seconds: float, fmt: str = "text", verbose: bool = False) -> str:
+def render(
+    outcomes: list[CaseOutcome],
+    seconds: float,
+    fmt: str = "text",
+    verbose: bool = False,
+    redactor: Redactor | None = None,
+) -> str:
     """The report, with any secret an output or an error message carried redacted."""
-    return redact_text(_render(outcomes, seconds, fmt, verbose))
+    return redact_text(_render(outcomes, seconds, fmt, verbose), redactor)
 
 
 def _render(outcomes: list[CaseOutcome], seconds: float, fmt: str, verbose: bool) -> str:
@@ -98,7 +104,9 @@ def _render(outcomes: list[CaseOutcome], seconds: float, fmt: str, verbose: bool
     return _text(outcomes, seconds, verbose)
 
 
-def write_junit(path: Path, outcomes: list[CaseOutcome], seconds: float) -> None:
+def write_junit(
+    path: Path, outcomes: list[CaseOutcome], seconds: float, redactor: Redactor | None = None
+) -> None:
     failures = sum(1 for o in outcomes if o.status == "fail")
     errors = sum(1 for o in outcomes if o.status == "error")
     suite = ET.Element(
@@ -120,4 +128,4 @@ def write_junit(path: Path, outcomes: list[CaseOutcome], seconds: float) -> None
     root.append(suite)
     ET.indent(root)
     data = ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
-    atomic_write(path, redact_text(data).encode("utf-8"))
+    atomic_write(path, redact_text(data, redactor).encode("utf-8"))
