@@ -9,7 +9,6 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from routinec.compiler.template_safety import LIMITS as CHECK_LIMITS
 from routinec.runtime.sandbox import LIMITS, BoundedSandbox, TemplateUnsafe
 from tests.runtime import lockbuilder
 from tests.runtime.conftest import run_cli
@@ -36,10 +35,6 @@ BENIGN = (
     "{% for i in range(3) %}{{ i }}{{ loop.index }}{% endfor %} {{ question|upper|center(20) }}",
     "{{ question|indent(2) }} {{ [1, 2]|map('string')|join(',') }} {{ 'ab' * 3 }}",
 )
-
-
-def test_limits_agree_with_check() -> None:
-    assert LIMITS == CHECK_LIMITS
 
 
 @pytest.mark.parametrize("payload", sorted(PAYLOADS))
@@ -81,3 +76,20 @@ def test_the_error_is_template_unsafe_not_a_missing_input(tmp_path: Path) -> Non
     assert info.value.diagnostic.code == "template-unsafe"
     assert "attribute '__class__' of a 'str' value" in info.value.diagnostic.message
     assert "missing input" not in str(info.value.hint)
+
+
+def test_nested_loops_are_charged_to_one_budget() -> None:
+    from routinec.runtime.sandbox import BoundedSandbox, TemplateUnsafe
+
+    env = BoundedSandbox()
+    ordinary = {
+        "{% for i in range(3) %}{{ i }}{% if not loop.last %},{% endif %}{% endfor %}": "0,1,2",
+        "{{ range(4)|reverse|list }}": "[3, 2, 1, 0]",
+        "{{ range(5)|length }} {{ 3 in range(5) }} {{ range(5)[2] }}": "5 True 2",
+    }
+    for source, expected in ordinary.items():
+        assert env.from_string(source).render() == expected
+    # each range is within LIMITS["range"]; together they would run 10^12 iterations
+    deep = "{% for i in range(10000) %}{% for j in range(10000) %}{% for k in range(10000) %}{% endfor %}{% endfor %}{% endfor %}"
+    with pytest.raises(TemplateUnsafe, match=f"more than {LIMITS['loop_iterations']} iterations"):
+        env.from_string(deep).render()

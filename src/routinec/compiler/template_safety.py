@@ -16,17 +16,11 @@ from typing import Any
 
 from jinja2 import nodes
 
+from routinec.template_limits import LIMITS
+
 __all__ = ["LIMITS", "Finding", "unsafe_expressions"]
 
 # Kept equal to runtime/sandbox.py's LIMITS (the two layers may not import each other).
-LIMITS = {
-    "output_chars": 4_000_000,
-    "range": 10_000,
-    "exponent": 100,
-    "power_bits": 10_000,
-    "format_width": 1_000,
-    "render_seconds": 10,
-}
 
 # Filters that take an attribute name (dotted paths allowed) as an argument.
 _ATTRIBUTE_FILTERS = frozenset(

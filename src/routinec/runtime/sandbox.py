@@ -12,7 +12,8 @@ import operator
 import re
 import string
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from jinja2 import filters as jinja_filters
@@ -20,17 +21,10 @@ from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
-__all__ = ["LIMITS", "BoundedSandbox", "TemplateUnsafe"]
+from routinec.template_limits import LIMITS
 
-# Kept equal to compiler/template_safety.py's LIMITS (tests/runtime/test_sandbox.py checks).
-LIMITS = {
-    "output_chars": 4_000_000,   # a rendered prompt; a 200k-character diff input fits 20 times
-    "range": 10_000,
-    "exponent": 100,
-    "power_bits": 10_000,
-    "format_width": 1_000,
-    "render_seconds": 10,
-}
+__all__ = ["LIMITS", "BoundedSandbox", "CountedRange", "TemplateUnsafe"]
+
 
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[diouxXeEfFgGcrsa%]")
 _WIDTH = re.compile(r"(\d+)?(?:\.(\d+))?[a-zA-Z%]?$")
@@ -73,12 +67,55 @@ def check_brace_format(fmt: str) -> None:
             )
 
 
-def bounded_range(*args: int) -> range:
+# [iterations left, deadline] of the render under way (set by BoundedSandbox.concat)
+_RENDER: ContextVar[list[float] | None] = ContextVar("routinec_render_budget", default=None)
+
+
+class CountedRange:
+    """A range whose iteration is charged to the render's budget of loop iterations and
+    time: each range is small, but `for` loops nested three deep multiply them, and the work
+    between two pieces of output is otherwise never interrupted."""
+
+    __slots__ = ("_rng",)
+
+    def __init__(self, rng: range) -> None:
+        self._rng = rng
+
+    def __iter__(self) -> Iterator[int]:
+        budget = _RENDER.get()
+        for k, value in enumerate(self._rng):
+            if budget is not None:
+                budget[0] -= 1
+                if budget[0] < 0:
+                    raise TemplateUnsafe(
+                        f"the template's loops run more than {LIMITS['loop_iterations']} iterations"
+                    )
+                if not k % 4096 and time.monotonic() > budget[1]:
+                    raise TemplateUnsafe(f"the template took more than {LIMITS['render_seconds']} s to render")
+            yield value
+
+    def __len__(self) -> int:
+        return len(self._rng)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._rng[index]
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._rng
+
+    def __reversed__(self) -> Iterator[int]:
+        return iter(CountedRange(self._rng[::-1]))
+
+    def __repr__(self) -> str:
+        return repr(self._rng)
+
+
+def bounded_range(*args: int) -> CountedRange:
     rng = range(*args)
     if len(rng) > LIMITS["range"]:
         shown = ", ".join(map(str, args))
         raise TemplateUnsafe(f"the template asks for range({shown}): more than {LIMITS['range']} items")
-    return rng
+    return CountedRange(rng)
 
 
 def _check_power(left: Any, right: Any) -> None:
@@ -164,9 +201,16 @@ class BoundedSandbox(SandboxedEnvironment):
         return wrapped
 
     def concat(self, parts: Iterable[str]) -> str:
+        deadline = time.monotonic() + LIMITS["render_seconds"]
+        token = _RENDER.set([LIMITS["loop_iterations"], deadline])
+        try:
+            return self._concat(parts, deadline)
+        finally:
+            _RENDER.reset(token)
+
+    def _concat(self, parts: Iterable[str], deadline: float) -> str:
         out: list[str] = []
         total = 0
-        deadline = time.monotonic() + LIMITS["render_seconds"]
         for part in parts:
             total += len(part)
             if total > LIMITS["output_chars"]:
