@@ -147,6 +147,31 @@ CASES: list[Case] = [
     ("nesting-100", _nested(100, {"type": "string"}), _nested(100, {"type": "integer"}), "in"),
     ("mutual-refs", _MUTUAL, _MUTUAL_NEW, "out"),
     ("not-number-to-not-integer", {"not": {"type": "number"}}, {"not": {"type": "integer"}}, "in"),
+    # found in review: each question is capped, but these multiply the questions
+    (
+        "all-of-30-unanchored-patterns",
+        {"type": "string", "allOf": [{"pattern": f"a{i}.*b{i}"} for i in range(30)]},
+        {"type": "string", "allOf": [{"pattern": f"a{i}.*b{i}c"} for i in range(30)]},
+        "in",
+    ),
+    (
+        "one-of-200-object-branches",
+        {"oneOf": [{"type": "object", "properties": {f"k{i}": {"type": "integer"}}, "required": [f"k{i}"]} for i in range(200)]},
+        {"oneOf": [{"type": "object", "properties": {f"k{i}": {"type": "string"}}, "required": [f"k{i}"]} for i in range(200)]},
+        "out",
+    ),
+    (
+        "not-not-not-10-patterns",
+        {"not": {"not": {"not": {"anyOf": [{"type": "string", "pattern": f"x{i}.*y"} for i in range(10)]}}}},
+        {"type": "string"},
+        "in",
+    ),
+    (
+        "long-alternation-pattern",
+        {"type": "string", "pattern": "a+"},
+        {"type": "string", "pattern": "(" + "|".join(f"a{i}" for i in range(1200)) + ")+"},
+        "out",
+    ),
 ]
 BY_ID = {case[0]: case for case in CASES}
 

@@ -38,6 +38,10 @@ EXPECT: dict[str, tuple[str, str | None, set[str]]] = {
     "nesting-100": ("NONE", "ERR", {"type-changed"}),
     "mutual-refs": ("BACKWARD", "ERR", {"type-widened"}),
     "not-number-to-not-integer": ("BACKWARD", "INFO", {"not-changed"}),
+    "all-of-30-unanchored-patterns": ("FORWARD", "WARN", {"pattern-changed"}),
+    "one-of-200-object-branches": ("NONE", "ERR", {"schema-changed"}),
+    "not-not-not-10-patterns": ("NONE", "ERR", {"not-changed"}),
+    "long-alternation-pattern": ("NONE", "WARN", {"pattern-changed"}),
 }
 
 

@@ -20,3 +20,11 @@ def test_a_long_alternation_change_is_an_explained_warning() -> None:
     report = compare(old, {"type": "string", "pattern": _LONG}, direction="out")
     assert report.worst() is not None and report.worst().name in ("WARN", "ERR")
     assert any("pattern" in f.path or "pattern" in f.message for f in report.findings)
+
+
+def test_many_patterns_or_branches_are_not_drawn() -> None:
+    many_patterns = {"allOf": [{"type": "string", "pattern": f"a{i}.*b{i}"} for i in range(12)]}
+    many_branches = {"oneOf": [{"type": "object", "required": [f"k{i}"]} for i in range(50)]}
+    assert not drawable(many_patterns)
+    assert not drawable(many_branches)
+    assert drawable({"allOf": [{"type": "string", "pattern": "a"}, {"pattern": "b"}]})

@@ -25,6 +25,8 @@ MAX_DRAWN_SIZE = 256
 _MIN_KEYS = ("minItems", "minLength", "minProperties", "minContains")
 # hypothesis compiles a long pattern into a strategy per example (a 6 KB alternation: ~0.2 s each)
 MAX_DRAWN_PATTERN = 500
+MAX_DRAWN_PATTERNS = 4
+MAX_DRAWN_BRANCHES = 24
 # hypothesis-jsonschema canonicalises an enum in time quadratic in its length
 MAX_DRAWN_ENUM = 500
 
@@ -34,6 +36,7 @@ def drawable(schema: Any) -> bool:
     from routinec.compat.regex import min_match_length
 
     stack = [schema]
+    patterns = branches = 0
     while stack:
         item = stack.pop()
         if isinstance(item, list):
@@ -41,6 +44,12 @@ def drawable(schema: Any) -> bool:
             continue
         if not isinstance(item, dict):
             continue
+        # hypothesis-jsonschema merges combinator branches and intersects their patterns
+        # before it draws: many of either costs seconds per comparison
+        patterns += isinstance(item.get("pattern"), str)
+        branches += sum(len(item[k]) for k in ("allOf", "anyOf", "oneOf") if isinstance(item.get(k), list))
+        if patterns > MAX_DRAWN_PATTERNS or branches > MAX_DRAWN_BRANCHES:
+            return False
         for key in _MIN_KEYS:
             value = item.get(key)
             if isinstance(value, int | float) and value > MAX_DRAWN_SIZE:
