@@ -68,3 +68,14 @@ def test_fuzz_finding_against_a_previous_lock(tmp_path: Path, name: str) -> None
         result = run_cli(command, cwd=root)
         assert "internal error" not in result.output and "Traceback" not in result.output, result.output
         assert result.code in (0, 1), result.output
+
+
+@pytest.mark.parametrize("command", ["check", "fmt"])
+def test_a_keyword_run_into_a_name_is_a_syntax_error(tmp_path: Path, command: str) -> None:
+    # Lark's lexer read `routiner0` as `routine r0`, and fmt then refused with [internal].
+    root = write_project(tmp_path / "p", {"specs/r.routine": 'routiner0 v1 {\n  model "claude-haiku-4-5"\n}\n'})
+    result = run_cli(command, cwd=root)
+    assert result.code == 2, result.output
+    assert "specs/r.routine:1:1: error: unexpected name 'routiner0'  [syntax]" in result.output
+    assert "help: did you mean `routine r0`? put a space after the keyword" in result.output
+    assert "internal" not in result.output

@@ -8,6 +8,7 @@ Lark. The LALR tables ship prebuilt (`_parse_tables.py`, from scripts/gen_parser
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
@@ -72,6 +73,36 @@ class _TooDeep(Exception):
 _DEPTH = _Depth()
 
 
+class _Fused(Exception):
+    def __init__(self, token: Token) -> None:
+        super().__init__("fused keyword")
+        self.token = token
+
+
+class _Keywords:
+    """Lark's lexer matches a keyword at the start of a longer word (`routiner0` lexes as
+    `routine` `r0`); the callback refuses a keyword that runs into the next word."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def check(self, token: Token) -> Token:
+        end = token.end_pos
+        if end is not None and end < len(self.text) and (self.text[end].isalnum() or self.text[end] == "_"):
+            raise _Fused(token)
+        return token
+
+
+_KEYWORDS = _Keywords()
+
+
+@lru_cache(maxsize=1)
+def _keyword_terminals() -> tuple[str, ...]:
+    """Lark names a keyword's terminal after the word (`"routine"` → ROUTINE)."""
+    words = re.findall(r'"([a-z_][a-z0-9_]*)"', grammar_text())
+    return tuple(sorted({w.upper() for w in words}))
+
+
 class _Comments:
     """The COMMENT callback, bound once: Lark copies callbacks into its lexers when it
     builds them, so swapping the callback per parse only ever reached the first parse."""
@@ -113,6 +144,7 @@ def _callbacks() -> dict[str, Any]:
         "RSQB": _DEPTH.close,
         "RPAR": _DEPTH.close,
         "COMMENT": _COMMENTS.keep,
+        **{name: _KEYWORDS.check for name in _keyword_terminals()},
     }
 
 
@@ -639,10 +671,21 @@ def _lark_parse(text: str, path: str) -> tuple[Tree[Token], list[Token]]:
     _DEPTH.depth = 0
     comments: list[Token] = []
     _COMMENTS.tokens = comments
+    _KEYWORDS.text = text
     try:
         tree = parser.parse(text)
     except UnexpectedInput as exc:
         raise DiagnosticError([_syntax(path, exc, text)]) from None
+    except _Fused as exc:
+        tok = exc.token
+        end = tok.end_pos or 0
+        word = re.match(r"\w*", text[end:])
+        rest = word.group(0) if word else ""
+        raise DiagnosticError([Diagnostic(
+            Code.SYNTAX, Severity.ERROR, f"unexpected name {str(tok) + rest!r}",
+            Span(path, tok.line or 0, tok.column or 0, tok.line or 0, (tok.column or 0) + len(str(tok)) + len(rest)),
+            f"did you mean `{tok} {rest}`? put a space after the keyword",
+        )]) from None
     except _TooDeep as exc:
         tok = exc.token
         raise DiagnosticError([Diagnostic(
@@ -652,6 +695,7 @@ def _lark_parse(text: str, path: str) -> tuple[Tree[Token], list[Token]]:
         )]) from None
     finally:
         _COMMENTS.tokens = []
+        _KEYWORDS.text = ""
     return tree, comments
 
 
