@@ -93,3 +93,13 @@ def test_nested_loops_are_charged_to_one_budget() -> None:
     deep = "{% for i in range(10000) %}{% for j in range(10000) %}{% for k in range(10000) %}{% endfor %}{% endfor %}{% endfor %}"
     with pytest.raises(TemplateUnsafe, match=f"more than {LIMITS['loop_iterations']} iterations"):
         env.from_string(deep).render()
+
+
+def test_check_and_sandbox_bound_center_alike() -> None:
+    from routinec.runtime.sandbox import LIMITS, BoundedSandbox, TemplateUnsafe
+
+    env = BoundedSandbox()
+    width = LIMITS["format_width"]
+    assert len(env.from_string(f"{{{{ 'x'|center({width}) }}}}").render()) == width
+    with pytest.raises(TemplateUnsafe, match=f"{width + 1} columns"):
+        env.from_string(f"{{{{ 'x'|center({width + 1}) }}}}").render()

@@ -142,7 +142,7 @@ def _check_repeat(left: Any, right: Any) -> None:
 
 
 def _bounded_center(value: str, width: int = 80) -> str:
-    if isinstance(width, int) and width > LIMITS["output_chars"]:
+    if isinstance(width, int) and width > LIMITS["format_width"]:
         raise TemplateUnsafe(f"the template centers text in {width} columns")
     return jinja_filters.do_center(value, width)
 
