@@ -7,6 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from routinec.runtime.golden import compare_output
 from routinec.runtime.transcript import Redactor, make_transcript, write_json_guarded
@@ -99,3 +101,17 @@ def test_fake_server_with_real_sdk() -> None:
         paths = [(r.method, r.path) for r in api.requests]
         assert paths[0] == ("POST", "/v1/messages") and ("GET", "/v1/models/claude-haiku-4-5-20251001") in paths
         assert api.requests[0].body == body
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["a", "b", " ", "\t", "\n", "\r", "\x0b", "\x1c", "\x85", "\u00a0", "\u2003", "\u3000", "\u200b"])))
+def test_text_rule_normalises_whitespace_as_the_regex_did(text: str) -> None:
+    # `text` compares after folding whitespace runs; the str.split() form must agree with the
+    # regex it replaced (r"\s+" → " ", stripped) on every Unicode space, and on \u200b (not one).
+    import re
+
+    from routinec.runtime.golden import _norm
+
+    assert _norm(text) == re.sub(r"\s+", " ", text).strip()
+    folded = {"t": "a " + text}
+    assert compare_output({"t": "a " + " ".join(text.split())}, folded, {"t": {"rule": "text"}}) == []

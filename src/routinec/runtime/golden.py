@@ -7,7 +7,6 @@ normalised), number (with tolerance), ignore, schema (valid is enough); default 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -117,7 +116,9 @@ def _exact(path: str, expected: Any, actual: Any, out: list[FieldDiff]) -> None:
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    """Whitespace runs as one space, ends stripped: `re.sub(r"\\s+", " ", text).strip()`, whose
+    \\s is str.isspace() as str.split()'s is, at a tenth of the time on a 16 MB answer."""
+    return " ".join(text.split())
 
 
 def _apply(rule: dict[str, Any], path: str, expected: Any, actual: Any, out: list[FieldDiff]) -> None:
@@ -126,7 +127,7 @@ def _apply(rule: dict[str, Any], path: str, expected: Any, actual: Any, out: lis
         return  # schema: the whole output was already validated against the locked schema
     if kind == "text":
         if isinstance(expected, str) and isinstance(actual, str):
-            if _norm(expected) != _norm(actual):
+            if expected != actual and _norm(expected) != _norm(actual):
                 out.append(FieldDiff(path, "text", _show(expected), _show(actual)))
             return
         if not _same(expected, actual):
