@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from lark import Token, Tree
 
 from routinec.compiler import _parse_tables as shipped
 from routinec.compiler import parse
+from routinec.diagnostics import DiagnosticError
 from tests.compiler.test_grammar_properties import SETTINGS, SPECS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,30 +28,18 @@ def test_the_parser_in_use_comes_from_the_shipped_tables() -> None:
     assert parse._fast() is not None
 
 
-def _flat(node: Any) -> Any:
-    """A tree with every token's type, value and position (Lark's Token == compares text only)."""
-    if isinstance(node, Tree):
-        meta = node.meta
-        where = None if getattr(meta, "empty", True) else (
-            meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos
-        )
-        return (str(node.data), where, tuple(_flat(c) for c in node.children))
-    if isinstance(node, Token):
-        return (node.type, str(node), node.start_pos, node.line, node.column, node.end_line, node.end_column, node.end_pos)
-    return node
-
-
 def _same(text: str) -> None:
-    """Whenever the fast path accepts a text, it gives Lark's tree, positions and comments."""
-    fast = parse._fast_parse(text)
+    """Whenever the fast path accepts a text it gives what Lark's lexer, parser, tree builder and
+    the AST transform give (nodes, spans and comments); whenever Lark rejects it, so does the fast
+    path, and the error comes from Lark."""
+    fast = parse._fast_parse(text, "x.routine")
     try:
-        reference = parse._lark_parse(text, "x.routine")
-    except Exception:
+        reference = parse._to_ast(*parse._lark_parse(text, "x.routine"), text, "x.routine")
+    except DiagnosticError:
         assert fast is None, "the fast path accepted a text Lark rejects"
         return
     assert fast is not None, "the fast path rejected a text Lark accepts"
-    assert _flat(fast[0]) == _flat(reference[0])
-    assert [_flat(t) for t in fast[1]] == [_flat(t) for t in reference[1]]
+    assert fast == reference
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: str(p.relative_to(ROOT)))

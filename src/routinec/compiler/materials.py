@@ -21,7 +21,7 @@ from routinec.codes import Code
 from routinec.compiler import ast, spec_secrets
 from routinec.compiler.check import compare_rules
 from routinec.compiler.files import FileError, ProjectFiles
-from routinec.compiler.template_safety import unsafe_expressions
+from routinec.compiler.template_safety import all_nodes, unsafe_expressions
 from routinec.compiler.values import json_value
 from routinec.diagnostics import Diagnostic, Severity, Span
 
@@ -40,27 +40,28 @@ class Materials:
 
 
 _SPECIAL = frozenset({"loop", "self", "super", "caller", "varargs", "kwargs"})
+# What jinja2.meta.find_referenced_templates looks at: skip its walk when none is there.
+_REFERENCES = (jinja2.nodes.Extends, jinja2.nodes.FromImport, jinja2.nodes.Import, jinja2.nodes.Include)
 
 
-def _undeclared(tree: jinja2.nodes.Template) -> set[str]:
-    """Names a template reads but never binds (an AST walk; jinja2.meta's version compiles
-    the template to Python first, which costs ~10x more on large projects)."""
+def _undeclared(walked: list[jinja2.nodes.Node]) -> set[str]:
+    """Names a template reads but never binds, from its nodes (`all_nodes`; jinja2.meta's
+    version compiles the template to Python first, which costs ~10x more on large projects)."""
     from jinja2 import nodes
 
     loaded: set[str] = set()
     bound: set[str] = set(_ENV.globals) | _SPECIAL
-    for node in tree.find_all(nodes.Name):
-        (loaded if node.ctx == "load" else bound).add(node.name)
-    for imp in tree.find_all((nodes.Import, nodes.FromImport)):
-        if isinstance(imp, nodes.Import):
-            bound.add(imp.target)
-        elif isinstance(imp, nodes.FromImport):
-            bound.update(n if isinstance(n, str) else n[1] for n in imp.names)
-    for macro in tree.find_all((nodes.Macro, nodes.CallBlock)):
-        if isinstance(macro, nodes.Macro | nodes.CallBlock):
-            bound.update(arg.name for arg in macro.args)
-        if isinstance(macro, nodes.Macro):
-            bound.add(macro.name)
+    for node in walked:
+        if isinstance(node, nodes.Name):
+            (loaded if node.ctx == "load" else bound).add(node.name)
+        elif isinstance(node, nodes.Import):
+            bound.add(node.target)
+        elif isinstance(node, nodes.FromImport):
+            bound.update(n if isinstance(n, str) else n[1] for n in node.names)
+        elif isinstance(node, nodes.Macro | nodes.CallBlock):
+            bound.update(arg.name for arg in node.args)
+            if isinstance(node, nodes.Macro):
+                bound.add(node.name)
     return loaded - bound
 
 
@@ -127,9 +128,12 @@ def _load_template(
     return {"path": rel, "template": text}
 
 
-def _unsafe(tree: jinja2.nodes.Template, source: str, tpl: ast.Template, rel: str | None, mats: Materials) -> None:
+def _unsafe(
+    tree: jinja2.nodes.Template, walked: list[jinja2.nodes.Node], source: str, tpl: ast.Template, rel: str | None,
+    mats: Materials,
+) -> None:
     """`template-unsafe` errors, located in the .j2 file or (inline) in the spec itself."""
-    for f in unsafe_expressions(tree, source):
+    for f in unsafe_expressions(tree, source, walked):
         if rel is not None:
             span = Span(rel, f.line, f.column, f.line, f.column + f.width)
         else:
@@ -160,8 +164,11 @@ def _collect(
     stack: set[str],
 ) -> None:
     """Variables a template (and everything it includes) reads; includes by literal path."""
-    variables.update(_undeclared(tree))
-    _unsafe(tree, source, tpl, rel, mats)
+    walked = all_nodes(tree)
+    variables.update(_undeclared(walked))
+    _unsafe(tree, walked, source, tpl, rel, mats)
+    if not any(isinstance(node, _REFERENCES) for node in walked):
+        return
     for target in jinja2.meta.find_referenced_templates(tree):
         where = _template_span(tpl, rel, None)
         if target is None:

@@ -24,6 +24,7 @@ from lark.exceptions import (
 
 from routinec.codes import Code
 from routinec.compiler import ast
+from routinec.compiler.lalr import Reducer
 from routinec.compiler.lexer import FastLexer, fast_lexer_for
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 from routinec.params import BY_KEYWORD, PARAMS
@@ -238,30 +239,30 @@ def _fast() -> FastLexer | None:
     return fast_lexer_for(list(_parser().terminals))
 
 
-class _Thread:
-    """What Lark's LALR loop pulls tokens from: FastLexer over one text."""
-
-    def __init__(self, fast: FastLexer, text: str, comments: list[Token]) -> None:
-        self.fast, self.text, self.comments = fast, text, comments
-
-    def lex(self, state: Any) -> Any:
-        states, stack = state.parse_conf.states, state.state_stack
-        return self.fast.tokens(self.text, lambda: states[stack[-1]], _DEPTH.open, _DEPTH.close, self.comments)
+@lru_cache(maxsize=1)
+def _reducer() -> Reducer:
+    table = _parser().parser.parser.parser.parse_table
+    return Reducer(table.states, table.start_states["start"], table.end_states["start"], _parser().rules)
 
 
-def _fast_parse(text: str) -> tuple[Tree[Token], list[Token]] | None:
-    """Parse with FastLexer; None when it is off or did not accept the text (Lark's lexer
-    then parses it again, so every error and every accepted text is Lark's own)."""
+def _fast_parse(text: str, path: str) -> ast.File | None:
+    """Tokenize with FastLexer and reduce straight into AST nodes (compiler.lalr); None when
+    either does not accept the text, and Lark's own lexer and parser then read it again, so
+    every error and every accepted text is Lark's own."""
     fast = _fast()
     if fast is None:
         return None
     comments: list[Token] = []
     _DEPTH.depth = 0
     try:
-        tree = _parser().parser.parser.parser.parse(_Thread(fast, text, comments), "start")
+        items = _reducer().parse(
+            lambda accepts: fast.tokens(text, accepts, _DEPTH.open, _DEPTH.close, comments), _Build(path)
+        )
     except Exception:
         return None
-    return tree, comments
+    if items is None:
+        return None
+    return ast.File(path, items, _comments(comments, text))
 
 
 @lru_cache(maxsize=1)
@@ -658,10 +659,9 @@ def parse_text(text: str, path: str) -> ast.File:
             Code.ENCODING, Severity.ERROR, "the file contains NUL bytes; is it a binary file?",
             Span(path, line, col, line, col + 1), "a .routine spec is UTF-8 text",
         )])
-    fast = _fast_parse(text)
+    fast = _fast_parse(text, path)
     if fast is not None:
-        tree, comments = fast
-        return _to_ast(tree, comments, text, path)
+        return fast
     return _to_ast(*_lark_parse(text, path), text, path)
 
 
