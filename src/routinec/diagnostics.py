@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from routinec.codes import Code, ExitClass
+from routinec.pickling import by_constructor
 from routinec.redact import redact_text
 
 __all__ = [
@@ -34,6 +35,7 @@ class Severity(StrEnum):
     NOTE = "note"
 
 
+@by_constructor
 @dataclass(frozen=True, order=True, slots=True)
 class Span:
     """A source range; lines and columns are 1-based, end is exclusive on the same line."""

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, Union
 
 from routinec.diagnostics import Span
+from routinec.pickling import by_constructor
 
 __all__ = [
     "Comment",
@@ -39,18 +40,21 @@ __all__ = [
 Value = Any
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class NamedType:
     name: str
     span: Span
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class ListType:
     item: TypeExpr
     span: Span
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class LiteralUnion:
     values: tuple[str, ...]
@@ -60,6 +64,7 @@ class LiteralUnion:
 TypeExpr = Union[NamedType, ListType, LiteralUnion]  # noqa: UP007 (runtime alias)
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class Constraint:
     name: str
@@ -67,6 +72,7 @@ class Constraint:
     span: Span
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class Field:
     name: str
@@ -79,6 +85,7 @@ class Field:
     default_span: Span | None = None
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class TypeDef:
     name: str
@@ -86,6 +93,7 @@ class TypeDef:
     span: Span
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class Template:
     """An inline template (`text`) or a file one (`path`, relative to the project root)."""
@@ -98,6 +106,7 @@ class Template:
     triple: bool = False
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class Setting:
     """One `keyword value` statement in a routine: model, temperature, effort, stop, …"""
@@ -108,6 +117,7 @@ class Setting:
     value_span: Span
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class Settings:
     """A routine's setting statements (`model`, `state` and the parameters of
@@ -143,6 +153,7 @@ class Settings:
         return setting.value if setting is not None and isinstance(setting.value, Decimal) else None
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class ConsumerRef:
     name: str
@@ -150,6 +161,7 @@ class ConsumerRef:
     span: Span
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class CompareItem:
     field: str
@@ -159,6 +171,7 @@ class CompareItem:
     span: Span
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class TestDef:
     name: str
@@ -172,6 +185,7 @@ class TestDef:
     compare_count: int = 0
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class RoutineDef:
     name: str
@@ -190,6 +204,7 @@ class RoutineDef:
     description: str | None = None
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class ConsumerDef:
     name: str
@@ -200,6 +215,7 @@ class ConsumerDef:
     expects_count: int = 1
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class Comment:
     text: str
@@ -209,6 +225,7 @@ class Comment:
     trailing: bool
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class File:
     path: str

@@ -18,6 +18,7 @@ from routinec.canonical import digest
 from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 from routinec.params import BY_LOCK_KEY, PARAMS, ParamValue
+from routinec.pickling import by_constructor
 
 __all__ = [
     "ENTRY_KEYS",
@@ -114,6 +115,7 @@ def _str_map(value: Any, where: str) -> dict[str, str]:
     return dict(value)
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class ModelPin:
     alias: str  # as written in the spec
@@ -141,6 +143,7 @@ class ModelPin:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class Params:
     """Locked parameters by lock key (`routinec.params.PARAMS`); max_tokens always, the rest when set."""
@@ -175,6 +178,7 @@ class Params:
         return value
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class PromptPart:
     path: str | None  # project-relative file, or None for inline text
@@ -189,6 +193,7 @@ class PromptPart:
         return {"path": self.path, "template": self.template}
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class Prompt:
     system: PromptPart | None
@@ -216,6 +221,7 @@ class Prompt:
         }
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class TestCase:
     input: Any  # inline input value (JSON), or None when it lives in input_path
@@ -250,6 +256,7 @@ class TestCase:
         }
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class ConsumerPin:
     name: str  # a consumer block's name, or a schema file's path
@@ -269,6 +276,7 @@ class ConsumerPin:
         return {"name": self.name, "kind": self.kind, "schema": self.schema, "schema_hash": self.schema_hash}
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True)
 class LockEntry:
     """One routine in `routines.lock`: everything that decides its behaviour, sealed."""
