@@ -63,6 +63,13 @@ def test_stale_temp_of_a_dead_writer_is_swept_and_a_live_ones_kept(tmp_path: Pat
     assert live.exists()  # its writer (this process) is alive: never someone else's to remove
     live.unlink()
     assert temps(root) == []
+    # A later run that finds nothing changed writes nothing (the summary fast path), and must
+    # still sweep: the 100-kill run found a temp left behind by exactly that case.
+    stale.write_bytes(b'{"partial')
+    again = cli(root, "lock")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "already up to date" in again.stderr
+    assert temps(root) == []
 
 
 def _children(pid: int) -> list[int]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from routinec import __version__
-from routinec.canonical import digest_bytes, source_digest
+from routinec.canonical import digest_bytes, source_digest, sweep_stale_temps
 from routinec.codes import Code
 from routinec.config import Config, discover_specs, env
 from routinec.diagnostics import (
@@ -137,6 +137,8 @@ def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
     if not resolve_online:
         known = _summary_of_lock(config)
         if known is not None:  # nothing changed since this routinec wrote these bytes
+            # No write, so no sweep on the way: remove what killed writers left here.
+            sweep_stale_temps(config.lock_path.parent)
             summary, facts = known
             said = list(summary.diagnostics) + lifecycle_from_lock(facts, config, env().today, summary.model_spans)
             return Outcome(sort_unique(said), routines=len(facts), fast_path=True)
