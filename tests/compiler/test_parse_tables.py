@@ -74,3 +74,11 @@ def test_fast_lexer_matches_lark_on_damaged_specs(text: str, edits: list[tuple[i
 ])
 def test_fast_lexer_matches_lark_on_edge_cases(text: str) -> None:
     _same(text)
+
+
+@given(st.text().filter(lambda s: '"' not in s and "\\" not in s))
+def test_strings_without_escapes_unquote_as_json_would(body: str) -> None:
+    import json
+
+    text = '"' + body + '"'
+    assert parse._unquote(text) == json.loads(text, strict=False)

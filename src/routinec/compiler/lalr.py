@@ -20,58 +20,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lark.parsers.lalr_analysis import Shift
 
 __all__ = ["Meta", "Reducer"]
 
 
-class Meta:
+class Meta(NamedTuple):
     """Positions of a node, as Lark's `Meta` has them (the attributes the builder reads)."""
-
-    __slots__ = (
-        "ccolumn",
-        "cend_column",
-        "cend_line",
-        "cend_pos",
-        "cline",
-        "column",
-        "cstart_pos",
-        "empty",
-        "end_column",
-        "end_line",
-        "end_pos",
-        "line",
-        "start_pos",
-    )
 
     empty: bool
     line: int
     column: int
-    start_pos: int
     end_line: int
     end_column: int
+    start_pos: int
     end_pos: int
-    # "container" positions: the span of the outermost `?rule` that handed this node up
-    cline: int
-    ccolumn: int
-    cstart_pos: int
-    cend_line: int
-    cend_column: int
-    cend_pos: int
 
-    def __init__(self) -> None:
-        self.empty = True
+
+_EMPTY = Meta(True, 0, 0, 0, 0, 0, 0)
 
 
 class _Inlined:
     """A `_rule`'s children, spliced into its parent's."""
 
-    __slots__ = ("meta", "metas", "values")
+    __slots__ = ("poses", "values")
 
-    def __init__(self, values: list[Any], metas: list[Any], meta: Meta) -> None:
-        self.values, self.metas, self.meta = values, metas, meta
+    def __init__(self, values: list[Any], poses: list[Any]) -> None:
+        self.values, self.poses = values, poses
 
 
 class _Bail(Exception):
@@ -87,6 +64,7 @@ class _Plan:
     # (index into the raw children, splice it, Nones to put before it)
     include: tuple[tuple[int, bool, int], ...]
     trailing_nones: int
+    identity: bool  # every child kept as it is: no filtering, splicing or placeholders
 
 
 def _plan(rule: Any) -> _Plan:
@@ -110,124 +88,124 @@ def _plan(rule: Any) -> _Plan:
     origin = origin if isinstance(origin, str) else origin.value
     # A `_rule` is spliced into its parent by name, aliased or not: it never gets a node.
     name = "" if origin.startswith("_") else (rule.alias or origin)
-    return _Plan(len(expansion), origin, name, bool(options.expand1 and not rule.alias), tuple(include), nones)
+    identity = nones == 0 and [(i, False, 0) for i in range(len(expansion))] == include
+    return _Plan(
+        len(expansion), origin, name, bool(options.expand1 and not rule.alias), tuple(include), nones, identity
+    )
 
 
-def _first(metas: Iterable[Any]) -> Any:
-    for m in metas:
-        if m is None:
-            continue
-        if type(m) is Meta:
-            if not m.empty:
-                return m
-            continue
-        return m  # a token
-    return None
+# A stack entry's position: None for a `[x]` placeholder, () for a node with nothing
+# positioned under it, else (line, column, start_pos, end_line, end_column, end_pos) of its
+# *container* range (Lark's `container_*` attributes: the node's own range, except for a node
+# a `?rule` handed up, and what a parent takes its own range from); a token's has a 7th item.
 
 
 class Reducer:
     """Built once per table; `parse` runs one text."""
 
     def __init__(self, states: dict[Any, dict[str, tuple[Any, Any]]], start: Any, end: Any, rules: Iterable[Any]) -> None:
-        self.states, self.start, self.end = states, start, end
-        self.plans = {rule: _plan(rule) for rule in rules}
+        plans = {rule: _plan(rule) for rule in rules}
+        # Per state: token → next state (shift) or the rule's plan (reduce); rule name → goto.
+        self.actions: dict[Any, dict[str, Any]] = {
+            state: {tok: (arg if action is Shift else plans[arg]) for tok, (action, arg) in row.items()}
+            for state, row in states.items()
+        }
+        self.rows = states
+        self.start, self.end = start, end
 
     def parse(
         self, tokens: Callable[[Callable[[], dict[str, Any]]], Iterable[Any]], builder: Any
     ) -> Any:
         """Run the loop over `tokens(accepts)`; `accepts()` is the current state's action row
         (what a contextual lexer needs). Returns the start rule's value, or None."""
-        states = self.states
-        plans = self.plans
+        actions, rows = self.actions, self.rows
         state_stack: list[Any] = [self.start]
         values: list[Any] = []
-        metas: list[Any] = []
+        poses: list[Any] = []
         handlers: dict[str, Any] = {}
+        plan_type = _Plan
+        inlined_type = _Inlined
 
         def accepts() -> dict[str, Any]:
-            return states[state_stack[-1]]
+            return rows[state_stack[-1]]
 
-        def reduce(rule: Any) -> None:
-            plan = plans[rule]
+        def reduce(plan: _Plan) -> None:
             size = plan.size
             if size:
                 raw_values = values[-size:]
-                raw_metas = metas[-size:]
-                del state_stack[-size:], values[-size:], metas[-size:]
+                raw_poses = poses[-size:]
+                del state_stack[-size:], values[-size:], poses[-size:]
             else:
-                raw_values, raw_metas = [], []
-            kept: list[Any] = []
-            kept_metas: list[Any] = []
-            for i, splice, nones in plan.include:
-                if nones:
-                    kept += [None] * nones
-                    kept_metas += [None] * nones
-                if splice:
-                    inlined = raw_values[i]
-                    kept += inlined.values
-                    kept_metas += inlined.metas
-                else:
-                    kept.append(raw_values[i])
-                    kept_metas.append(raw_metas[i])
-            if plan.trailing_nones:
-                kept += [None] * plan.trailing_nones
-                kept_metas += [None] * plan.trailing_nones
-            first = _first(raw_metas)
-            last = _first(reversed(raw_metas)) if first is not None else None
+                raw_values, raw_poses = [], []
+            if plan.identity:
+                kept, kept_poses = raw_values, raw_poses
+            else:
+                kept, kept_poses = [], []
+                for i, splice, nones in plan.include:
+                    if nones:
+                        kept += [None] * nones
+                        kept_poses += [None] * nones
+                    if splice:
+                        inlined = raw_values[i]
+                        kept += inlined.values
+                        kept_poses += inlined.poses
+                    else:
+                        kept.append(raw_values[i])
+                        kept_poses.append(raw_poses[i])
+                if plan.trailing_nones:
+                    kept += [None] * plan.trailing_nones
+                    kept_poses += [None] * plan.trailing_nones
+            first = last = None
+            for p in raw_poses:
+                if p:
+                    first = p
+                    break
+            if first is not None:
+                for p in reversed(raw_poses):
+                    if p:
+                        last = p
+                        break
+                pos: tuple[int, ...] | None = (first[0], first[1], first[2], last[3], last[4], last[5])  # type: ignore[index]
+            else:
+                pos = ()
             if plan.expand1 and len(kept) == 1:
-                value, meta = kept[0], kept_metas[0]
-                if type(meta) is Meta:
-                    if meta.empty and first is not None:
-                        raise _Bail  # Lark would give the node positions after it was built
-                    _contain(meta, first, last)
+                value = kept[0]
+                own = kept_poses[0]
+                if own is None or len(own) == 7:
+                    pos = own  # a placeholder or a token: Lark hands it up as it is
+                elif not own and pos:
+                    raise _Bail  # Lark would give this node its positions after building it
+            elif plan.name:
+                handler = handlers.get(plan.name)
+                if handler is None:
+                    handler = handlers[plan.name] = getattr(builder, plan.name)
+                meta = Meta(False, pos[0], pos[1], pos[3], pos[4], pos[2], pos[5]) if pos else _EMPTY
+                value = handler(meta, kept)
             else:
-                meta = Meta()
-                if first is not None:
-                    _contain(meta, first, last)
-                    meta.line, meta.column, meta.start_pos = meta.cline, meta.ccolumn, meta.cstart_pos
-                    meta.end_line, meta.end_column, meta.end_pos = meta.cend_line, meta.cend_column, meta.cend_pos
-                    meta.empty = False
-                if plan.name:
-                    handler = handlers.get(plan.name)
-                    if handler is None:
-                        handler = handlers[plan.name] = getattr(builder, plan.name)
-                    value = handler(meta, kept)
-                else:
-                    value = _Inlined(kept, kept_metas, meta)
-            target = states[state_stack[-1]][plan.origin][1]
-            state_stack.append(target)
+                value = inlined_type(kept, kept_poses)
+            state_stack.append(actions[state_stack[-1]][plan.origin])
             values.append(value)
-            metas.append(meta)
+            poses.append(pos)
 
         for tok in tokens(accepts):
             kind = tok.type
             while True:
-                action = states[state_stack[-1]].get(kind)
+                action = actions[state_stack[-1]].get(kind)
                 if action is None:
                     return None
-                if action[0] is Shift:
-                    state_stack.append(action[1])
-                    values.append(tok)
-                    metas.append(tok)
-                    break
-                reduce(action[1])
+                if type(action) is plan_type:
+                    reduce(action)
+                    continue
+                state_stack.append(action)
+                values.append(tok)
+                # a token's: its own range, and a 7th item that says it is a token
+                poses.append((tok.line, tok.column, tok.start_pos, tok.end_line, tok.end_column, tok.end_pos, True))
+                break
         end = self.end
         while True:
-            action = states[state_stack[-1]].get("$END")
-            if action is None or action[0] is Shift:
+            action = actions[state_stack[-1]].get("$END")
+            if type(action) is not plan_type:
                 return None
-            reduce(action[1])
+            reduce(action)
             if state_stack[-1] == end:
                 return values[-1]
-
-
-def _contain(meta: Meta, first: Any, last: Any) -> None:
-    """Set a node's container positions from its first and last positioned children."""
-    if type(first) is Meta:
-        meta.cline, meta.ccolumn, meta.cstart_pos = first.cline, first.ccolumn, first.cstart_pos
-    else:
-        meta.cline, meta.ccolumn, meta.cstart_pos = first.line, first.column, first.start_pos
-    if type(last) is Meta:
-        meta.cend_line, meta.cend_column, meta.cend_pos = last.cend_line, last.cend_column, last.cend_pos
-    else:
-        meta.cend_line, meta.cend_column, meta.cend_pos = last.end_line, last.end_column, last.end_pos

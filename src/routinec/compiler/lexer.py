@@ -67,6 +67,7 @@ class FastLexer:
         pos, end = 0, len(text)
         line, line_start = 1, 0
         new = Token
+        str_new = str.__new__
         while pos < end:
             m = match(text, pos)
             if m is None:
@@ -108,7 +109,11 @@ class FastLexer:
                 kind = punct.get(value, "")
                 if not kind:
                     raise _Unmatched(pos)
-            tok = new(kind, value, pos, line, col, line, stop - line_start + 1, stop)
+            # Token(kind, value, pos, line, col, line, end, stop) without Token.__new__'s
+            # argument handling (a tenth of the fast path's time): the same public attributes.
+            tok = str_new(new, value)
+            tok.type, tok.value, tok.start_pos, tok.line, tok.column = kind, value, pos, line, col
+            tok.end_line, tok.end_column, tok.end_pos = line, stop - line_start + 1, stop
             pos = stop
             if kind in ("LBRACE", "LSQB", "LPAR"):
                 tok = on_open(tok)

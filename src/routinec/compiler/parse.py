@@ -289,6 +289,8 @@ def _unquote(token: Token | str) -> str:
         body = text[3:-3].replace("\r\n", "\n")
         # Triple strings are raw apart from \" and \\ so templates keep their backslashes.
         return body.replace('\\"', '"').replace("\\\\", "\\")
+    if "\\" not in text:
+        return text[1:-1]  # no escapes: JSON would give the text between the quotes as it is
     try:
         value = json.loads(text, strict=False)
     except ValueError:
