@@ -266,15 +266,23 @@ def _content_fields(cls: type) -> tuple[str, ...]:
     return names
 
 
+_LEAVES = frozenset({str, int, bool, Decimal, float, type(None)})
+
+
 def to_plain(node: Any) -> Any:
     """A node as plain JSON-like data without spans or comments (for hashing and equality)."""
-    if isinstance(node, Settings):
+    cls = type(node)
+    if cls in _LEAVES:
+        return node
+    if cls is Settings:
         # The statement list, as before Settings existed: spec hashes in locks stay the same.
         return [to_plain(s) for s in node.statements]
-    if is_dataclass(node) and not isinstance(node, type):
-        cls = type(node)
+    names = _CONTENT_FIELDS.get(cls)
+    if names is None and is_dataclass(node) and not isinstance(node, type):
+        names = _content_fields(cls)
+    if names is not None:
         out: dict[str, Any] = {"node": cls.__name__}
-        for name in _content_fields(cls):
+        for name in names:
             out[name] = to_plain(getattr(node, name))
         return out
     if isinstance(node, tuple | list):

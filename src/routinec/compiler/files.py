@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from routinec.canonical import loads, source_digest
@@ -30,17 +30,19 @@ class ProjectFiles:
         self.root = root.resolve()
         self._bytes: dict[str, bytes] = {}
         self._digests: dict[str, str] = {}
-        self._dirs: dict[PurePosixPath, Path] = {}
+        self._root = str(self.root)
+        self._root_slash = self._root.rstrip("/") + "/"
+        self._dirs: dict[tuple[str, ...], str] = {}
         # Paths as written that reach their file through a symlink → the file: the written
         # path is a source too, so repointing the link is a change (cache, verify, runtime).
         self.links: dict[str, str] = {}
 
     def normalise(self, written: str, span: Span, what: str) -> str:
         """The project-relative POSIX path for `written`, or a FileError if it leaves the root."""
-        pure = PurePosixPath(written.replace("\\", "/"))
+        fwd = written.replace("\\", "/")
         if not written.strip():
             raise FileError(Diagnostic(Code.MISSING_FILE, Severity.ERROR, f"empty {what} path", span))
-        if pure.is_absolute() or (len(written) > 1 and written[1] == ":"):
+        if fwd.startswith("/") or (len(written) > 1 and written[1] == ":"):
             raise FileError(
                 Diagnostic(
                     Code.PATH_ESCAPE,
@@ -50,8 +52,13 @@ class ProjectFiles:
                     "paths in specs are relative to the project root (the directory holding pyproject.toml)",
                 )
             )
-        resolved = self._resolve(pure)
-        if resolved != self.root and self.root not in resolved.parents:
+        # PurePosixPath's parts: empty and "." components dropped, ".." kept.
+        parts = tuple(p for p in fwd.split("/") if p and p != ".")
+        if parts and parts[-1] != "..":
+            resolved = self._real(self._real_dir(parts[:-1]), parts[-1])
+        else:
+            resolved = os.path.realpath(os.path.join(self._root, *parts))
+        if resolved != self._root and not resolved.startswith(self._root_slash):
             raise FileError(
                 Diagnostic(
                     Code.PATH_ESCAPE,
@@ -61,22 +68,27 @@ class ProjectFiles:
                     "keep prompts, test inputs and schemas inside the project",
                 )
             )
-        rel = resolved.relative_to(self.root).as_posix()
-        lexical = posixpath.normpath(pure.as_posix())
+        rel = resolved[len(self._root_slash):] if resolved != self._root else "."
+        lexical = posixpath.normpath(fwd)
         if lexical != rel and not lexical.startswith(".."):
             self.links[lexical] = rel
         return rel
 
-    def _resolve(self, pure: PurePosixPath) -> Path:
-        """realpath, with each directory resolved once (a per-file resolve() dominated big locks)."""
-        parent = self._dirs.get(pure.parent)
-        if parent is None:
-            parent = Path(os.path.realpath(self.root / pure.parent))
-            self._dirs[pure.parent] = parent
-        candidate = parent / pure.name
-        if pure.name in ("", ".", "..") or os.path.islink(candidate):
-            return Path(os.path.realpath(candidate))
+    @staticmethod
+    def _real(directory: str, name: str) -> str:
+        """realpath(directory/name) for a directory that is already real: one lstat, not one
+        per component (per-file realpath dominated big locks)."""
+        candidate = directory + "/" + name if directory != "/" else "/" + name
+        if name == ".." or os.path.islink(candidate):
+            return os.path.realpath(candidate)
         return candidate
+
+    def _real_dir(self, parts: tuple[str, ...]) -> str:
+        real = self._dirs.get(parts)
+        if real is None:
+            real = self._root if not parts else self._real(self._real_dir(parts[:-1]), parts[-1])
+            self._dirs[parts] = real
+        return real
 
     def read_bytes(self, written: str, span: Span, what: str) -> tuple[str, bytes]:
         rel = self.normalise(written, span, what)
