@@ -23,9 +23,38 @@ def test_shipped_tables_equal_a_fresh_build_from_the_grammar() -> None:
     assert parse.canonical_tables(shipped.DATA, shipped.MEMO) == parse.canonical_tables(*parse.build_tables())
 
 
+def test_shipped_compact_tables_equal_a_fresh_build_from_the_grammar() -> None:
+    # What compiler.lalr and the fast tokenizer read every valid spec with.
+    from lark import Lark
+
+    from routinec.compiler import _lalr_tables as compact
+    from routinec.compiler.lalr import tables_from_lark
+    from routinec.compiler.lexer import fast_lexer_for
+
+    fresh = Lark(parse.grammar_text(), **parse._OPTIONS)
+    assert parse.grammar_digest() == compact.GRAMMAR_SHA256
+    assert tuple(compact.TABLES) == tuple(tables_from_lark(fresh.parser.parser.parser.parse_table, fresh.rules))
+    lexer = fast_lexer_for(list(fresh.terminals))
+    assert lexer is not None
+    assert (lexer.keywords, lexer.punct) == (compact.KEYWORDS, compact.PUNCT)
+
+
 def test_the_parser_in_use_comes_from_the_shipped_tables() -> None:
     assert parse._shipped() is not None
     assert parse._fast() is not None
+
+
+def test_a_valid_spec_is_parsed_without_importing_lark() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from routinec.compiler.parse import parse_text; "
+        "f = parse_text('routine r v1 {\\n  model \"m\"\\n}\\n', 'x.routine'); "
+        "assert f.items, f; print(sorted(m for m in sys.modules if m == 'lark' or m.startswith('lark.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def _same(text: str) -> None:

@@ -1,9 +1,10 @@
 """Compiler layer, parser machinery: the LALR loop that reduces straight into AST nodes.
 
-In: Lark's parse table and rules (the shipped tables, so the grammar stays the one source), a
-token stream, and a builder whose method per rule name makes that rule's AST node. Out: the
-start rule's value, or None when the text is not accepted (the caller then runs Lark's own
-parser, so every error is Lark's, word for word).
+In: compact tables (`Tables`: made from Lark's LALR table and rules by `tables_from_lark`,
+shipped prebuilt in `_lalr_tables.py`, so the grammar stays the one source and Lark is not
+even imported to parse a valid spec), a token stream, and a builder whose method per rule
+name makes that rule's AST node. Out: the start rule's value, or None when the text is not
+accepted (the caller then runs Lark's own parser, so every error is Lark's, word for word).
 
 It gives exactly what Lark's tree builder followed by a bottom-up transform would — Lark's
 child filtering (anonymous tokens dropped, `_rule`s inlined, `[x]` placeholders, `?rule`s
@@ -19,12 +20,9 @@ Lark's loop wraps every reduction in four callable layers and every token in a m
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from lark.parsers.lalr_analysis import Shift
-
-__all__ = ["Meta", "Reducer"]
+__all__ = ["Meta", "Reducer", "Tables", "tables_from_lark"]
 
 
 class Meta(NamedTuple):
@@ -55,8 +53,7 @@ class _Bail(Exception):
     """A shape this loop does not reproduce exactly; the caller parses with Lark instead."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
+class _Plan(NamedTuple):
     size: int
     origin: str
     name: str  # the builder method (alias or rule name); "" for an inlined `_rule`
@@ -65,6 +62,42 @@ class _Plan:
     include: tuple[tuple[int, bool, int], ...]
     trailing_nones: int
     identity: bool  # every child kept as it is: no filtering, splicing or placeholders
+
+
+class Tables(NamedTuple):
+    """An LALR table as plain data. `states[s][token]` is the next state (>= 0) for a shift or
+    goto, or `-1 - r` to reduce by `rules[r]`; `rules[r]` is a `_Plan`'s fields as a tuple."""
+
+    start: int
+    end: int
+    states: tuple[dict[str, int], ...]
+    rules: tuple[tuple[Any, ...], ...]
+
+
+def tables_from_lark(parse_table: Any, rules: list[Any]) -> Tables:
+    """Lark's LALR `ParseTable` and rules as `Tables`, states numbered breadth-first from the
+    start state (Lark numbers them in hash order), so the same grammar gives the same data."""
+    index = {rule: i for i, rule in enumerate(rules)}
+    raw = parse_table.states
+    start = parse_table.start_states["start"]
+    order: dict[Any, int] = {}
+    queue = [start]
+    while queue:
+        state = queue.pop(0)
+        if state in order:
+            continue
+        order[state] = len(order)
+        for _tok, (action, arg) in sorted(raw[state].items()):
+            if action.name == "Shift" and arg not in order:
+                queue.append(arg)
+    states = tuple(
+        {
+            tok: (order[arg] if action.name == "Shift" else -1 - index[arg])
+            for tok, (action, arg) in sorted(raw[state].items())
+        }
+        for state in sorted(order, key=order.__getitem__)
+    )
+    return Tables(order[start], order[parse_table.end_states["start"]], states, tuple(tuple(_plan(r)) for r in rules))
 
 
 def _plan(rule: Any) -> _Plan:
@@ -84,10 +117,9 @@ def _plan(rule: Any) -> _Plan:
             include.append((i, (not sym.is_term) and sym.name.startswith("_"), nones))
             nones = 0
     nones += runs[len(expansion)]
-    origin = rule.origin.name
-    origin = origin if isinstance(origin, str) else origin.value
+    origin = str(rule.origin.name)  # plain str: Lark's names are Tokens
     # A `_rule` is spliced into its parent by name, aliased or not: it never gets a node.
-    name = "" if origin.startswith("_") else (rule.alias or origin)
+    name = "" if origin.startswith("_") else str(rule.alias or origin)
     identity = nones == 0 and [(i, False, 0) for i in range(len(expansion))] == include
     return _Plan(
         len(expansion), origin, name, bool(options.expand1 and not rule.alias), tuple(include), nones, identity
@@ -103,31 +135,25 @@ def _plan(rule: Any) -> _Plan:
 class Reducer:
     """Built once per table; `parse` runs one text."""
 
-    def __init__(self, states: dict[Any, dict[str, tuple[Any, Any]]], start: Any, end: Any, rules: Iterable[Any]) -> None:
-        plans = {rule: _plan(rule) for rule in rules}
-        # Per state: token → next state (shift) or the rule's plan (reduce); rule name → goto.
-        self.actions: dict[Any, dict[str, Any]] = {
-            state: {tok: (arg if action is Shift else plans[arg]) for tok, (action, arg) in row.items()}
-            for state, row in states.items()
-        }
-        self.rows = states
-        self.start, self.end = start, end
+    def __init__(self, tables: Tables) -> None:
+        self.states = tables.states
+        self.plans = tuple(_Plan(*r) for r in tables.rules)
+        self.start, self.end = tables.start, tables.end
 
     def parse(
         self, tokens: Callable[[Callable[[], dict[str, Any]]], Iterable[Any]], builder: Any
     ) -> Any:
         """Run the loop over `tokens(accepts)`; `accepts()` is the current state's action row
         (what a contextual lexer needs). Returns the start rule's value, or None."""
-        actions, rows = self.actions, self.rows
-        state_stack: list[Any] = [self.start]
+        states, plans = self.states, self.plans
+        state_stack: list[int] = [self.start]
         values: list[Any] = []
         poses: list[Any] = []
         handlers: dict[str, Any] = {}
-        plan_type = _Plan
         inlined_type = _Inlined
 
-        def accepts() -> dict[str, Any]:
-            return rows[state_stack[-1]]
+        def accepts() -> dict[str, int]:
+            return states[state_stack[-1]]
 
         def reduce(plan: _Plan) -> None:
             size = plan.size
@@ -183,18 +209,18 @@ class Reducer:
                 value = handler(meta, kept)
             else:
                 value = inlined_type(kept, kept_poses)
-            state_stack.append(actions[state_stack[-1]][plan.origin])
+            state_stack.append(states[state_stack[-1]][plan.origin])
             values.append(value)
             poses.append(pos)
 
         for tok in tokens(accepts):
             kind = tok.type
             while True:
-                action = actions[state_stack[-1]].get(kind)
+                action = states[state_stack[-1]].get(kind)
                 if action is None:
                     return None
-                if type(action) is plan_type:
-                    reduce(action)
+                if action < 0:
+                    reduce(plans[-1 - action])
                     continue
                 state_stack.append(action)
                 values.append(tok)
@@ -203,9 +229,9 @@ class Reducer:
                 break
         end = self.end
         while True:
-            action = actions[state_stack[-1]].get("$END")
-            if type(action) is not plan_type:
+            action = states[state_stack[-1]].get("$END")
+            if action is None or action >= 0:
                 return None
-            reduce(action)
+            reduce(plans[-1 - action])
             if state_stack[-1] == end:
                 return values[-1]

@@ -1,7 +1,8 @@
 """Compiler layer, parser machinery: one-regex tokenizer for Lark's LALR parser (lexer half of parse).
 
-In: spec text and the LALR parser state as tokens are pulled. Out: Lark `Token`s with the
-same types, values and positions Lark's contextual lexer gives for any text both accept.
+In: spec text and the LALR parser state as tokens are pulled. Out: `Token`s with the same
+types, values and positions (and the same attribute names) as the `lark.Token`s Lark's
+contextual lexer gives for any text both accept; Lark itself is not imported.
 Words become keywords only where the parser state accepts the keyword, as Lark's
 contextual lexer does. Anything unusual (an error, a grammar this tokenizer was not written
 for) makes `compiler.parse` run Lark's own lexer instead, so errors read the same.
@@ -13,9 +14,33 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from lark import Token
+__all__ = ["FastLexer", "Token", "fast_lexer_for"]
 
-__all__ = ["FastLexer", "fast_lexer_for"]
+
+class Token(str):
+    """A token as `lark.Token` has it: the text, plus its type and where it is."""
+
+    __slots__ = ("column", "end_column", "end_line", "end_pos", "line", "start_pos", "type", "value")
+    type: str
+    value: str
+    start_pos: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    end_pos: int
+
+    def __new__(
+        cls, type: str, value: str, start_pos: int, line: int, column: int,
+        end_line: int, end_column: int, end_pos: int,
+    ) -> Token:
+        tok = str.__new__(cls, value)
+        tok.type, tok.value, tok.start_pos, tok.line, tok.column = type, value, start_pos, line, column
+        tok.end_line, tok.end_column, tok.end_pos = end_line, end_column, end_pos
+        return tok
+
+    def __repr__(self) -> str:
+        return f"Token({self.type!r}, {self.value!r})"
 
 # The regex terminals of grammar/routine.lark, exactly; a different set disables FastLexer.
 EXPECTED_PATTERNS = {
@@ -85,10 +110,10 @@ class FastLexer:
                     pos = stop
                     continue
                 if newlines:
-                    tok = new(kind, value, pos, line, col)
+                    first_line = line
                     line += newlines
                     line_start = pos + value.rindex("\n") + 1
-                    tok.end_line, tok.end_column, tok.end_pos = line, stop - line_start + 1, stop
+                    tok = new(kind, value, pos, first_line, col, line, stop - line_start + 1, stop)
                     pos = stop
                     yield tok
                     continue
@@ -109,8 +134,7 @@ class FastLexer:
                 kind = punct.get(value, "")
                 if not kind:
                     raise _Unmatched(pos)
-            # Token(kind, value, pos, line, col, line, end, stop) without Token.__new__'s
-            # argument handling (a tenth of the fast path's time): the same public attributes.
+            # Token(kind, value, pos, line, col, line, end, stop), without a call
             tok = str_new(new, value)
             tok.type, tok.value, tok.start_pos, tok.line, tok.column = kind, value, pos, line, col
             tok.end_line, tok.end_column, tok.end_pos = line, stop - line_start + 1, stop

@@ -1,8 +1,10 @@
 """Compiler layer, first pass: .routine source text → AST (`compiler.ast.File`).
 
 In: bytes or text of one spec file. Out: a `File`, or a DiagnosticError whose diagnostics
-say, in words, what was expected where. With `compiler.lexer`, the only modules that import
-Lark. The LALR tables ship prebuilt (`_parse_tables.py`, from scripts/gen_parser_tables.py).
+say, in words, what was expected where. Two routes, one grammar: a valid spec is read by
+`compiler.lexer` and `compiler.lalr` from the prebuilt tables in `_lalr_tables.py`, without
+importing Lark (~0.1 s); anything else is read again by Lark itself (from its own prebuilt
+`_parse_tables.py`), so every error is Lark's. scripts/gen_parser_tables.py writes both.
 """
 
 from __future__ import annotations
@@ -12,22 +14,18 @@ import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
-from typing import Any
-
-from lark import Lark, Token, Tree
-from lark.exceptions import (
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-)
+from typing import TYPE_CHECKING, Any
 
 from routinec.codes import Code
 from routinec.compiler import ast
-from routinec.compiler.lalr import Reducer
-from routinec.compiler.lexer import FastLexer, fast_lexer_for
+from routinec.compiler.lalr import Reducer, Tables
+from routinec.compiler.lexer import FastLexer, Token
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 from routinec.params import BY_KEYWORD, PARAMS
+
+if TYPE_CHECKING:
+    from lark import Lark, Tree
+    from lark.exceptions import UnexpectedInput
 
 __all__ = ["MAX_DEPTH", "build_tables", "canonical_tables", "grammar_digest", "grammar_text", "parse_file", "parse_text"]
 
@@ -160,6 +158,7 @@ def grammar_digest() -> str:
 
 def build_tables() -> tuple[dict[str, Any], dict[Any, Any]]:
     """Build the LALR tables from the grammar (slow, ~0.6 s): Lark's serialized (data, memo)."""
+    from lark import Lark
     from lark.grammar import Rule
     from lark.lexer import TerminalDef
 
@@ -206,6 +205,8 @@ def canonical_tables(data: dict[str, Any], memo: dict[Any, Any]) -> Any:
 
 
 def _shipped() -> Lark | None:
+    from lark import Lark
+
     """The parser from the tables generated at release time (scripts/gen_parser_tables.py),
     or None when they do not belong to this grammar or this Lark cannot read them."""
     try:
@@ -228,6 +229,8 @@ def _shipped() -> Lark | None:
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    from lark import Lark
+
     loaded = _shipped()
     if loaded is not None:
         return loaded
@@ -235,14 +238,16 @@ def _parser() -> Lark:
 
 
 @lru_cache(maxsize=1)
-def _fast() -> FastLexer | None:
-    return fast_lexer_for(list(_parser().terminals))
-
-
-@lru_cache(maxsize=1)
-def _reducer() -> Reducer:
-    table = _parser().parser.parser.parser.parse_table
-    return Reducer(table.states, table.start_states["start"], table.end_states["start"], _parser().rules)
+def _fast() -> tuple[FastLexer, Reducer] | None:
+    """The tokenizer and LALR loop over the shipped tables; None when the tables are not this
+    grammar's (a grammar edited without rerunning scripts/gen_parser_tables.py)."""
+    try:
+        from routinec.compiler import _lalr_tables as shipped
+    except ImportError:
+        return None
+    if grammar_digest() != shipped.GRAMMAR_SHA256:
+        return None
+    return FastLexer(shipped.KEYWORDS, shipped.PUNCT), Reducer(Tables(*shipped.TABLES))
 
 
 def _fast_parse(text: str, path: str) -> ast.File | None:
@@ -252,11 +257,12 @@ def _fast_parse(text: str, path: str) -> ast.File | None:
     fast = _fast()
     if fast is None:
         return None
+    lexer, reducer = fast
     comments: list[Token] = []
     _DEPTH.depth = 0
     try:
-        items = _reducer().parse(
-            lambda accepts: fast.tokens(text, accepts, _DEPTH.open, _DEPTH.close, comments), _Build(path)
+        items = reducer.parse(
+            lambda accepts: lexer.tokens(text, accepts, _DEPTH.open, _DEPTH.close, comments), _Build(path)
         )
     except Exception:
         return None
@@ -311,12 +317,14 @@ class _Build:
     def __init__(self, path: str) -> None:
         self.path = path
         self._handlers: dict[str, Any] = {}
+        self.tree_type: type = type(None)  # lark.Tree, set by _to_ast (Lark's route only)
 
-    def transform(self, tree: Tree[Token]) -> Any:
+    def transform(self, tree: Any) -> Any:
         handler = self._handlers.get(tree.data)
         if handler is None:
             handler = self._handlers[tree.data] = getattr(self, str(tree.data))
-        children = [self.transform(c) if isinstance(c, Tree) else c for c in tree.children]
+        tree_type = self.tree_type
+        children = [self.transform(c) if type(c) is tree_type else c for c in tree.children]
         return handler(tree.meta, children)
 
     def unq(self, tok: Token) -> str:
@@ -592,6 +600,8 @@ def _plain(value: Any) -> Any:
 
 
 def _syntax(path: str, exc: UnexpectedInput, text: str) -> Diagnostic:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     line = getattr(exc, "line", 0) or 0
     column = getattr(exc, "column", 0) or 0
     help_: str | None = None
@@ -667,8 +677,10 @@ def parse_text(text: str, path: str) -> ast.File:
     return _to_ast(*_lark_parse(text, path), text, path)
 
 
-def _lark_parse(text: str, path: str) -> tuple[Tree[Token], list[Token]]:
+def _lark_parse(text: str, path: str) -> tuple[Tree[Any], list[Token]]:
     """Lark's own contextual lexer and parser: the reference, and every error's wording."""
+    from lark.exceptions import UnexpectedInput
+
     parser = _parser()
     _DEPTH.depth = 0
     comments: list[Token] = []
@@ -701,9 +713,13 @@ def _lark_parse(text: str, path: str) -> tuple[Tree[Token], list[Token]]:
     return tree, comments
 
 
-def _to_ast(tree: Tree[Token], comments: list[Token], text: str, path: str) -> ast.File:
+def _to_ast(tree: Tree[Any], comments: list[Token], text: str, path: str) -> ast.File:
+    from lark import Tree
+
+    builder = _Build(path)
+    builder.tree_type = Tree
     try:
-        items = _Build(path).transform(tree)
+        items = builder.transform(tree)
     except _Located as exc:
         raise DiagnosticError([Diagnostic(Code.SYNTAX, Severity.ERROR, str(exc), exc.span)]) from None
     return ast.File(path, items, _comments(comments, text))
