@@ -162,14 +162,15 @@ def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
         outcome.diagnostics.extend(gates.breaking_changes(old, result.lock, config, for_lock=True))
     if any(d.severity is Severity.ERROR for d in outcome.diagnostics):
         return outcome
+    data = result.lock.to_bytes()
     try:
-        outcome.changed = write_lock(config.lock_path, result.lock)
+        outcome.changed = write_lock(config.lock_path, result.lock, data)
     except OSError as exc:
         outcome.diagnostics.append(
             Diagnostic(Code.CONFIG, Severity.ERROR, f"cannot write the lockfile: {exc.strerror}", Span(str(config.lock_path)))
         )
         return outcome
-    _remember_lock(config, result.summary, result.cache, result.lock.to_bytes())
+    _remember_lock(config, result.summary, result.cache, data)
     return outcome
 
 

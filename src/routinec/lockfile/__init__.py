@@ -165,6 +165,7 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
     )
 
 
-def write_lock(path: Path, lock: Lock) -> bool:
-    """Write atomically; an unchanged lock is not rewritten. True when the file changed."""
-    return atomic_write(path, lock.to_bytes())
+def write_lock(path: Path, lock: Lock, data: bytes | None = None) -> bool:
+    """Write atomically; an unchanged lock is not rewritten. True when the file changed.
+    `data` is `lock.to_bytes()` when the caller has it already (it takes ~0.2 s on 1,000)."""
+    return atomic_write(path, lock.to_bytes() if data is None else data)

@@ -24,6 +24,8 @@ from routinec.modeltable import ModelInfo
 
 __all__ = ["PARALLEL_ROUTINES", "lower_routines"]
 
+# Below this many spec files to file in the cache, a fork costs more than it saves.
+PARALLEL_RECORDS = 16
 # Below this many routines to lower, a fork costs more than it saves.
 PARALLEL_ROUTINES = 200
 
@@ -116,6 +118,7 @@ def _remember(state: BuildState, done: Lowered, changed: set[str]) -> None:
     by_file: dict[str, list[str]] = {}
     for name, decl in state.project.routines.items():
         by_file.setdefault(decl.path, []).append(name)
+    jobs: list[tuple[str, SpecRecord]] = []
     for file in state.parsed:
         rel = file.path
         names = by_file.get(rel, [])
@@ -123,7 +126,15 @@ def _remember(state: BuildState, done: Lowered, changed: set[str]) -> None:
         if old is not None and not changed.intersection(names):
             continue
         lowered = {n: done[n] for n in names if n in done and done[n]["entry"] is not None}
-        state.cache.store(rel, state.spec_bytes[rel], SpecRecord(file, lowered))
+        jobs.append((rel, SpecRecord(file, lowered)))
+    cache, spec_bytes = state.cache, state.spec_bytes
+
+    def store(some: Sequence[tuple[str, SpecRecord]]) -> None:
+        for rel, record in some:
+            cache.store(rel, spec_bytes[rel], record)
+
+    # Pickling and scanning each record for secrets costs as much as lowering: both halves.
+    split_run(store, jobs, min_items=PARALLEL_RECORDS)
 
 
 def remember_parsed(state: BuildState) -> None:
