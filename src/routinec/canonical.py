@@ -30,6 +30,7 @@ __all__ = [
     "loads",
     "plain_json",
     "plain_text",
+    "pretty_member",
     "source_digest",
     "sweep_stale_temps",
     "to_decimal",
@@ -219,6 +220,14 @@ def dumps_pretty(value: Any) -> str:
     out: list[str] = []
     _encode(value, out, "  ", 0)
     out.append("\n")
+    return "".join(out)
+
+
+def pretty_member(key: str, value: Any, level: int) -> str:
+    """`"key": value` as `dumps_pretty` writes it inside an object at depth `level` (the text
+    between that object's padding and its comma), so a caller can splice members it kept."""
+    out = [_quote(key), ": "]
+    _encode(value, out, "  ", level)
     return "".join(out)
 
 

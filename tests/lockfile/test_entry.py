@@ -235,3 +235,25 @@ def test_lock_routines_are_typed() -> None:
     assert entry.model.snapshot == "claude-haiku-4-5-20251001"
     assert entry.params.max_tokens == 1024 and entry.params.get("temperature") == 0
     assert entry.tests["small_fix"].input_path == "golden/summarize_pr/small_fix.input.json"
+
+
+def test_lock_bytes_with_kept_entry_texts_equal_the_plain_encoding() -> None:
+    # Lock.to_bytes splices texts the compiler made beside each entry; the bytes must be
+    # exactly dumps_pretty(to_json()), and a text kept for another entry object is ignored.
+    from pathlib import Path
+
+    from routinec.canonical import dumps_pretty
+    from routinec.lockfile import Lock, entry_text, read_lock
+
+    root = Path(__file__).resolve().parents[2]
+    lock = read_lock(root / "routines.lock")
+    plain = dumps_pretty(lock.to_json()).encode("utf-8")
+    assert lock.to_bytes() == plain == (root / "routines.lock").read_bytes()
+    kept = Lock(lock.format_version, lock.compiler_version, dict(lock.routines),
+                {name: (entry, entry_text(name, entry)) for name, entry in lock.routines.items()})
+    assert kept.to_bytes() == plain
+    name = sorted(lock.routines)[0]
+    stale = Lock(lock.format_version, lock.compiler_version, dict(lock.routines),
+                 {name: (lock.routines[sorted(lock.routines)[-1]], '"stale": {}')})
+    assert stale.to_bytes() == plain
+    assert Lock().to_bytes() == dumps_pretty(Lock().to_json()).encode("utf-8")

@@ -110,7 +110,7 @@ def _build(
     for rel in paths:
         result.sources[rel] = state.files.digest(rel)
     if not result.errors:
-        result.lock = Lock(FORMAT_VERSION, __version__, dict(sorted(state.entries.items())))
+        result.lock = Lock(FORMAT_VERSION, __version__, dict(sorted(state.entries.items())), state.texts)
         lifecycle = {id(d) for d in state.lifecycle}
         said = [d for d in result.diagnostics if id(d) not in lifecycle]
         models = {name: _model_facts(entry) for name, entry in state.entries.items()}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from routinec import __version__
-from routinec.canonical import atomic_write, dumps_pretty, loads
+from routinec.canonical import atomic_write, dumps_pretty, loads, pretty_member
 from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 from routinec.lockfile.entry import ENTRY_KEYS, LockEntry, entry_hash
@@ -22,6 +22,7 @@ __all__ = [
     "Lock",
     "LockEntry",
     "entry_hash",
+    "entry_text",
     "read_lock",
     "write_lock",
 ]
@@ -37,6 +38,9 @@ class Lock:
     format_version: int = FORMAT_VERSION
     compiler_version: str = __version__
     routines: dict[str, LockEntry] = field(default_factory=dict)
+    # name → (entry, its text from `entry_text`): texts made where the entries were (in the
+    # compiler's workers, or kept in its cache), used only for that very entry object.
+    texts: dict[str, tuple[LockEntry, str]] = field(default_factory=dict, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,7 +50,23 @@ class Lock:
         }
 
     def to_bytes(self) -> bytes:
-        return dumps_pretty(self.to_json()).encode("utf-8")
+        """`dumps_pretty(self.to_json())`, with the entries' kept texts spliced in."""
+        if not self.routines:
+            return dumps_pretty(self.to_json()).encode("utf-8")
+        members = []
+        for name in sorted(self.routines):
+            entry = self.routines[name]
+            kept = self.texts.get(name)
+            members.append(kept[1] if kept is not None and kept[0] is entry else entry_text(name, entry))
+        head = dumps_pretty({"compiler_version": self.compiler_version, "format_version": self.format_version})
+        return (
+            head[: -len("\n}\n")] + ',\n  "routines": {\n    ' + ",\n    ".join(members) + "\n  }\n}\n"
+        ).encode("utf-8")
+
+
+def entry_text(name: str, entry: LockEntry) -> str:
+    """One entry as `Lock.to_bytes` writes it under "routines"."""
+    return pretty_member(name, entry.to_json(), 2)
 
 
 _RESTORE = "restore it from git, or delete it and run 'routinec lock'"

@@ -19,7 +19,7 @@ from routinec.compiler.materials import gather
 from routinec.compiler.passes.state import BuildState
 from routinec.compiler.symbols import Project
 from routinec.diagnostics import Severity
-from routinec.lockfile import LockEntry
+from routinec.lockfile import LockEntry, entry_text
 from routinec.modeltable import ModelInfo
 
 __all__ = ["PARALLEL_ROUTINES", "lower_routines"]
@@ -58,7 +58,8 @@ def _lower_some(
         used.update(link for link, target in files.links.items() if target in used)
         sources = {rel: files.digest(rel) for rel in sorted(used)}
         entry = lower_routine(routine, project, models[name], mats.prompt, mats.tests, mats.consumers, sources)
-        out[name] = {"sources": sources, "entry": entry, "diagnostics": mats.diagnostics}
+        # Its lockfile text too, made here (in both workers) and kept in the cache with it.
+        out[name] = {"sources": sources, "entry": entry, "diagnostics": mats.diagnostics, "text": entry_text(name, entry)}
     return out
 
 
@@ -108,6 +109,8 @@ def lower_routines(state: BuildState) -> None:
         if item["entry"] is not None:
             state.entries[name] = item["entry"]
             state.sources.update(item["sources"])
+            if isinstance(item.get("text"), str):
+                state.texts[name] = (item["entry"], item["text"])
     _remember(state, done, set(todo))
 
 

@@ -33,6 +33,7 @@ class BuildState:
     project: Project | None = None
     models: dict[str, ModelInfo] = field(default_factory=dict)
     entries: dict[str, LockEntry] = field(default_factory=dict)
+    texts: dict[str, tuple[LockEntry, str]] = field(default_factory=dict)  # Lock.texts
     sources: dict[str, str] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     lifecycle: list[Diagnostic] = field(default_factory=list)  # also in diagnostics; date-dependent
