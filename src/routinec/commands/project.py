@@ -174,21 +174,7 @@ def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
     return outcome
 
 
-def _entry_field(entry: Any, key: str) -> Any:
-    """One field of a lock entry, whether entries are dicts or typed objects."""
-    if isinstance(entry, dict):
-        return entry.get(key)
-    return getattr(entry, key, None)
-
-
-def _pin(model: Any, key: str) -> Any:
-    """One field of a locked model pin (a ModelPin, or a dict from a summary)."""
-    if isinstance(model, dict):
-        return model.get(key)
-    return getattr(model, key, None)
-
-
-def _summary_of_lock(config: Config) -> tuple[Any, dict[str, Any]] | None:
+def _summary_of_lock(config: Config) -> tuple[Any, dict[str, tuple[ModelPin, str]]] | None:
     """The cached summary of the `lock` that wrote these exact lockfile bytes, if every
     source still hashes as it did then (so a compile would write the same bytes), with each
     routine's lifecycle facts (what the lifecycle checks read). None means: take the long way."""
@@ -229,23 +215,24 @@ def _sources_unchanged(config: Config, sources: dict[str, str]) -> bool:
 
 
 def lifecycle_from_lock(
-    locked: Lock | dict[str, Any], config: Config, on: _dt.date, spans: dict[str, Any] | None = None
+    locked: Lock | dict[str, tuple[ModelPin, str]], config: Config, on: _dt.date, spans: dict[str, Any] | None = None
 ) -> list[Diagnostic]:
     """The lifecycle warnings `check` gives, from the models pinned in the lock (or a
-    summary's `models`), pointing at each routine's `model` line when `spans` has it, else at
-    its spec file."""
-    routines: dict[str, Any] = dict(locked.routines) if isinstance(locked, Lock) else locked
+    summary's `models`: name → (pin, spec file)), pointing at each routine's `model` line when
+    `spans` has it, else at its spec file."""
+    routines = (
+        {name: (entry.model, entry.source) for name, entry in locked.routines.items()}
+        if isinstance(locked, Lock) else locked
+    )
     out: list[Diagnostic] = []
     for name in sorted(routines):
-        entry = routines[name]
-        model = _entry_field(entry, "model")
-        snapshot = str(_pin(model, "snapshot"))
-        lifecycle = str(_pin(model, "lifecycle"))
+        model, source = routines[name]
+        snapshot, lifecycle = model.snapshot, model.lifecycle
         table = lookup(snapshot)
         if table is not None and table.lifecycle == "retired":
             lifecycle = "retired"
-        span = (spans or {}).get(name) or Span(str(_entry_field(entry, "source") or config.lockfile))
-        said = lifecycle_diagnostic(name, snapshot, lifecycle, _pin(model, "retires_at"), on, span)
+        span = (spans or {}).get(name) or Span(source or config.lockfile)
+        said = lifecycle_diagnostic(name, snapshot, lifecycle, model.retires_at, on, span)
         if said is not None:
             out.append(said)
     return out

@@ -13,7 +13,6 @@ import gc
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from routinec import __version__
 from routinec.codes import Code
@@ -113,17 +112,9 @@ def _build(
         result.lock = Lock(FORMAT_VERSION, __version__, dict(sorted(state.entries.items())), state.texts)
         lifecycle = {id(d) for d in state.lifecycle}
         said = [d for d in result.diagnostics if id(d) not in lifecycle]
-        models = {name: _model_facts(entry) for name, entry in state.entries.items()}
+        models = {name: (entry.model, entry.source) for name, entry in state.entries.items()}
         result.summary = ProjectSummary(dict(result.sources), said, models, dict(state.model_spans))
         result.cache = state.cache
     return result
 
 
-def _field(entry: Any, key: str) -> Any:
-    return entry.get(key) if isinstance(entry, dict) else getattr(entry, key, None)
-
-
-def _model_facts(entry: Any) -> dict[str, Any]:
-    model = _field(entry, "model")
-    facts = {k: _field(model, k) for k in ("snapshot", "lifecycle", "retires_at")}
-    return {"model": facts, "source": _field(entry, "source")}

@@ -32,6 +32,7 @@ from typing import Any
 
 from routinec import __version__
 from routinec.config import env
+from routinec.lockfile.entry import ModelPin
 from routinec.redact import Redactor
 
 __all__ = ["BuildCache", "ProjectSummary", "SpecRecord", "cache_dir", "code_fingerprint", "user_cache_folder"]
@@ -59,13 +60,12 @@ class ProjectSummary:
     would write the same bytes again, so `lock` and `verify` can answer from here.
 
     `diagnostics`: all it said except the lifecycle ones (they depend on the date);
-    `models`: per routine, the locked model's snapshot, lifecycle and retires_at, and the
-    routine's spec (what the lifecycle ones are recomputed from); `model_spans`: where each
-    routine names its model."""
+    `models`: per routine, its locked model pin and its spec file (what the lifecycle ones
+    are recomputed from); `model_spans`: where each routine names its model."""
 
     sources: dict[str, str]
     diagnostics: list[Any]
-    models: dict[str, dict[str, Any]]
+    models: dict[str, tuple[ModelPin, str]]
     model_spans: dict[str, Any]
 
 
@@ -219,6 +219,10 @@ class BuildCache:
             or not isinstance(record.sources, dict)
             or not isinstance(record.diagnostics, list)
             or not isinstance(record.models, dict)
+            or not all(
+                isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], ModelPin) and isinstance(v[1], str)
+                for v in record.models.values()
+            )
         ):
             return None
         return record
