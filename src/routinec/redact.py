@@ -267,9 +267,6 @@ class Redactor:
                     return _label(kind)
         return self.value(value)
 
-    # the old name, kept for callers of the transcript module's Redactor
-    scrub = value
-
 
 def redact_text(text: str, redactor: Redactor | None = None) -> str:
     return (redactor or Redactor()).text(text)

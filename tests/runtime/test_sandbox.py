@@ -9,7 +9,8 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from routinec.runtime.sandbox import LIMITS, BoundedSandbox, TemplateUnsafe
+from routinec.runtime.sandbox import BoundedSandbox, TemplateUnsafe
+from routinec.template_limits import LIMITS
 from tests.runtime import lockbuilder
 from tests.runtime.conftest import run_cli
 
@@ -96,7 +97,6 @@ def test_nested_loops_are_charged_to_one_budget() -> None:
 
 
 def test_check_and_sandbox_bound_center_alike() -> None:
-    from routinec.runtime.sandbox import LIMITS, BoundedSandbox, TemplateUnsafe
 
     env = BoundedSandbox()
     width = LIMITS["format_width"]

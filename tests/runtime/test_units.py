@@ -40,7 +40,7 @@ def test_compare_rules() -> None:
 def test_redactor_scrubs_key_and_patterns_everywhere() -> None:
     redactor = Redactor([r"acct-\d{6}"], [TEST_KEY])
     value = {"k": f"x {TEST_KEY} y", "list": ["acct-123456", {"acct-654321": 1}]}
-    assert redactor.scrub(value) == {
+    assert redactor.value(value) == {
         "k": "x [REDACTED:api-key] y",
         "list": ["[REDACTED:pattern]", {"[REDACTED:pattern]": 1}],
     }

@@ -23,7 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from routinec.template_limits import LIMITS
 
-__all__ = ["LIMITS", "BoundedSandbox", "CountedRange", "TemplateUnsafe"]
+__all__ = ["BoundedSandbox", "CountedRange", "TemplateUnsafe"]
 
 
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?[diouxXeEfFgGcrsa%]")
