@@ -34,6 +34,7 @@ class Phase(StrEnum):
     RUNTIME = "runtime"
     REPLAY = "replay"
     LEDGER = "ledger"
+    PROVENANCE = "provenance"
     INTERNAL = "internal"
 
 
@@ -123,6 +124,13 @@ class Code(StrEnum):
     UNKNOWN_RUN = ("unknown-run", "a run id (or outcome id) the ledger does not hold", Phase.LEDGER, _I)
     INVALID_OUTCOME = ("invalid-outcome", "an outcome whose verdict, source or override is not allowed", Phase.LEDGER, _I)
     INVALID_CORRECTION = ("invalid-correction", "a correction that does not validate against the routine's output schema", Phase.LEDGER, _I)
+    # -- provenance: attestations of runs ---------------------------------------------------------
+    FOREIGN_RUN = ("foreign-run", "a run whose lock entry neither this project's lock nor its git history holds (another project's run)", Phase.PROVENANCE, _I)
+    NOT_ATTESTABLE = ("not-attestable", "a run without a validated output, so there is nothing to attest", Phase.PROVENANCE, _I)
+    ATTEST_INVALID = ("attest-invalid", "a file that is not an in-toto statement or DSSE envelope routinec writes", Phase.PROVENANCE, _I)
+    INVALID_KEY = ("invalid-key", "a signing or verification key file that cannot be read", Phase.PROVENANCE, _I)
+    ATTEST_MISMATCH = ("attest-mismatch", "an attestation that disagrees with the ledger or the lock", Phase.PROVENANCE, _F)
+    ATTEST_SIGNATURE = ("attest-signature", "a DSSE signature that does not verify with the given key", Phase.PROVENANCE, _F)
     # -- routinec itself ----------------------------------------------------------------------------
     INTERNAL = ("internal", "a bug in routinec", Phase.INTERNAL, _I)
 
