@@ -9,7 +9,6 @@ Format and vocabulary: docs/provenance.md.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
