@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from routinec import telemetry
 from routinec.canonical import canonical_bytes, digest, loads
 from routinec.codes import Code
 from routinec.config import Config, load_config
@@ -182,4 +183,10 @@ class Ledger:
             overrides=overrides,
         )
         self.store.append_outcome(record)
+        # A `gen_ai.evaluation.result` event when a tracer provider is set; else nothing.
+        telemetry.evaluation_event(
+            run_id=run.run_id, routine=run.routine, version=run.version, response_id=run.response_id,
+            verdict=verdict, source=source, outcome_id=record.outcome_id, overrides=overrides,
+            fields_changed=len(loads(diff)) if diff is not None else None,
+        )
         return record

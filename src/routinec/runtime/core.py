@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from routinec import telemetry
 from routinec.codes import Code
 from routinec.config import Config, env, load_config
 from routinec.lockfile import Lock, read_lock
@@ -178,19 +179,41 @@ class Session:
 
     def run(self, name: str, inputs: Any, *, case: str | None = None) -> Result:
         audit = self.runtime.audit
-        if audit is None:
-            return self._run(name, inputs, case, None)
-        trace = audit.start(name, case)
+        trace = audit.start(name, case) if audit is not None else None
+        # An OpenTelemetry span per model call; None (no import) unless a tracer provider is set.
+        span = self._span(name, case, trace) if self.runtime.mode != "replay" else None
         try:
-            result = self._run(name, inputs, case, trace)
+            result = self._run(name, inputs, case, trace, span)
         except BaseException as exc:
-            trace.error = exc
-            audit.finish(trace)  # a failed run is recorded too; the error still reaches the caller
+            if span is not None:
+                span.finish(exc, code=str(exc.kind) if isinstance(exc, RoutineError) else None)
+            if audit is not None and trace is not None:
+                trace.error = exc
+                audit.finish(trace)  # a failed run is recorded too; the error still reaches the caller
             raise
-        audit.finish(trace)
+        if span is not None:
+            span.finish()
+        if audit is not None and trace is not None:
+            audit.finish(trace)
         return result
 
-    def _run(self, name: str, inputs: Any, case: str | None, trace: Trace | None) -> Result:
+    def _span(self, name: str, case: str | None, trace: Trace | None) -> telemetry.RunSpan | None:
+        if not telemetry.enabled():
+            return None
+        try:
+            routine = self.runtime.routine(name)
+        except RoutineError:
+            return None  # `_run` raises it again
+        entry = routine.entry
+        return telemetry.run_span(
+            routine=routine.name, version=entry.version, entry_hash=routine.entry_hash, model=routine.snapshot,
+            params=entry.params.values, run_id=trace.run_id if trace is not None else None, mode=self.runtime.mode,
+            case=case,
+        )
+
+    def _run(
+        self, name: str, inputs: Any, case: str | None, trace: Trace | None, span: telemetry.RunSpan | None
+    ) -> Result:
         rt = self.runtime
         routine = rt.routine(name)
         if trace is not None:
@@ -206,6 +229,8 @@ class Session:
         exchange = rt.backend.exchange(call)
         if trace is not None:
             trace.exchange = exchange
+        if span is not None:
+            span.response(exchange.response)
         response = exchange.response
         output = extract_output(routine, response, case, str(exchange.source) if exchange.source else None)
         if trace is not None:
