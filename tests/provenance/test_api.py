@@ -54,6 +54,7 @@ def test_replayed_run_names_the_replayed_transcript(project: Path, fake_api: Fak
         (lambda d: d["predicate"]["buildDefinition"]["externalParameters"].update(version="1"), "version must be an integer"),
         (lambda d: d["predicate"]["runDetails"]["metadata"].pop("invocationId"), "invocationId must be a string"),
         (lambda d: d["predicate"]["buildDefinition"]["resolvedDependencies"].append({"name": "x"}), "neither uri nor digest"),
+        (lambda d: d["subject"].append(dict(d["subject"][0])), "subject names 'o' twice"),
     ],
 )
 def test_statement_shape_errors_name_the_field(mutate: object, words: str) -> None:

@@ -109,6 +109,7 @@ def test_verify_lists_each_field_that_differs(project: Path, recorded: dict[str,
     statement["predicate"]["runDetails"]["byproducts"] = [
         b for b in statement["predicate"]["runDetails"]["byproducts"] if b["name"] != "response"
     ]
+    statement["predicate"]["buildDefinition"]["externalParameters"]["extra"] = "smuggled"
     forged = tmp_path / "forged.json"
     forged.write_text(json.dumps(statement))
     before = snapshot(project, ledger=True)
@@ -116,10 +117,12 @@ def test_verify_lists_each_field_that_differs(project: Path, recorded: dict[str,
     assert done.returncode == 1, done.stdout + done.stderr
     mismatches = [line for line in done.stderr.splitlines() if "[attest-mismatch]" in line]
     fields = sorted(line.split(": error: ")[1].split(":")[0] for line in mismatches)
-    assert fields[:2] == ["predicate.buildDefinition.externalParameters.version",
+    assert fields[:3] == ["predicate.buildDefinition.externalParameters.extra",
+                          "predicate.buildDefinition.externalParameters.version",
                           "predicate.buildDefinition.resolvedDependencies[prompt].digest.sha256"]
     assert "subject[summarize_pr.v1.output.json].digest.sha256" in fields
     assert any(f.startswith("predicate.runDetails.byproducts[response]") for f in fields)
+    # ".extra" above: a field routinec never writes is a finding too
     assert any("the lock says" in line and "[prompt]" in line for line in mismatches)
     assert any("the ledger says" in line and "subject[" in line for line in mismatches)
     assert snapshot(project, ledger=True) == before

@@ -112,7 +112,7 @@ def verify_file(config: Config, path: Path, *, key: Path | None = None) -> Check
                                        "the file was altered after signing, or signed with another key"))
     with _open_ledger(config) as ledger:
         run = ledger.run(statement.invocation_id)
-    result = verify_statement(config, statement, run)
+    result = verify_statement(config, statement, run, data)
     for finding in result.findings:
         problems.append(Diagnostic(Code.ATTEST_MISMATCH, Severity.ERROR, finding.message(), Span(str(path)),
                                    None))

@@ -192,6 +192,7 @@ class Statement:
         if not isinstance(subjects, list) or not subjects:
             raise BadStatement("subject must be a non-empty list")
         subject = tuple(ResourceDescriptor.from_json(s, f"subject[{i}]") for i, s in enumerate(subjects))
+        _unique(subject, "subject")
         predicate = _obj(data.get("predicate"), "predicate")
         build = _obj(predicate.get("buildDefinition"), "predicate.buildDefinition")
         if build.get("buildType") != BUILD_TYPE:
@@ -222,7 +223,16 @@ def _descriptors(data: dict[str, Any], key: str, where: str) -> tuple[ResourceDe
     items = data.get(key, [])
     if not isinstance(items, list):
         raise BadStatement(f"{where}.{key} must be a list")
-    return tuple(ResourceDescriptor.from_json(item, f"{where}.{key}[{i}]") for i, item in enumerate(items))
+    found = tuple(ResourceDescriptor.from_json(item, f"{where}.{key}[{i}]") for i, item in enumerate(items))
+    _unique(found, f"{where}.{key}")
+    return found
+
+
+def _unique(items: tuple[ResourceDescriptor, ...], where: str) -> None:
+    names = [item.name for item in items]
+    for name in names:
+        if names.count(name) > 1:
+            raise BadStatement(f"{where} names {name!r} twice")
 
 
 def _obj(value: Any, where: str) -> dict[str, Any]:

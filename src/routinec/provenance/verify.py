@@ -84,10 +84,11 @@ def _source(path: str) -> str:
     return "ledger"
 
 
-def verify_statement(config: Config, statement: Statement, run: RunRecord) -> Verification:
+def verify_statement(config: Config, statement: Statement, run: RunRecord, raw: Any = None) -> Verification:
+    """`raw`: the file's JSON as read, so a field routinec never writes is a finding too."""
     result = Verification(run.run_id)
     expected = flatten(build_statement(config, run).to_json())
-    stated = flatten(statement.to_json())
+    stated = flatten(raw if raw is not None else statement.to_json())
     transcript = f"{_BYPRODUCTS}[transcript]"
     if any(k.startswith(transcript) for k in stated) and not any(k.startswith(transcript) for k in expected):
         result.notes.append("the transcript the statement names is no longer this run's (re-recorded or removed): not checked")
