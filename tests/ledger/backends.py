@@ -190,14 +190,14 @@ class Backend:
 
     def text(self, project: Path) -> str:
         """Everything the ledger holds, as text: the SQLite files' raw bytes, or every row of
-        every table of the database as the server prints it."""
+        every table of the database (each value as the driver returns it)."""
         if self.url is None:
             files = sorted((project / ".routinec").glob("ledger.db*"))
             assert files
             return "".join(p.read_bytes().decode("utf-8", "replace") for p in files)
         tables = [r[0] for r in self.query(project, "select table_name from information_schema.tables where table_schema = 'public'")]
         assert "runs" in tables
-        return "\n".join(str(r[0]) for t in sorted(tables) for r in self.query(project, f'select t::text from "{t}" t'))
+        return "\n".join(str(value) for t in sorted(tables) for row in self.query(project, f'select * from "{t}"') for value in row)
 
     def break_connection(self, project: Path) -> None:
         """Make the ledger unreachable: a directory where the SQLite file should be; a server

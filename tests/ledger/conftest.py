@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.ledger.backends import Backend, Server, create_database, drop_database, reachable, unavailable
+from tests.ledger.backends import (
+    Backend,
+    Server,
+    create_database,
+    drop_database,
+    reachable,
+    unavailable,
+)
 from tests.runtime.conftest import fake_api, write_project
 
 __all__ = ["backend", "fake_api", "postgres_server", "project"]
