@@ -138,6 +138,9 @@ def record_step(ctx: MigrationContext, step: MigrationInfo, heads: Collection[An
             version=int(step.up_revision_id), applied_at=utc_now(), routinec_version=__version__))
 
 
+_RUN_VALUES = attrgetter(*(c.name for c in runs.columns))
+
+
 def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
     it = iter(items)
     while chunk := list(islice(it, size)):
@@ -335,17 +338,24 @@ class Store:
         # (SQLAlchemy's per-row parameter processing costs more than the insert itself.)
         columns = tuple(c.name for c in table.columns)
         values = attrgetter(*columns)
-        quoted = ", ".join(self.engine.dialect.identifier_preparer.quote(c) for c in columns)
         count = 0
         for chunk in _chunks(items, batch):
             rows = [values(item) for item in chunk]
             if self.dialect == "postgresql":
-                self._write(_copier(f"COPY {table.name} ({quoted}) FROM STDIN", rows))
+                self._write(_copier(f"COPY {table.name} ({self._quoted(columns)}) FROM STDIN", rows))
             else:
-                sql = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join('?' * len(columns))})"
+                sql = self._insert_sql(table)
                 self._write(lambda conn, sql=sql, rows=rows: conn.exec_driver_sql(sql, rows))  # type: ignore[misc]
             count += len(rows)
         return count
+
+    def _quoted(self, columns: Iterable[str]) -> str:
+        return ", ".join(self.engine.dialect.identifier_preparer.quote(c) for c in columns)
+
+    def _insert_sql(self, table: sa.Table) -> str:
+        """A plain positional INSERT of every column, in the driver's parameter style."""
+        mark = "?" if self.dialect == "sqlite" else "%s"
+        return f"INSERT INTO {table.name} ({self._quoted(c.name for c in table.columns)}) VALUES ({', '.join([mark] * len(table.columns))})"
 
     def append_runs_once(self, records: Sequence[RunRecord]) -> int:
         """Insert the records whose run id is not there yet (spool delivery), in one
@@ -367,7 +377,9 @@ class Store:
         return counted[0]
 
     def append_run(self, record: RunRecord) -> None:
-        self._write(lambda conn: conn.execute(runs.insert().values(record.to_row())))
+        """One record, one transaction (a compiled-once statement: the runtime calls this per run)."""
+        sql, row = self._insert_sql(runs), _RUN_VALUES(record)
+        self._write(lambda conn: conn.exec_driver_sql(sql, row))
 
     def append_outcome(self, outcome: Outcome) -> None:
         """Insert `outcome`; the outcome it overrides is checked in the same transaction."""
