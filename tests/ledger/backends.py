@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import uuid
@@ -71,6 +72,11 @@ class Server:
 
     def stop(self) -> None:
         subprocess.run([str(SCRIPT), "stop", str(self.directory)], check=True, capture_output=True)
+
+    def remove(self) -> None:
+        """Stop it if it runs, and delete its folder."""
+        subprocess.run([str(SCRIPT), "stop", str(self.directory)], check=False, capture_output=True)
+        shutil.rmtree(self.directory, ignore_errors=True)
 
     def start_again(self) -> None:
         """`pg_ctl start` on the same data directory and port (as the script started it)."""

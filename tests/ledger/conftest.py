@@ -38,7 +38,7 @@ def postgres_server() -> Iterator[str]:
     try:
         yield server.url
     finally:
-        server.stop()
+        server.remove()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -44,8 +44,7 @@ def own_server() -> Iterator[Server]:
     try:
         yield server
     finally:
-        subprocess.run(["bash", str(Path(__file__).parents[2] / "scripts" / "test_postgres.sh"), "stop",
-                        str(server.directory)], capture_output=True, check=False)
+        server.remove()
 
 
 def _count(url: str, run_id: str) -> int:
