@@ -234,3 +234,25 @@ def test_sigkill_during_writes_loses_no_committed_record(tmp_path: Path, backend
             assert ledger.store.read(lambda c: c.exec_driver_sql("pragma integrity_check").scalar()) == "ok"
         count = len(ledger.runs())
     assert count >= committed and count % 20 == 0  # whole batches: a transaction is all or nothing
+
+
+def test_bulk_appends_round_trip_every_field(tmp_path: Path, backend: Backend) -> None:
+    store = Store(backend.target(tmp_path))
+    try:
+        records = [make_run(case=None if i % 2 else f"c{i}", output_valid=bool(i % 3), latency_ms=i + 0.125,
+                            input_tokens=None if i == 4 else i, content_truncated=i == 5, git_commit="a" * 40 if i % 4 else None)
+                   for i in range(30)]
+        assert store.append_runs((r for r in records), batch=7) == 30  # a generator, five transactions
+        assert store.runs() == records
+        items = [Outcome(outcome_id=uuid7(), run_id=records[i].run_id, recorded_at=records[i].ended_at,
+                         verdict="modified" if i % 2 else "accepted", source="judge", by=None if i % 2 else "alice",
+                         comment="it's \\ \"quoted\"\ttabbed\nnewline" if i == 3 else None, correction_json=None,
+                         correction_digest=None, diff_json='[{"op": "replaced", "path": ""}]', overrides=None)
+                 for i in range(10)]
+        assert store.append_outcomes(items, batch=4) == 10
+        assert store.outcomes(r.run_id for r in records) == sorted(items, key=lambda o: (o.recorded_at, o.outcome_id))
+        with pytest.raises(LedgerError):  # a run id already there: that batch is refused whole
+            store.append_runs([make_run(), records[0]])
+        assert len(store.runs()) == 30
+    finally:
+        store.close()
