@@ -19,7 +19,8 @@ from pathlib import Path
 from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 
-__all__ = ["Config", "Env", "discover_specs", "env", "find_root", "load_config"]
+__all__ = ["Config", "Env", "check_ledger_url", "discover_specs", "display_url", "env", "find_root", "ledger_url_from_env",
+           "load_config"]
 
 _KNOWN = {"specs", "golden", "lockfile", "redact", "ledger"}
 _LEDGER_KNOWN = {"content", "path", "url"}
@@ -36,7 +37,7 @@ class Config:
     # [tool.routinec.ledger]: what run records keep of inputs and outputs, and where.
     ledger_content: str = "redacted"  # redacted | digests
     ledger_file: str = ".routinec/ledger.db"
-    ledger_url: str | None = None  # a database URL; only sqlite:/// is served so far
+    ledger_url: str | None = None  # sqlite:///PATH or postgresql://… (ROUTINEC_LEDGER_URL wins)
 
     @property
     def ledger_path(self) -> Path:
@@ -80,6 +81,7 @@ class Env:
     api_key: str | None = None  # ANTHROPIC_API_KEY
     base_url: str | None = None  # ANTHROPIC_BASE_URL
     under_pytest: bool = False  # PYTEST_CURRENT_TEST: the runtime replays under a test run
+    ledger_url: str | None = None  # ROUTINEC_LEDGER_URL: the ledger's database (over [tool.routinec.ledger] url)
     # The CI and user variables that name who ran a routine (routinec.ledger.invoker reads them).
     invoker_vars: tuple[tuple[str, str], ...] = ()
 
@@ -99,6 +101,7 @@ class Env:
             api_key=e.get("ANTHROPIC_API_KEY") or None,
             base_url=e.get("ANTHROPIC_BASE_URL") or None,
             under_pytest="PYTEST_CURRENT_TEST" in e,
+            ledger_url=(e.get("ROUTINEC_LEDGER_URL") or "").strip() or None,
             invoker_vars=tuple(sorted((k, v) for k, v in e.items() if k in INVOKER_VARS or k.startswith(_INVOKER_PREFIXES))),
         )
 
@@ -206,9 +209,51 @@ def _ledger_settings(root: Path, section: object) -> tuple[str, str, str | None]
             "use \"redacted\" (inputs and outputs kept, secrets redacted) or \"digests\" (hashes only)",
         )
     url = section.get("url")
-    if url is not None and (not isinstance(url, str) or not url.strip()):
-        raise _bad(root, "[tool.routinec.ledger] url must be a non-empty string")
+    if url is not None:
+        if not isinstance(url, str) or not url.strip():
+            raise _bad(root, "[tool.routinec.ledger] url must be a non-empty string")
+        url = url.strip()
+        problem = check_ledger_url(url)
+        if problem is not None:
+            raise _bad(root, f"[tool.routinec.ledger] url {problem}", _URL_HINT)
     return content, _relative_dir(root, "ledger.path", section.get("path", ".routinec/ledger.db")), url
+
+
+# The ledger's database URL (routinec.ledger.store opens it): SQLite file or PostgreSQL server.
+LEDGER_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+_URL_HINT = "use sqlite:///PATH (relative to the project) or postgresql://USER@HOST:PORT/DATABASE"
+
+
+def display_url(url: str) -> str:
+    """`url` fit to print: a password becomes `***` (user, host, port and database stay)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, tail = rest.partition("/")
+    userinfo, at, hostport = netloc.rpartition("@")
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.split(':', 1)[0]}:***@{hostport}"
+    # libpq also takes password=… as a query parameter.
+    tail = re.sub(r"(?i)(password=)[^&]*", r"\1***", tail)
+    return f"{scheme}://{netloc}{slash}{tail}"
+
+
+def check_ledger_url(url: str) -> str | None:
+    """What is wrong with a ledger URL (a phrase after the URL), or None."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in LEDGER_SCHEMES:
+        return f"{display_url(url)!r} is not a ledger URL"
+    if scheme.lower() == "sqlite" and (not rest.startswith("/") or rest == "/"):
+        return f"{display_url(url)!r} names no file"
+    return None
+
+
+def ledger_url_from_env(value: str) -> str:
+    """ROUTINEC_LEDGER_URL, checked like the pyproject setting (a bad one is a config error)."""
+    problem = check_ledger_url(value)
+    if problem is not None:
+        raise DiagnosticError([Diagnostic(Code.CONFIG, Severity.ERROR, f"ROUTINEC_LEDGER_URL {problem}", None, _URL_HINT)])
+    return value
 
 
 def discover_specs(config: Config, extra: Iterable[Path] = ()) -> list[str]:

@@ -1,6 +1,6 @@
-"""End to end through the CLI in subprocesses: record appends runs, `outcome` appends
-verdicts, `ledger ls|show` read them back; every bad input is one diagnostic, exit 2, and
-leaves the ledger file byte for byte as it was."""
+"""End to end through the CLI in subprocesses, on SQLite and on PostgreSQL (`backend`):
+record appends runs, `outcome` appends verdicts, `ledger ls|show` read them back; every bad
+input is one diagnostic, exit 2, and leaves the ledger as it was."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ledger.backends import Backend
 from tests.runtime.conftest import cli_env, run_cli
 from tests.support.fake_api import FakeAnthropic
 
@@ -27,13 +28,7 @@ def _db(project: Path) -> Path:
     return project / ".routinec" / "ledger.db"
 
 
-def _rows(project: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    con = sqlite3.connect(_db(project))
-    try:
-        return (con.execute("select * from runs order by run_id").fetchall(),
-                con.execute("select * from outcomes order by outcome_id").fetchall())
-    finally:
-        con.close()
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def test_record_outcome_ls_show(project: Path, fake_api: FakeAnthropic, tmp_path: Path) -> None:
@@ -73,14 +68,14 @@ def test_record_outcome_ls_show(project: Path, fake_api: FakeAnthropic, tmp_path
     assert run_cli(project, "ledger", "ls", "--since", "2999-01-01", "--format", "json").stdout.strip() == "[]"
 
 
-def test_replay_records_only_with_ledger_flag(project: Path, fake_api: FakeAnthropic) -> None:
+def test_replay_records_only_with_ledger_flag(project: Path, fake_api: FakeAnthropic, backend: Backend) -> None:
     _record(project, fake_api)
     assert run_cli(project, "test", "--update-golden").returncode == 0
-    before = _rows(project)
+    before = backend.rows(project)
     assert run_cli(project, "test").returncode == 0
-    assert _rows(project) == before
+    assert backend.rows(project) == before
     assert run_cli(project, "test", "--ledger").returncode == 0
-    runs, _ = _rows(project)
+    runs, _ = backend.rows(project)
     assert len(runs) == len(before[0]) + 3
     live = run_cli(project, "test", "--live", env=cli_env(fake_api))
     check = run_cli(project, "record", "--check", env=cli_env(fake_api))
@@ -104,7 +99,7 @@ def test_replay_records_only_with_ledger_flag(project: Path, fake_api: FakeAnthr
     ],
 )
 def test_bad_input_is_one_diagnostic_and_changes_nothing(
-    project: Path, fake_api: FakeAnthropic, tmp_path: Path, args: list[str], code: int, words: str
+    project: Path, fake_api: FakeAnthropic, tmp_path: Path, args: list[str], code: int, words: str, backend: Backend
 ) -> None:
     rows = _record(project, fake_api)
     run_id = str(rows[0]["run_id"])
@@ -113,15 +108,16 @@ def test_bad_input_is_one_diagnostic_and_changes_nothing(
     (tmp_path / "not.json").write_text("{nope")
     names = {"RUN": run_id, "FIX": str(tmp_path / "fix.json"), "BADFIX": str(tmp_path / "bad.json"),
              "NOTJSON": str(tmp_path / "not.json")}
-    before = _rows(project)
+    before = backend.rows(project)
     done = run_cli(project, *[names.get(a, a) for a in args])
     assert done.returncode == code, done.stdout + done.stderr
     assert words in done.stderr
     assert "Traceback" not in done.stderr and done.stderr.lower().count("error:") == 1, done.stderr
-    assert _rows(project) == before
+    assert backend.rows(project) == before
 
 
-def test_corrupt_foreign_and_newer_ledgers_refuse(project: Path, fake_api: FakeAnthropic) -> None:
+@SQLITE_ONLY
+def test_a_file_that_is_not_a_database_refuses(project: Path, fake_api: FakeAnthropic) -> None:
     db = _db(project)
     db.parent.mkdir()
     db.write_bytes(b"this is not a database at all, just some bytes\n" * 10)
@@ -131,28 +127,38 @@ def test_corrupt_foreign_and_newer_ledgers_refuse(project: Path, fake_api: FakeA
     assert fake_api.messages() == []  # refused before any model call
     assert db.read_bytes().startswith(b"this is not")
 
-    db.unlink()
-    con = sqlite3.connect(db)
-    con.execute("create table invoices (id integer primary key, total real)")
-    con.commit()
-    con.close()
-    before = db.read_bytes()
-    done = run_cli(project, "ledger", "ls")
-    assert done.returncode == 2 and "not a routinec ledger" in done.stderr and "[ledger-corrupt]" in done.stderr
-    assert db.read_bytes() == before
 
-    db.unlink()
+def test_foreign_and_newer_ledgers_refuse(project: Path, fake_api: FakeAnthropic, backend: Backend) -> None:
+    if not backend.postgres:
+        _db(project).parent.mkdir()
+        sqlite3.connect(_db(project)).close()
+    backend.execute(project, "create table invoices (id integer primary key, total real)",
+                    "insert into invoices values (1, 9.5)")
+    for args in (["ledger", "ls"], ["record"]):
+        done = run_cli(project, *args, env=cli_env(fake_api))
+        assert done.returncode == 2 and "not a routinec ledger" in done.stderr and "[ledger-corrupt]" in done.stderr, done.stderr
+        assert done.stderr.count("\n") == 2 and "help:" in done.stderr  # the error and its hint
+    assert fake_api.messages() == []  # refused before any model call
+    assert backend.query(project, "select * from invoices") == [(1, 9.5)]
+    assert not backend.exists(project)  # nothing created beside the foreign table
+
+    backend.execute(project, "drop table invoices")
     _record(project, fake_api)
-    con = sqlite3.connect(db)
-    con.execute("insert into schema_version values (99, '2099-01-01T00:00:00.000Z', '9.0.0')")
-    con.commit()
-    con.close()
-    before_rows = _rows(project)
+    backend.execute(project, "insert into schema_version values (99, '2099-01-01T00:00:00.000Z', '9.0.0')")
+    before_rows = backend.rows(project)
     done = run_cli(project, "ledger", "ls")
     assert done.returncode == 2 and "[ledger-format]" in done.stderr and "upgrade routinec" in done.stderr, done.stderr
-    assert _rows(project) == before_rows
+    assert "routinec 9.0.0" in done.stderr and "Traceback" not in done.stderr
+    assert backend.rows(project) == before_rows
+
+    # A newer routinec's Alembic revision is refused the same way.
+    backend.execute(project, "delete from schema_version where version = 99", "update alembic_version set version_num = '0099'")
+    done = run_cli(project, "ledger", "ls")
+    assert done.returncode == 2 and "[ledger-format]" in done.stderr and "version 0099" in done.stderr, done.stderr
+    assert backend.rows(project) == before_rows
 
 
+@SQLITE_ONLY
 def test_a_ledger_that_cannot_be_written_never_costs_the_answer(project: Path, fake_api: FakeAnthropic) -> None:
     (project / ".routinec").write_text("a file where the ledger's directory should be\n")
     done = run_cli(project, "record", "summarize_pr", "--case", "small_fix", env=cli_env(fake_api))
@@ -161,15 +167,17 @@ def test_a_ledger_that_cannot_be_written_never_costs_the_answer(project: Path, f
     assert (project / "golden" / "summarize_pr" / "small_fix.transcript.json").is_file()
 
 
-def test_spooled_records_are_delivered_exactly_once(project: Path, fake_api: FakeAnthropic) -> None:
-    db = _db(project)
-    db.mkdir(parents=True)  # a directory where the database file should be: the ledger is out of reach
+def test_spooled_records_are_delivered_exactly_once(project: Path, fake_api: FakeAnthropic, backend: Backend) -> None:
+    backend.break_connection(project)  # a directory in the file's place; a port that refuses
     done = run_cli(project, "record", "summarize_pr", env=cli_env(fake_api))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 run record(s) kept in .routinec/spool/" in done.stderr
+    assert "2 run record(s) kept in .routinec/spool/" in done.stderr and "Traceback" not in done.stderr
     spooled = sorted((project / ".routinec" / "spool").glob("*.run.json"))
     assert len(spooled) == 2
-    db.rmdir()
+    down = run_cli(project, "ledger", "sync")
+    assert down.returncode == 2 and "[ledger-unavailable]" in down.stderr and "help:" in down.stderr, down.stderr
+    assert down.stderr.count("\n") == 2 and "Traceback" not in down.stderr
+    backend.mend_connection(project)
     keep = spooled[0].read_bytes()
     first = run_cli(project, "ledger", "sync")
     assert first.returncode == 0 and "2 run record(s) delivered, 0 already there, 0 left" in first.stdout, first.stderr
@@ -181,11 +189,10 @@ def test_spooled_records_are_delivered_exactly_once(project: Path, fake_api: Fak
     assert sorted(r["case"] for r in rows) == ["small_fix", "typo"]
 
 
-def test_the_next_working_write_drains_the_spool(project: Path, fake_api: FakeAnthropic) -> None:
-    db = _db(project)
-    db.mkdir(parents=True)
+def test_the_next_working_write_drains_the_spool(project: Path, fake_api: FakeAnthropic, backend: Backend) -> None:
+    backend.break_connection(project)
     assert run_cli(project, "record", "chat", env=cli_env(fake_api)).returncode == 0
-    db.rmdir()
+    backend.mend_connection(project)
     assert run_cli(project, "record", "summarize_pr", "--case", "typo", env=cli_env(fake_api)).returncode == 0
     assert list((project / ".routinec" / "spool").glob("*.run.json")) == []
     rows = json.loads(run_cli(project, "ledger", "ls", "--format", "json").stdout)

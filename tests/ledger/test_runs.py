@@ -1,15 +1,16 @@
-"""Run records: the real SDK against the loopback server, a real SQLite file per test."""
+"""Run records: the real SDK against the loopback server, a real SQLite file or a real
+PostgreSQL database per test (`backend`)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from routinec.ledger import Ledger
 from routinec.runtime import RoutineError, Runtime
+from tests.ledger.backends import Backend, set_ledger_setting
 from tests.support.fake_api import TEST_KEY, FakeAnthropic, error_reply, message_reply
 
 
@@ -60,11 +61,12 @@ def test_failed_runs_are_recorded_and_still_raise(project: Path, fake_api: FakeA
         assert [r.status for r in ledger.runs(status="invalid-output")] == ["invalid-output"]
 
 
-def test_replay_writes_no_record_unless_asked(project: Path, fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_replay_writes_no_record_unless_asked(
+    project: Path, fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, backend: Backend
+) -> None:
     recorder = _live(project, fake_api, monkeypatch, mode="record")
     recorder.run_case("summarize_pr", "small_fix")
-    db = project / ".routinec" / "ledger.db"
-    assert db.is_file()
+    assert backend.exists(project)
     replay = Runtime(project, "replay")
     assert replay.audit is None and replay.run_case("summarize_pr", "small_fix").run_id is None
     asked = Runtime(project, "replay", ledger=True)
@@ -75,8 +77,7 @@ def test_replay_writes_no_record_unless_asked(project: Path, fake_api: FakeAnthr
 
 
 def test_digests_only_keeps_no_content(project: Path, fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> None:
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + '\n[tool.routinec.ledger]\ncontent = "digests"\n')
+    set_ledger_setting(project, 'content = "digests"')
     result = _live(project, fake_api, monkeypatch).run("summarize_pr", {"title": "Fix", "diff": "q"})
     with Ledger.open(project) as ledger:
         record = ledger.run(result.run_id or "")
@@ -84,12 +85,13 @@ def test_digests_only_keeps_no_content(project: Path, fake_api: FakeAnthropic, m
     assert record.output_digest and record.input_digest
 
 
-def test_records_are_never_updated(project: Path, fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_records_are_never_updated(
+    project: Path, fake_api: FakeAnthropic, monkeypatch: pytest.MonkeyPatch, backend: Backend
+) -> None:
     rt = _live(project, fake_api, monkeypatch)
     first = rt.run("summarize_pr", {"title": "Fix", "diff": "1"})
     rt.run("summarize_pr", {"title": "Fix", "diff": "1"})
-    rows = sqlite3.connect(project / ".routinec" / "ledger.db").execute(
-        "select run_id, input_digest from runs order by run_id").fetchall()
+    rows = backend.query(project, "select run_id, input_digest from runs order by run_id")
     assert len(rows) == 2 and rows[0][0] == first.run_id and rows[0][1] == rows[1][1]
 
 

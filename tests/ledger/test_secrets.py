@@ -1,7 +1,8 @@
 """No secret ever reaches the ledger file: every shape the redactor knows, planted in the
 inputs, the system prompt rendered from them, the model's output (raw and JSON-escaped), a
 response header, an invalid output quoted in an error, and an outcome's comment and
-correction; then the raw bytes of the database (and any WAL file) are searched."""
+correction; then the raw bytes of the SQLite database (and any WAL file), or every row of every
+table of the PostgreSQL database, are searched."""
 
 from __future__ import annotations
 
@@ -12,19 +13,14 @@ import pytest
 
 from routinec.ledger import Ledger
 from routinec.runtime import RoutineError, Runtime
+from tests.ledger.backends import Backend
 from tests.runtime.test_secrets_everywhere import _all_secrets, _project, _reply
 from tests.support.fake_api import TEST_KEY, FakeAnthropic, message_reply
 from tests.support.secrets import leaks, secret_part, shapes
 
 
-def _ledger_bytes(root: Path) -> str:
-    files = sorted((root / ".routinec").glob("ledger.db*"))
-    assert files
-    return "".join(p.read_bytes().decode("utf-8", "replace") for p in files)
-
-
-def test_no_secret_reaches_the_ledger_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = _project(tmp_path / "proj")
+def test_no_secret_reaches_the_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: Backend) -> None:
+    root = backend.configure(_project(tmp_path / "proj"))
     with FakeAnthropic(_reply) as api:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)
         monkeypatch.setenv("ANTHROPIC_API_KEY", TEST_KEY)
@@ -47,7 +43,7 @@ def test_no_secret_reaches_the_ledger_file(tmp_path: Path, monkeypatch: pytest.M
         statuses = [r.status for r in ledger.runs()]
     assert statuses == ["ok", "ok", "ok", "invalid-output"]
 
-    text = _ledger_bytes(root)
+    text = backend.text(root)
     assert leaks(text) == []
     for value in shapes().values():
         assert secret_part(value) not in text

@@ -1,5 +1,6 @@
-"""The store on real SQLite files: concurrent writers lose nothing, ids sort by time,
-migrations are recorded, the tables hold exactly the model's fields, invokers are detected."""
+"""The store on real SQLite files and a real PostgreSQL server (`backend`): concurrent writers
+lose nothing, ids sort by time, migrations are recorded, the tables hold exactly the model's
+fields, invokers are detected, and verify/check/replay load no database library."""
 
 from __future__ import annotations
 
@@ -17,14 +18,16 @@ from routinec.ledger.ids import timestamp_ms, uuid7
 from routinec.ledger.invoker import detect_invoker, git_commit
 from routinec.ledger.model import Outcome, RunRecord
 from routinec.ledger.store import SCHEMA_VERSION, Store, outcomes, runs
+from tests.ledger.backends import Backend
 from tests.support.ledger_records import make_run
 
 ROOT = Path(__file__).parents[2]
+HEAVY = ("sqlalchemy", "psycopg", "psycopg_binary", "alembic")
 
 
-def _project(tmp_path: Path) -> Path:
+def _project(tmp_path: Path, backend: Backend | None = None) -> Path:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0"\n')
-    return tmp_path
+    return backend.configure(tmp_path) if backend is not None else tmp_path
 
 
 def test_tables_hold_exactly_the_model_fields() -> None:
@@ -40,18 +43,21 @@ def test_uuid7_is_time_ordered_and_versioned() -> None:
     assert abs(timestamp_ms(uuid7()) - timestamp_ms(ids[-1])) < 60_000
 
 
-def test_schema_version_is_recorded_once(tmp_path: Path) -> None:
-    store = Store(tmp_path / "l.db")
+def test_schema_version_is_recorded_once(tmp_path: Path, backend: Backend) -> None:
+    store = Store(backend.target(tmp_path))
     store.close()
-    store = Store(tmp_path / "l.db")
+    store = Store(backend.target(tmp_path))
     assert store.schema_version() == SCHEMA_VERSION
-    assert store.read(lambda c: c.exec_driver_sql("select count(*) from schema_version").scalar()) == SCHEMA_VERSION
-    assert store.read(lambda c: c.exec_driver_sql("pragma journal_mode").scalar()) == "wal"
+    assert store.read(lambda c: c.exec_driver_sql("select version from schema_version order by version").scalars().all()) == list(
+        range(1, SCHEMA_VERSION + 1))
+    assert store.read(lambda c: c.exec_driver_sql("select version_num from alembic_version").scalars().all()) == [f"{SCHEMA_VERSION:04d}"]
+    if not backend.postgres:
+        assert store.read(lambda c: c.exec_driver_sql("pragma journal_mode").scalar()) == "wal"
     store.close()
 
 
-def test_batch_append_and_filters(tmp_path: Path) -> None:
-    with Ledger.open(_project(tmp_path)) as ledger:
+def test_batch_append_and_filters(tmp_path: Path, backend: Backend) -> None:
+    with Ledger.open(_project(tmp_path, backend)) as ledger:
         ledger.append_many([make_run(version=v % 3, status="ok" if v % 2 else "error") for v in range(300)])
         assert len(ledger.runs()) == 300
         assert len(ledger.runs(version=1)) == 100
@@ -83,8 +89,8 @@ WRITER = textwrap.dedent('''
 ''')
 
 
-def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
-    project = _project(tmp_path)
+def test_concurrent_writers_lose_nothing(tmp_path: Path, backend: Backend) -> None:
+    project = _project(tmp_path, backend)  # a new ledger: the six processes also race to create it
     writers, each = 6, 60
     script = WRITER.format(root=str(ROOT), project=str(project), each=each)
     procs = [subprocess.Popen([sys.executable, "-c", script, str(n)], stderr=subprocess.PIPE, text=True) for n in range(writers)]
@@ -94,6 +100,8 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
         cases = [r.case for r in ledger.runs()]
     assert len(cases) == writers * each
     assert sorted(cases) == sorted(f"w{n}-{i}" for n in range(writers) for i in range(each))
+    assert backend.query(project, "select version from schema_version order by version") == [
+        (v,) for v in range(1, SCHEMA_VERSION + 1)]  # migrated once
 
 
 @pytest.mark.parametrize(
@@ -130,12 +138,42 @@ def test_git_commit_only_in_a_checkout(tmp_path: Path) -> None:
     assert commit is not None and len(commit) == 40
 
 
-def test_sqlalchemy_loads_only_on_ledger_paths() -> None:
+def test_database_libraries_load_only_on_ledger_paths() -> None:
     code = ("import sys, routinec.runtime.core, routinec.runtime.replay, routinec.cli, routinec.compiler, "
-            "routinec.commands.project, routinec.ledger, routinec.ledger.model; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'))")
+            "routinec.commands.project, routinec.ledger, routinec.ledger.model, routinec.ledger.api; "
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# Runs the CLI in-process and prints, at exit, which database modules it had loaded.
+_CLI_MODULES = textwrap.dedent('''
+    import atexit, sys
+    atexit.register(lambda: print("loaded:", sorted({{m.split(".")[0] for m in sys.modules}} & set({heavy!r}))))
+    from routinec.cli import main
+    sys.argv = ["routinec", *sys.argv[1:]]
+    main()
+''')
+
+
+@pytest.mark.parametrize("command", [["verify"], ["check"], ["test"]])
+def test_verify_check_and_replay_load_no_database_library(command: list[str]) -> None:
+    from tests.runtime.conftest import cli_env
+
+    script = _CLI_MODULES.format(heavy=HEAVY)
+    done = subprocess.run([sys.executable, "-c", script, *command], cwd=ROOT, env=cli_env(), capture_output=True, text=True)
+    assert "loaded: []" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr  # the shipped project passes: the command ran
+    assert "Traceback" not in done.stderr
+
+
+def test_an_up_to_date_ledger_opens_without_alembic(tmp_path: Path, backend: Backend) -> None:
+    project = _project(tmp_path, backend)
+    Ledger.open(project).close()  # created and migrated (Alembic runs here)
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from routinec.ledger import Ledger; "
+            f"ledger = Ledger.open({str(project)!r}); print(ledger.store.schema_version(), 'alembic' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [str(SCHEMA_VERSION), "False"]
 
 
 @pytest.mark.parametrize(
@@ -177,10 +215,10 @@ KILLED = textwrap.dedent('''
 ''')
 
 
-def test_sigkill_during_writes_loses_no_committed_record(tmp_path: Path) -> None:
+def test_sigkill_during_writes_loses_no_committed_record(tmp_path: Path, backend: Backend) -> None:
     import signal
 
-    project = _project(tmp_path)
+    project = _project(tmp_path, backend)
     script = KILLED.format(root=str(ROOT), project=str(project))
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
@@ -192,6 +230,29 @@ def test_sigkill_during_writes_loses_no_committed_record(tmp_path: Path) -> None
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     with Ledger.open(project) as ledger:
-        assert ledger.store.read(lambda c: c.exec_driver_sql("pragma integrity_check").scalar()) == "ok"
+        if not backend.postgres:
+            assert ledger.store.read(lambda c: c.exec_driver_sql("pragma integrity_check").scalar()) == "ok"
         count = len(ledger.runs())
     assert count >= committed and count % 20 == 0  # whole batches: a transaction is all or nothing
+
+
+def test_bulk_appends_round_trip_every_field(tmp_path: Path, backend: Backend) -> None:
+    store = Store(backend.target(tmp_path))
+    try:
+        records = [make_run(case=None if i % 2 else f"c{i}", output_valid=bool(i % 3), latency_ms=i + 0.125,
+                            input_tokens=None if i == 4 else i, content_truncated=i == 5, git_commit="a" * 40 if i % 4 else None)
+                   for i in range(30)]
+        assert store.append_runs((r for r in records), batch=7) == 30  # a generator, five transactions
+        assert store.runs() == records
+        items = [Outcome(outcome_id=uuid7(), run_id=records[i].run_id, recorded_at=records[i].ended_at,
+                         verdict="modified" if i % 2 else "accepted", source="judge", by=None if i % 2 else "alice",
+                         comment="it's \\ \"quoted\"\ttabbed\nnewline" if i == 3 else None, correction_json=None,
+                         correction_digest=None, diff_json='[{"op": "replaced", "path": ""}]', overrides=None)
+                 for i in range(10)]
+        assert store.append_outcomes(items, batch=4) == 10
+        assert store.outcomes(r.run_id for r in records) == sorted(items, key=lambda o: (o.recorded_at, o.outcome_id))
+        with pytest.raises(LedgerError):  # a run id already there: that batch is refused whole
+            store.append_runs([make_run(), records[0]])
+        assert len(store.runs()) == 30
+    finally:
+        store.close()

@@ -17,14 +17,14 @@ from typing import Any
 from routinec import telemetry
 from routinec.canonical import canonical_bytes, digest, loads
 from routinec.codes import Code
-from routinec.config import Config, load_config
+from routinec.config import Config, env, ledger_url_from_env, load_config
 from routinec.ledger.errors import LedgerError
 from routinec.ledger.ids import uuid7
 from routinec.ledger.model import STATUSES, Outcome, RunRecord, utc_now
 from routinec.ledger.outcomes import check_verdict, field_diff, validate_correction
 from routinec.redact import Redactor
 
-__all__ = ["Ledger", "parse_since", "spool_path", "store_path"]
+__all__ = ["Ledger", "ledger_exists", "parse_since", "spool_path", "store_path", "store_target"]
 
 _AGO = re.compile(r"(\d+)([dhm])")
 
@@ -54,19 +54,30 @@ def spool_path(config: Config) -> Path:
     return config.root / ".routinec" / "spool"
 
 
-def store_path(config: Config) -> Path:
-    """Where the ledger lives: `[tool.routinec.ledger] url` (sqlite:///PATH) or `path`."""
-    url = config.ledger_url
+def store_target(config: Config) -> Path | str:
+    """Where the ledger lives: ROUTINEC_LEDGER_URL, else `[tool.routinec.ledger] url`, else
+    `path` (default .routinec/ledger.db). A SQLite file as its path, a server as its URL."""
+    from_env = env().ledger_url
+    url = ledger_url_from_env(from_env) if from_env is not None else config.ledger_url
     if url is None:
         return config.ledger_path
-    if url.startswith("sqlite:///"):
+    if url.lower().startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         return path if path.is_absolute() else config.root / path
-    raise LedgerError(
-        Code.LEDGER_UNAVAILABLE,
-        f"[tool.routinec.ledger] url {url.split('://')[0]}://… is not supported yet",
-        hint="only sqlite:///PATH works so far (PostgreSQL is planned); or remove url to use .routinec/ledger.db",
-    )
+    return url
+
+
+def store_path(config: Config) -> Path | None:
+    """The ledger's SQLite file, or None when the ledger is a server."""
+    target = store_target(config)
+    return target if isinstance(target, Path) else None
+
+
+def ledger_exists(config: Config) -> bool:
+    """Whether there is a ledger to open before the first record: a file that exists, or a
+    configured server (which may be out of reach: then records go to the spool)."""
+    target = store_target(config)
+    return not isinstance(target, Path) or target.exists()
 
 
 class Ledger:
@@ -82,8 +93,8 @@ class Ledger:
                               hint="pip install 'routinec[ledger]'") from None
 
         self.config = config
-        self.path = store_path(config)
-        self.store = Store(self.path)
+        self.path = store_path(config)  # None for a server
+        self.store = Store(store_target(config))
         self._redactor = Redactor(config.redact)
 
     @classmethod
@@ -117,7 +128,7 @@ class Ledger:
     def run(self, run_id: str) -> RunRecord:
         found = self.store.run(run_id.strip())
         if found is None:
-            raise LedgerError(Code.UNKNOWN_RUN, f"no run {run_id!r} in {self.path.name}",
+            raise LedgerError(Code.UNKNOWN_RUN, f"no run {run_id!r} in {self.store.name}",
                               hint="list runs with 'routinec ledger ls'; a run of another project is in that project's ledger",
                               path=self.path)
         return found

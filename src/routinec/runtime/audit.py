@@ -72,14 +72,14 @@ class Audit:
     ledger refuses before any model call), and what every record of this process shares."""
 
     def __init__(self, runtime: Host, *, asked: bool = False, api_key: str | None = None) -> None:
-        from routinec.ledger.api import store_path
+        from routinec.ledger.api import ledger_exists
         from routinec.ledger.errors import LedgerError
 
         config = runtime.config
         self.runtime = runtime
         self._ledger: Ledger | None = None
         self._open_guard = threading.Lock()
-        if asked or store_path(config).exists():
+        if asked or ledger_exists(config):
             try:
                 self.ledger()  # a corrupt, foreign or newer ledger refuses before any model call
             except LedgerError as exc:
