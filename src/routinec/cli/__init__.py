@@ -27,6 +27,7 @@ _COMMANDS: dict[str, str] = {
     "compat": "routinec.cli.compat:compat",
     "outcome": "routinec.cli.ledger:outcome",
     "ledger": "routinec.cli.ledger:ledger",
+    "report": "routinec.cli.report:report",
 }
 
 

@@ -1,0 +1,215 @@
+"""Health layer: the ledger's figures, computed in the database (SQLAlchemy Core).
+
+In: a connection to the ledger (SQLite or PostgreSQL), the window's lower bound and an
+optional routine. Out: `LedgerFigures`: per routine and version the run counts by status,
+tokens, latency percentiles, outcome verdicts (superseded outcomes never count) and the
+fields corrections changed, plus runs per day and per model. Every query aggregates with
+GROUP BY or window functions, both dialects' own; Python only folds the grouped rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from routinec.health.figures import DayCount, FieldCount, VersionFigures, rate
+from routinec.ledger.model import VERDICTS
+from routinec.ledger.store import outcomes, runs
+
+__all__ = ["LedgerFigures", "ledger_figures", "routine_known"]
+
+# Status values that end a run without an output (invalid-output has its own rate).
+_NO_OUTPUT = ("error", "refused", "max-tokens", "interrupted")
+TOP_FIELDS = 10
+
+
+@dataclass
+class LedgerFigures:
+    versions: dict[tuple[str, int], VersionFigures] = field(default_factory=dict)
+    timeline: dict[str, list[DayCount]] = field(default_factory=dict)
+    # snapshot -> (runs, {"routine vN", ...})
+    models: dict[str, tuple[int, set[str]]] = field(default_factory=dict)
+    total_outcomes: int = 0
+
+
+def _window(since: str, routine: str | None) -> list[Any]:
+    where: list[Any] = [runs.c.started_at >= since]
+    if routine is not None:
+        where.append(runs.c.routine == routine)
+    return where
+
+
+def routine_known(conn: Connection, routine: str) -> bool:
+    """Whether the ledger holds any run of `routine`, at any time."""
+    query = sa.select(runs.c.run_id).where(runs.c.routine == routine).limit(1)
+    return conn.execute(query).first() is not None
+
+
+def _grouped_runs(conn: Connection, where: list[Any]) -> list[Any]:
+    """One scan: runs, failures and tokens per routine, version, day, status and model."""
+    day = sa.func.substr(runs.c.started_at, 1, 10).label("day")
+    zero = sa.literal(0)
+    query = (
+        sa.select(
+            runs.c.routine, runs.c.version, day, runs.c.status, runs.c.model_snapshot,
+            sa.func.count().label("n"),
+            sa.func.min(runs.c.started_at).label("first"),
+            sa.func.max(runs.c.started_at).label("last"),
+            sa.func.sum(sa.func.coalesce(runs.c.input_tokens, zero)).label("tin"),
+            sa.func.sum(sa.func.coalesce(runs.c.output_tokens, zero)).label("tout"),
+            sa.func.sum(sa.func.coalesce(runs.c.cache_read_tokens, zero)).label("tcr"),
+            sa.func.sum(sa.func.coalesce(runs.c.cache_write_tokens, zero)).label("tcw"),
+        )
+        .where(*where)
+        .group_by(runs.c.routine, runs.c.version, day, runs.c.status, runs.c.model_snapshot)
+    )
+    return list(conn.execute(query).all())
+
+
+def _percentiles(conn: Connection, where: list[Any]) -> dict[tuple[str, int], dict[int, float]]:
+    """Nearest-rank p50 and p95 of latency per version: rank ceil(p·n) in a window ordered
+    by latency (ROW_NUMBER and COUNT OVER, in SQLite ≥ 3.25 and PostgreSQL alike)."""
+    part = (runs.c.routine, runs.c.version)
+    ranked = (
+        sa.select(
+            runs.c.routine, runs.c.version, runs.c.latency_ms,
+            sa.func.row_number().over(partition_by=part, order_by=(runs.c.latency_ms, runs.c.run_id)).label("rn"),
+            sa.func.count().over(partition_by=part).label("n"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    wanted = {p: (ranked.c.n * p + 99) // 100 for p in (50, 95)}
+    query = sa.select(ranked.c.routine, ranked.c.version, ranked.c.rn, ranked.c.n, ranked.c.latency_ms).where(
+        sa.or_(*(ranked.c.rn == rank for rank in wanted.values()))
+    )
+    out: dict[tuple[str, int], dict[int, float]] = defaultdict(dict)
+    for routine, version, rn, n, latency in conn.execute(query).all():
+        for p in (50, 95):
+            if rn == (n * p + 99) // 100:
+                out[(routine, version)][p] = float(latency)
+    return out
+
+
+def _current(alias: Any) -> Any:
+    """An outcome counts when no later outcome overrides it."""
+    later = outcomes.alias("later")
+    return ~sa.exists().where(later.c.overrides == alias.c.outcome_id)
+
+
+def _verdicts(conn: Connection, where: list[Any]) -> tuple[dict[tuple[str, int], dict[str, int]], dict[tuple[str, int], int], int]:
+    """Reviewed runs per verdict and in all, per version; and the outcomes that count."""
+    cur = outcomes.alias("cur")
+    joined = cur.join(runs, runs.c.run_id == cur.c.run_id)
+    key = (runs.c.routine, runs.c.version)
+    per_verdict = (
+        sa.select(*key, cur.c.verdict, sa.func.count(sa.distinct(cur.c.run_id)), sa.func.count())
+        .select_from(joined).where(*where, _current(cur)).group_by(*key, cur.c.verdict)
+    )
+    verdicts: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
+    counted = 0
+    for routine, version, verdict, reviewed, outcome_rows in conn.execute(per_verdict).all():
+        verdicts[(routine, version)][verdict] = int(reviewed)
+        counted += int(outcome_rows)
+    reviewed_q = (
+        sa.select(*key, sa.func.count(sa.distinct(cur.c.run_id)))
+        .select_from(joined).where(*where, _current(cur)).group_by(*key)
+    )
+    reviewed = {(r, v): int(n) for r, v, n in conn.execute(reviewed_q).all()}
+    return verdicts, reviewed, counted
+
+
+def _superseded(conn: Connection, where: list[Any]) -> dict[tuple[str, int], int]:
+    cur = outcomes.alias("cur")
+    key = (runs.c.routine, runs.c.version)
+    query = (
+        sa.select(*key, sa.func.count())
+        .select_from(cur.join(runs, runs.c.run_id == cur.c.run_id))
+        .where(*where, ~_current(cur)).group_by(*key)
+    )
+    return {(r, v): int(n) for r, v, n in conn.execute(query).all()}
+
+
+def _field(path: str) -> str:
+    # List indices become `*`: "files/0/path" and "files/3/path" are the same field.
+    return "/".join("*" if part.isdigit() else part for part in path.split("/")) or "/"
+
+
+def _corrected_fields(conn: Connection, where: list[Any]) -> dict[tuple[str, int], Counter[str]]:
+    """The field-level diffs of the `modified` outcomes that count (their JSON is parsed
+    here: only corrections, a small share of the rows)."""
+    cur = outcomes.alias("cur")
+    query = (
+        sa.select(runs.c.routine, runs.c.version, cur.c.diff_json)
+        .select_from(cur.join(runs, runs.c.run_id == cur.c.run_id))
+        .where(*where, cur.c.verdict == "modified", cur.c.diff_json.is_not(None), _current(cur))
+    )
+    out: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
+    for routine, version, text in conn.execute(query):
+        try:
+            changes = json.loads(text)
+        except ValueError:
+            continue
+        if not isinstance(changes, list):
+            continue
+        paths = {_field(str(c.get("path", ""))) for c in changes if isinstance(c, dict)}
+        out[(routine, version)].update(paths)
+    return out
+
+
+def ledger_figures(conn: Connection, since: str, routine: str | None) -> LedgerFigures:
+    where = _window(since, routine)
+    result = LedgerFigures()
+    acc: dict[tuple[str, int], dict[str, Any]] = {}
+    days: dict[tuple[str, int, str], list[int]] = defaultdict(lambda: [0, 0])
+    for row in _grouped_runs(conn, where):
+        key = (row.routine, int(row.version))
+        a = acc.setdefault(key, {"statuses": Counter(), "first": row.first, "last": row.last,
+                                 "tokens": [0, 0, 0, 0], "models": set()})
+        n = int(row.n)
+        a["statuses"][row.status] += n
+        a["first"], a["last"] = min(a["first"], row.first), max(a["last"], row.last)
+        for i, value in enumerate((row.tin, row.tout, row.tcr, row.tcw)):
+            a["tokens"][i] += int(value or 0)
+        a["models"].add(row.model_snapshot)
+        cell = days[(row.routine, int(row.version), row.day)]
+        cell[0] += n
+        if row.status != "ok":
+            cell[1] += n
+        runs_on, names = result.models.get(row.model_snapshot, (0, set()))
+        names.add(f"{row.routine} v{row.version}")
+        result.models[row.model_snapshot] = (runs_on + n, names)
+    percentiles = _percentiles(conn, where)
+    verdicts, reviewed, result.total_outcomes = _verdicts(conn, where)
+    superseded = _superseded(conn, where)
+    fields = _corrected_fields(conn, where)
+    for key in sorted(acc):
+        a = acc[key]
+        statuses: Counter[str] = a["statuses"]
+        total = sum(statuses.values())
+        seen = reviewed.get(key, 0)
+        counts = {v: verdicts.get(key, {}).get(v, 0) for v in VERDICTS}
+        tin, tout, tcr, tcw = a["tokens"]
+        top = sorted(fields.get(key, Counter()).items(), key=lambda item: (-item[1], item[0]))[:TOP_FIELDS]
+        result.versions[key] = VersionFigures(
+            routine=key[0], version=key[1], runs=total, first_run=a["first"], last_run=a["last"],
+            statuses=dict(sorted(statuses.items())),
+            error_rate=rate(sum(statuses.get(s, 0) for s in _NO_OUTPUT), total),
+            invalid_output_rate=rate(statuses.get("invalid-output", 0), total),
+            reviewed_runs=seen, outcome_coverage=rate(seen, total),
+            verdicts=counts, verdict_rates={v: rate(n, seen) for v, n in counts.items()},
+            superseded_outcomes=superseded.get(key, 0),
+            corrected_fields=tuple(FieldCount(path, n) for path, n in top),
+            latency_p50_ms=percentiles.get(key, {}).get(50), latency_p95_ms=percentiles.get(key, {}).get(95),
+            input_tokens=tin, output_tokens=tout, cache_read_tokens=tcr, cache_write_tokens=tcw,
+            tokens_per_run=rate(tin + tout, total) if total else None,
+            models=tuple(sorted(a["models"])),
+        )
+    for (name, version, day), (n, failed) in sorted(days.items(), key=lambda item: (item[0][0], item[0][2], item[0][1])):
+        result.timeline.setdefault(name, []).append(DayCount(day, version, n, failed))
+    return result
