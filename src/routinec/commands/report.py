@@ -134,7 +134,7 @@ def _schema_signal(history: History) -> SchemaSignal:
         output_changes=len(outputs),
         consumer_edges_checked=len(edges),
         consumer_edges_broken=sum(1 for e in edges if e.broke),
-        changes_without_consumer_break=sum(1 for c in outputs if not any(e.broke for e in c.consumers)),
+        changes_without_consumer_break=sum(1 for c in outputs if c.consumers and not any(e.broke for e in c.consumers)),
     )
 
 

@@ -206,7 +206,7 @@ class SchemaSignal:
     output_changes: int
     consumer_edges_checked: int
     consumer_edges_broken: int
-    changes_without_consumer_break: int  # output changes every listed consumer still accepted
+    changes_without_consumer_break: int  # output changes with consumers, all of which still accept
 
 
 @dataclass(frozen=True)
