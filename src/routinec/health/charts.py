@@ -23,8 +23,8 @@ def _num(value: float) -> str:
 
 
 def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1.0
+    if value <= 4:
+        return 4.0  # counts: whole-number ticks
     step = 10 ** (len(str(int(value))) - 1)
     return float(((int(value) // step) + 1) * step)
 
@@ -74,7 +74,11 @@ def stacked_columns(
     for i, label in enumerate(labels):
         if i % every == 0 or i == len(labels) - 1:
             x = left + i * slot + slot / 2
-            parts.append(f'<text x="{x:.1f}" y="{height - bottom + 14}" class="axis" text-anchor="middle">{escape(label)}</text>')
+            anchor = "end" if i == len(labels) - 1 and len(labels) > 1 else "middle"
+            if anchor == "end":
+                x = min(x + slot / 2, width - right)
+            short = label[5:] if len(label) == 10 and label[4] == "-" else label  # YYYY-MM-DD → MM-DD
+            parts.append(f'<text x="{x:.1f}" y="{height - bottom + 14}" class="axis" text-anchor="{anchor}">{escape(short)}</text>')
     parts.append(_legend([name for name, _ in series], colours, left, height - 8))
     parts.append("</svg>")
     return "".join(parts)

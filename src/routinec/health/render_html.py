@@ -209,7 +209,7 @@ def _schema_section(report: Report) -> str:
     cards = _cards([
         (_int(s.schema_changes), "schema changes"), (_int(s.breaking_changes), "breaking"),
         (_int(s.consumer_edges_checked), "consumer edges checked"), (_int(s.consumer_edges_broken), "edges broken"),
-        (_int(s.changes_without_consumer_break), "output changes no consumer rejected"),
+        (_int(s.changes_without_consumer_break), "output changes all consumers accepted"),
     ])
     rows = _change_rows(history)
     if not rows:
