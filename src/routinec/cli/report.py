@@ -22,15 +22,17 @@ Examples:
 @click.option("--routine", default=None, help="Only this routine.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write (default: report.html; JSON goes to stdout). '-' is stdout.")
-@click.option("--format", "fmt", type=click.Choice(["html", "json"]), default="html", show_default=True,
+@click.option("--format", "report_format", type=click.Choice(["html", "json"]), default="html", show_default=True,
               help="html: one self-contained page (inline CSS and SVG, no network); json: the same figures.")
 @project_option
 @guard
-def report(since: str, routine: str | None, output: Path | None, fmt: str, project: Path | None) -> None:
+def report(since: str, routine: str | None, output: Path | None, report_format: str, project: Path | None) -> None:
     """The routine health report: runs, errors, outcomes, latency and tokens per version, models
     near retirement, and the lock's history (versioned cleanly, schema changes vs consumers)."""
     from routinec.commands.report import build_report, report_json, write_report
 
+    # `report_format`, not `fmt`: `guard` renders diagnostics in `fmt`, and they stay text here.
+    fmt = report_format
     config = load_or_exit(project, "text")
     built = build_report(config, since=since, routine=routine)
     if output is None and fmt == "html":
