@@ -26,7 +26,6 @@ def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "img" / "report.png"
     os.environ["ROUTINEC_TODAY"] = "2026-06-01"
     from playwright.sync_api import sync_playwright
-
     from tests.report.scripted import SINCE, make_history
 
     with tempfile.TemporaryDirectory(prefix="routinec-screenshot-") as tmp:

@@ -69,7 +69,7 @@ def test_models_nearing_retirement(scripted: Scripted) -> None:
 def test_models_past_retirement(scripted: Scripted, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROUTINEC_TODAY", "2026-12-05")
     report = _report(scripted.root)
-    assert [(m.snapshot, m.lifecycle, m.days_left) for m in report.models][0] == ("claude-sonnet-4-5-20250929", "retired", -5)
+    assert next((m.snapshot, m.lifecycle, m.days_left) for m in report.models) == ("claude-sonnet-4-5-20250929", "retired", -5)
 
 
 def test_versioned_cleanly_from_git_history(scripted: Scripted) -> None:

@@ -138,27 +138,30 @@ def _schema_signal(history: History) -> SchemaSignal:
     )
 
 
-def _ledger_name(config: Config) -> str:
-    url = config.ledger_url
-    if url is None:
-        return config.ledger_file
+def _ledger_name(config: Config, path: Path | None) -> str:
+    """The ledger as the page names it: its file, or its server's URL without credentials."""
+    if path is not None:
+        return path.relative_to(config.root).as_posix() if path.is_relative_to(config.root) else str(path)
+    url = config.ledger_url or "a database server"
     scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.rpartition('@')[2]}"  # never the credentials
+    return f"{scheme}://{rest.rpartition('@')[2]}" if rest else url
 
 
 def _check_ledger_exists(config: Config) -> None:
     """A report reads a ledger; it never creates an empty one."""
     url = config.ledger_url
-    if url is not None and not url.startswith("sqlite:///"):
+    if url is not None and not url.lower().startswith("sqlite:///"):
         return  # a server: opening it says whether it is there
     from routinec.ledger.api import store_path
 
     path = store_path(config)
-    if not path.exists():
-        raise _bad(
-            Code.LEDGER_UNAVAILABLE, f"no run ledger yet at {path.relative_to(config.root) if path.is_relative_to(config.root) else path}",
-            "record runs first ('routinec record', or 'routinec test --ledger' for replayed ones), then run the report",
-        )
+    if path is None or path.exists():  # None: a server (ROUTINEC_LEDGER_URL)
+        return
+    shown = path.relative_to(config.root).as_posix() if path.is_relative_to(config.root) else str(path)
+    raise _bad(
+        Code.LEDGER_UNAVAILABLE, f"no run ledger yet at {shown}",
+        "record runs first ('routinec record', or 'routinec test --ledger' for replayed ones), then run the report",
+    )
 
 
 def build_report(config: Config, *, since: str = "30d", routine: str | None = None) -> Report:
@@ -180,6 +183,7 @@ def build_report(config: Config, *, since: str = "30d", routine: str | None = No
             raise _bad(Code.UNKNOWN_ROUTINE, f"no routine {routine!r} in {config.lockfile} or the run ledger",
                        f"known routines: {', '.join(known)}" if known else "check the name")
         figures: LedgerFigures = ledger.store.read(lambda conn: ledger_figures(conn, bound, routine))
+        ledger_name = _ledger_name(config, ledger.path)
     history = lock_history(config.root, config.lock_path, bound, routine)
     if history.note and history.available:
         notes.append(history.note)
@@ -212,7 +216,7 @@ def build_report(config: Config, *, since: str = "30d", routine: str | None = No
         today=today.isoformat(),
         since=bound,
         routine_filter=routine,
-        ledger=_ledger_name(config),
+        ledger=ledger_name,
         total_runs=sum(r.runs for r in routines),
         total_outcomes=figures.total_outcomes,
         routines=routines,

@@ -102,37 +102,40 @@ def _current(alias: Any) -> Any:
     return ~sa.exists().where(later.c.overrides == alias.c.outcome_id)
 
 
-def _verdicts(conn: Connection, where: list[Any]) -> tuple[dict[tuple[str, int], dict[str, int]], dict[tuple[str, int], int], int]:
-    """Reviewed runs per verdict and in all, per version; and the outcomes that count."""
-    cur = outcomes.alias("cur")
-    joined = cur.join(runs, runs.c.run_id == cur.c.run_id)
-    key = (runs.c.routine, runs.c.version)
-    per_verdict = (
-        sa.select(*key, cur.c.verdict, sa.func.count(sa.distinct(cur.c.run_id)), sa.func.count())
-        .select_from(joined).where(*where, _current(cur)).group_by(*key, cur.c.verdict)
+def _outcome_counts(conn: Connection, where: list[Any]) -> dict[tuple[str, int], dict[str, int]]:
+    """Per version: reviewed runs (with an outcome that counts), runs per verdict, outcomes
+    that count and superseded ones. One pass over the outcomes, grouped by run first (the
+    (run_id, recorded_at) index orders them), so each reviewed run is joined once."""
+    o = outcomes.alias("o")
+    flagged = sa.select(o.c.run_id, o.c.verdict, sa.case((_current(o), 1), else_=0).label("cur")).subquery()
+    per_verdict = [
+        sa.func.max(sa.case((sa.and_(flagged.c.verdict == verdict, flagged.c.cur == 1), 1), else_=0)).label(f"v{i}")
+        for i, verdict in enumerate(VERDICTS)
+    ]
+    per_run = (
+        sa.select(flagged.c.run_id, sa.func.sum(flagged.c.cur).label("n_cur"), sa.func.count().label("n_all"), *per_verdict)
+        .group_by(flagged.c.run_id)
+        .subquery()
     )
-    verdicts: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
-    counted = 0
-    for routine, version, verdict, reviewed, outcome_rows in conn.execute(per_verdict).all():
-        verdicts[(routine, version)][verdict] = int(reviewed)
-        counted += int(outcome_rows)
-    reviewed_q = (
-        sa.select(*key, sa.func.count(sa.distinct(cur.c.run_id)))
-        .select_from(joined).where(*where, _current(cur)).group_by(*key)
-    )
-    reviewed = {(r, v): int(n) for r, v, n in conn.execute(reviewed_q).all()}
-    return verdicts, reviewed, counted
-
-
-def _superseded(conn: Connection, where: list[Any]) -> dict[tuple[str, int], int]:
-    cur = outcomes.alias("cur")
-    key = (runs.c.routine, runs.c.version)
     query = (
-        sa.select(*key, sa.func.count())
-        .select_from(cur.join(runs, runs.c.run_id == cur.c.run_id))
-        .where(*where, ~_current(cur)).group_by(*key)
+        sa.select(
+            runs.c.routine, runs.c.version,
+            sa.func.sum(sa.case((per_run.c.n_cur > 0, 1), else_=0)).label("reviewed"),
+            sa.func.sum(per_run.c.n_cur).label("counted"),
+            sa.func.sum(per_run.c.n_all - per_run.c.n_cur).label("superseded"),
+            *(sa.func.sum(per_run.c[f"v{i}"]).label(f"v{i}") for i in range(len(VERDICTS))),
+        )
+        .select_from(per_run.join(runs, runs.c.run_id == per_run.c.run_id))
+        .where(*where)
+        .group_by(runs.c.routine, runs.c.version)
     )
-    return {(r, v): int(n) for r, v, n in conn.execute(query).all()}
+    out: dict[tuple[str, int], dict[str, int]] = {}
+    for row in conn.execute(query).mappings():
+        counts = {"reviewed": int(row["reviewed"] or 0), "counted": int(row["counted"] or 0),
+                  "superseded": int(row["superseded"] or 0)}
+        counts.update({verdict: int(row[f"v{i}"] or 0) for i, verdict in enumerate(VERDICTS)})
+        out[(row["routine"], int(row["version"]))] = counts
+    return out
 
 
 def _field(path: str) -> str:
@@ -185,15 +188,16 @@ def ledger_figures(conn: Connection, since: str, routine: str | None) -> LedgerF
         names.add(f"{row.routine} v{row.version}")
         result.models[row.model_snapshot] = (runs_on + n, names)
     percentiles = _percentiles(conn, where)
-    verdicts, reviewed, result.total_outcomes = _verdicts(conn, where)
-    superseded = _superseded(conn, where)
+    outcome_counts = _outcome_counts(conn, where)
+    result.total_outcomes = sum(c["counted"] for c in outcome_counts.values())
     fields = _corrected_fields(conn, where)
     for key in sorted(acc):
         a = acc[key]
         statuses: Counter[str] = a["statuses"]
         total = sum(statuses.values())
-        seen = reviewed.get(key, 0)
-        counts = {v: verdicts.get(key, {}).get(v, 0) for v in VERDICTS}
+        oc = outcome_counts.get(key, {})
+        seen = oc.get("reviewed", 0)
+        counts = {v: oc.get(v, 0) for v in VERDICTS}
         tin, tout, tcr, tcw = a["tokens"]
         top = sorted(fields.get(key, Counter()).items(), key=lambda item: (-item[1], item[0]))[:TOP_FIELDS]
         result.versions[key] = VersionFigures(
@@ -203,7 +207,7 @@ def ledger_figures(conn: Connection, since: str, routine: str | None) -> LedgerF
             invalid_output_rate=rate(statuses.get("invalid-output", 0), total),
             reviewed_runs=seen, outcome_coverage=rate(seen, total),
             verdicts=counts, verdict_rates={v: rate(n, seen) for v, n in counts.items()},
-            superseded_outcomes=superseded.get(key, 0),
+            superseded_outcomes=oc.get("superseded", 0),
             corrected_fields=tuple(FieldCount(path, n) for path, n in top),
             latency_p50_ms=percentiles.get(key, {}).get(50), latency_p95_ms=percentiles.get(key, {}).get(95),
             input_tokens=tin, output_tokens=tout, cache_read_tokens=tcr, cache_write_tokens=tcw,
