@@ -45,7 +45,6 @@ class DayCount:
     day: str  # YYYY-MM-DD
     version: int
     runs: int
-    failed: int  # status other than ok
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,21 @@ from routinec.health.figures import DayCount, FieldCount, VersionFigures, rate
 from routinec.ledger.model import VERDICTS
 from routinec.ledger.store import outcomes, runs
 
-__all__ = ["LedgerFigures", "ledger_figures", "routine_known"]
+__all__ = ["RECOMMENDED_INDEXES", "LedgerFigures", "ledger_figures", "routine_known"]
 
 # Status values that end a run without an output (invalid-output has its own rate).
 _NO_OUTPUT = ("error", "refused", "max-tokens", "interrupted")
 TOP_FIELDS = 10
+
+# Covering indexes that turn the report's scans into index-only walks (docs/report.md:
+# 1,000,000 runs in seconds instead of tens of seconds on SQLite). They belong in a ledger
+# migration; the queries are correct without them and use them when they exist.
+RECOMMENDED_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS ix_runs_report_status ON runs (routine, version, status, model_snapshot, "
+    "started_at, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)",
+    "CREATE INDEX IF NOT EXISTS ix_runs_report_latency ON runs (routine, version, latency_ms, started_at)",
+    "CREATE INDEX IF NOT EXISTS ix_runs_report_run ON runs (run_id, routine, version, started_at)",
+)
 
 
 @dataclass
@@ -50,13 +60,15 @@ def routine_known(conn: Connection, routine: str) -> bool:
     return conn.execute(query).first() is not None
 
 
-def _grouped_runs(conn: Connection, where: list[Any]) -> list[Any]:
-    """One scan: runs, failures and tokens per routine, version, day, status and model."""
-    day = sa.func.substr(runs.c.started_at, 1, 10).label("day")
+def _by_status(conn: Connection, where: list[Any]) -> list[Any]:
+    """Runs, first and last start, and tokens per routine, version, status and model. The
+    GROUP BY is the leading columns of the covering index docs/report.md recommends, so with
+    it SQLite streams the groups from the index without sorting or touching the table."""
     zero = sa.literal(0)
+    keys = (runs.c.routine, runs.c.version, runs.c.status, runs.c.model_snapshot)
     query = (
         sa.select(
-            runs.c.routine, runs.c.version, day, runs.c.status, runs.c.model_snapshot,
+            *keys,
             sa.func.count().label("n"),
             sa.func.min(runs.c.started_at).label("first"),
             sa.func.max(runs.c.started_at).label("last"),
@@ -66,32 +78,69 @@ def _grouped_runs(conn: Connection, where: list[Any]) -> list[Any]:
             sa.func.sum(sa.func.coalesce(runs.c.cache_write_tokens, zero)).label("tcw"),
         )
         .where(*where)
-        .group_by(runs.c.routine, runs.c.version, day, runs.c.status, runs.c.model_snapshot)
+        .group_by(*keys)
     )
     return list(conn.execute(query).all())
 
 
-def _percentiles(conn: Connection, where: list[Any]) -> dict[tuple[str, int], dict[int, float]]:
-    """Nearest-rank p50 and p95 of latency per version: rank ceil(p·n) in a window ordered
-    by latency (ROW_NUMBER and COUNT OVER, in SQLite ≥ 3.25 and PostgreSQL alike)."""
+def _by_day(conn: Connection, where: list[Any]) -> list[Any]:
+    """Runs per routine, version and UTC day: the (routine, version, started_at) index covers it."""
+    day = sa.func.substr(runs.c.started_at, 1, 10).label("day")
+    query = (
+        sa.select(runs.c.routine, runs.c.version, day, sa.func.count().label("n"))
+        .where(*where)
+        .group_by(runs.c.routine, runs.c.version, day)
+    )
+    return list(conn.execute(query).all())
+
+
+def _has_latency_index(conn: Connection) -> bool:
+    """An index led by (routine, version, latency_ms): percentiles can then be read by
+    offset from the index instead of ranking every run."""
+    for index in sa.inspect(conn).get_indexes("runs"):
+        if list(index["column_names"][:3]) == ["routine", "version", "latency_ms"]:
+            return True
+    return False
+
+
+def _rank(n: int, p: int) -> int:
+    """Nearest rank: ceil(p/100 · n), 1-based."""
+    return (n * p + 99) // 100
+
+
+def _percentiles(conn: Connection, where: list[Any], counts: dict[tuple[str, int], int]) -> dict[tuple[str, int], dict[int, float]]:
+    """Nearest-rank p50 and p95 of latency per version."""
+    out: dict[tuple[str, int], dict[int, float]] = defaultdict(dict)
+    if _has_latency_index(conn):
+        # ORDER BY latency LIMIT 1 OFFSET rank-1, per version: an index range walk each.
+        for (routine, version), n in sorted(counts.items()):
+            for p in (50, 95):
+                query = (
+                    sa.select(runs.c.latency_ms)
+                    .where(*where, runs.c.routine == routine, runs.c.version == version)
+                    .order_by(runs.c.latency_ms).limit(1).offset(_rank(n, p) - 1)
+                )
+                value = conn.execute(query).scalar()
+                if value is not None:
+                    out[(routine, version)][p] = float(value)
+        return out
+    # Without it: ROW_NUMBER and COUNT OVER the versions (SQLite ≥ 3.25 and PostgreSQL alike).
     part = (runs.c.routine, runs.c.version)
     ranked = (
         sa.select(
             runs.c.routine, runs.c.version, runs.c.latency_ms,
-            sa.func.row_number().over(partition_by=part, order_by=(runs.c.latency_ms, runs.c.run_id)).label("rn"),
+            sa.func.row_number().over(partition_by=part, order_by=runs.c.latency_ms).label("rn"),
             sa.func.count().over(partition_by=part).label("n"),
         )
         .where(*where)
         .subquery()
     )
-    wanted = {p: (ranked.c.n * p + 99) // 100 for p in (50, 95)}
     query = sa.select(ranked.c.routine, ranked.c.version, ranked.c.rn, ranked.c.n, ranked.c.latency_ms).where(
-        sa.or_(*(ranked.c.rn == rank for rank in wanted.values()))
+        sa.or_(*(ranked.c.rn == (ranked.c.n * p + 99) // 100 for p in (50, 95)))
     )
-    out: dict[tuple[str, int], dict[int, float]] = defaultdict(dict)
     for routine, version, rn, n, latency in conn.execute(query).all():
         for p in (50, 95):
-            if rn == (n * p + 99) // 100:
+            if rn == _rank(n, p):
                 out[(routine, version)][p] = float(latency)
     return out
 
@@ -169,8 +218,7 @@ def ledger_figures(conn: Connection, since: str, routine: str | None) -> LedgerF
     where = _window(since, routine)
     result = LedgerFigures()
     acc: dict[tuple[str, int], dict[str, Any]] = {}
-    days: dict[tuple[str, int, str], list[int]] = defaultdict(lambda: [0, 0])
-    for row in _grouped_runs(conn, where):
+    for row in _by_status(conn, where):
         key = (row.routine, int(row.version))
         a = acc.setdefault(key, {"statuses": Counter(), "first": row.first, "last": row.last,
                                  "tokens": [0, 0, 0, 0], "models": set()})
@@ -180,14 +228,12 @@ def ledger_figures(conn: Connection, since: str, routine: str | None) -> LedgerF
         for i, value in enumerate((row.tin, row.tout, row.tcr, row.tcw)):
             a["tokens"][i] += int(value or 0)
         a["models"].add(row.model_snapshot)
-        cell = days[(row.routine, int(row.version), row.day)]
-        cell[0] += n
-        if row.status != "ok":
-            cell[1] += n
         runs_on, names = result.models.get(row.model_snapshot, (0, set()))
         names.add(f"{row.routine} v{row.version}")
         result.models[row.model_snapshot] = (runs_on + n, names)
-    percentiles = _percentiles(conn, where)
+    for row in sorted(_by_day(conn, where), key=lambda r: (r.routine, r.day, r.version)):
+        result.timeline.setdefault(row.routine, []).append(DayCount(row.day, int(row.version), int(row.n)))
+    percentiles = _percentiles(conn, where, {k: sum(a["statuses"].values()) for k, a in acc.items()})
     outcome_counts = _outcome_counts(conn, where)
     result.total_outcomes = sum(c["counted"] for c in outcome_counts.values())
     fields = _corrected_fields(conn, where)
@@ -214,6 +260,4 @@ def ledger_figures(conn: Connection, since: str, routine: str | None) -> LedgerF
             tokens_per_run=rate(tin + tout, total) if total else None,
             models=tuple(sorted(a["models"])),
         )
-    for (name, version, day), (n, failed) in sorted(days.items(), key=lambda item: (item[0][0], item[0][2], item[0][1])):
-        result.timeline.setdefault(name, []).append(DayCount(day, version, n, failed))
     return result
