@@ -6,6 +6,7 @@ releases the package index serves that day; `nox -s constraints` refreshes it on
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -30,8 +31,9 @@ def _python() -> str | None:
 
 @nox.session(python=_python())
 def demo(session: nox.Session) -> None:
-    """The main job on the shipped examples: check, lock, verify, replay and golden tests."""
-    session.install(*CONSTRAINTS, ".")
+    """The main job on the shipped examples: check, lock, verify, replay and golden tests; then
+    the run ledger (a recorded run, an outcome) and the health report."""
+    session.install(*CONSTRAINTS, ".[ledger]")
     session.run("routinec", "--version")
     session.log("1. check every spec under specs/, and that they are formatted")
     session.run("routinec", "check")
@@ -45,15 +47,27 @@ def demo(session: nox.Session) -> None:
         session.run("routinec", "test", env={"CI": "true"})
     with tempfile.TemporaryDirectory(prefix="routinec-demo-") as tmp:
         copy = Path(tmp) / "project"
-        shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", ".nox", "*.egg-info", "__pycache__", "tests", "benchmarks", "src"))
+        shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(
+            ".git", ".nox", ".routinec", "*.egg-info", "__pycache__", "tests", "benchmarks", "src", "report.html"))
+        session.chdir(copy)
+        session.log("5. the run ledger: replay again with --ledger, so each case is a recorded run")
+        session.run("routinec", "test", "--ledger", env={"CI": "true"})
+        session.run("routinec", "ledger", "ls")
+        listed = session.run("routinec", "ledger", "ls", "--routine", "summarize_pr", "--format", "json", silent=True)
+        run_id = json.loads(str(listed))[-1]["run_id"]
+        session.log(f"6. an outcome for run {run_id}: accepted")
+        session.run("routinec", "outcome", run_id, "accepted", "--by", "demo", "--comment", "looks right")
+        session.run("routinec", "ledger", "show", run_id)
+        report = ROOT / ".nox" / "demo-report.html"
+        session.log(f"7. the health report, one self-contained page: {report}")
+        session.run("routinec", "report", "-o", str(report))
         golden = copy / "golden" / "summarize_pr" / "small_fix.output.json"
         golden.write_text(golden.read_text("utf-8").replace('"risk": "low"', '"risk": "high"'), "utf-8")
-        session.chdir(copy)
-        session.log("5. a copy whose golden says risk=high while the recorded answer says low: test must fail (exit 1)")
+        session.log("8. a copy whose golden says risk=high while the recorded answer says low: test must fail (exit 1)")
         session.run("routinec", "test", env={"CI": "true"}, success_codes=[1])
         spec = copy / "specs" / "summarize_pr.routine"
         spec.write_text(spec.read_text("utf-8").replace("temperature 0", "temperature 0.2", 1), "utf-8")
-        session.log("6. the same copy with temperature 0 → 0.2 in the spec: verify must fail (exit 1)")
+        session.log("9. the same copy with temperature 0 → 0.2 in the spec: verify must fail (exit 1)")
         session.run("routinec", "verify", success_codes=[1])
         session.chdir(ROOT)
 

@@ -28,6 +28,7 @@ _COMMANDS: dict[str, str] = {
     "outcome": "routinec.cli.ledger:outcome",
     "ledger": "routinec.cli.ledger:ledger",
     "attest": "routinec.cli.attest:attest",
+    "report": "routinec.cli.report:report",
 }
 
 
