@@ -21,20 +21,17 @@ from routinec.health.figures import DayCount, FieldCount, VersionFigures, rate
 from routinec.ledger.model import VERDICTS
 from routinec.ledger.store import outcomes, runs
 
-__all__ = ["RECOMMENDED_INDEXES", "LedgerFigures", "ledger_figures", "routine_known"]
+__all__ = ["REPORT_INDEXES", "LedgerFigures", "ledger_figures", "routine_known"]
 
 # Status values that end a run without an output (invalid-output has its own rate).
 _NO_OUTPUT = ("error", "refused", "max-tokens", "interrupted")
 TOP_FIELDS = 10
 
-# Covering indexes that turn the report's scans into index-only walks (docs/report.md:
-# 1,000,000 runs in seconds instead of tens of seconds on SQLite). They belong in a ledger
-# migration; the queries are correct without them and use them when they exist.
-RECOMMENDED_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS ix_runs_report_status ON runs (routine, version, status, model_snapshot, "
-    "started_at, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)",
-    "CREATE INDEX IF NOT EXISTS ix_runs_report_latency ON runs (routine, version, latency_ms, started_at)",
-)
+# The covering indexes that turn the report's scans into index-only walks (docs/report.md:
+# 1,000,000 runs in seconds instead of tens of seconds on SQLite). Ledger schema version 3
+# creates them (ledger/migrations/versions/0003); the queries are correct without them (a
+# ledger whose indexes were dropped) and use them when they exist.
+REPORT_INDEXES = ("ix_runs_report_status", "ix_runs_report_latency")
 
 
 @dataclass

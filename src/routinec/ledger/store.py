@@ -96,6 +96,10 @@ runs = sa.Table(
     sa.Index("ix_runs_routine_version_started", "routine", "version", "started_at"),
     sa.Index("ix_runs_started", "started_at"),
     sa.Index("ix_runs_status_started", "status", "started_at"),
+    # version 3: covering indexes for `routinec report` (migrations/versions/0003)
+    sa.Index("ix_runs_report_status", "routine", "version", "status", "model_snapshot", "started_at",
+             "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"),
+    sa.Index("ix_runs_report_latency", "routine", "version", "latency_ms", "started_at"),
 )
 
 outcomes = sa.Table(
@@ -118,7 +122,7 @@ outcomes = sa.Table(
 
 
 # The Alembic revisions in migrations/versions, oldest first: revision N is schema version N.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 REVISIONS = tuple(f"{n:04d}" for n in range(1, SCHEMA_VERSION + 1))
 HEAD = REVISIONS[-1]
 CONNECT_TIMEOUT = 3  # seconds: a dead server must not hang a run (the record is spooled)
