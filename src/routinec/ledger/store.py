@@ -14,6 +14,7 @@ imported only when a migration is due; an up-to-date ledger opens without it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from operator import attrgetter
@@ -383,7 +384,42 @@ class Store:
     def append_run(self, record: RunRecord) -> None:
         """One record, one transaction (a compiled-once statement: the runtime calls this per run)."""
         sql, row = self._insert_sql(runs), _RUN_VALUES(record)
-        self._write(lambda conn: conn.exec_driver_sql(sql, row))
+        if self.dialect == "sqlite":
+            self._write_one_sqlite(sql, row)
+        else:
+            self._write(lambda conn: conn.exec_driver_sql(sql, row))
+
+    def _write_one_sqlite(self, sql: str, row: Sequence[Any]) -> None:
+        """`_write` of one statement, on the pooled driver connection itself (same PRAGMAs, the
+        same BEGIN IMMEDIATE): SQLAlchemy's execution layer around BEGIN, INSERT and COMMIT was
+        ~0.6 ms of the ~1 ms a live run's record took, against a 5% budget on a ~23 ms run."""
+        import sqlite3
+
+        try:
+            raw = self.engine.raw_connection()
+        except SQLAlchemyError as exc:
+            raise self._failure(exc) from None
+        broken = False
+        try:
+            cursor = raw.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    cursor.execute(sql, row)
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        cursor.execute("ROLLBACK")
+                    raise
+            finally:
+                cursor.close()
+        except sqlite3.Error as exc:
+            broken = True
+            raise self._failure(DBAPIError.instance(sql, row, exc, sqlite3.Error)) from None
+        finally:
+            if broken:
+                raw.invalidate()  # a connection that failed mid-transaction is not reused
+            raw.close()
 
     def append_outcome(self, outcome: Outcome) -> None:
         """Insert `outcome`; the outcome it overrides is checked in the same transaction."""
