@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from routinec.config import display_url, load_config
-from routinec.ledger.api import Ledger, store_target
+from routinec.ledger.api import Ledger, ledger_name, store_target
 from tests.ledger.backends import Backend, closed_port, set_ledger_setting
 from tests.runtime.conftest import cli_env, run_cli, write_project
 from tests.support.fake_api import FakeAnthropic
@@ -45,6 +45,19 @@ def test_the_environment_variable_wins_over_pyproject(
         assert backend.query(tmp_path, "select run_id from runs") == [(record.run_id,)]
     else:
         assert (tmp_path / "from-env.db").is_file()
+
+
+def test_ledger_name_is_the_file_in_the_project_or_the_url_without_its_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[tool.routinec.ledger]\npath = "var/runs.db"\n')
+    assert ledger_name(load_config(project)) == "var/runs.db"
+    monkeypatch.setenv("ROUTINEC_LEDGER_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    assert ledger_name(load_config(project)) == str(tmp_path / "elsewhere.db")
+    monkeypatch.setenv("ROUTINEC_LEDGER_URL", f"postgresql://bob:{PASSWORD}@db.example:5432/ledger")
+    assert ledger_name(load_config(project)) == "postgresql://bob:***@db.example:5432/ledger"
 
 
 @pytest.mark.parametrize(

@@ -36,13 +36,11 @@ class Checked:
 
 
 def _open_ledger(config: Config) -> Ledger:
-    from routinec.ledger.api import Ledger, ledger_exists, store_path
+    from routinec.ledger.api import Ledger, ledger_exists, ledger_name
 
     if not ledger_exists(config):  # a SQLite file that is not there (a server is always tried)
-        path = store_path(config)
-        where = path.relative_to(config.root).as_posix() if path is not None and path.is_relative_to(config.root) else str(path)
         raise DiagnosticError([Diagnostic(
-            Code.UNKNOWN_RUN, Severity.ERROR, f"this project has no run ledger ({where})",
+            Code.UNKNOWN_RUN, Severity.ERROR, f"this project has no run ledger ({ledger_name(config)})",
             None, "live and record runs write it; a run of another project is in that project's ledger",
         )])
     return Ledger.open(config=config)

@@ -138,30 +138,15 @@ def _schema_signal(history: History) -> SchemaSignal:
     )
 
 
-def _ledger_name(config: Config, path: Path | None) -> str:
-    """The ledger as the page names it: its file, or its server's URL without credentials."""
-    if path is not None:
-        return path.relative_to(config.root).as_posix() if path.is_relative_to(config.root) else str(path)
-    url = config.ledger_url or "a database server"
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.rpartition('@')[2]}" if rest else url
-
-
 def _check_ledger_exists(config: Config) -> None:
     """A report reads a ledger; it never creates an empty one."""
-    url = config.ledger_url
-    if url is not None and not url.lower().startswith("sqlite:///"):
-        return  # a server: opening it says whether it is there
-    from routinec.ledger.api import store_path
+    from routinec.ledger.api import ledger_exists, ledger_name
 
-    path = store_path(config)
-    if path is None or path.exists():  # None: a server (ROUTINEC_LEDGER_URL)
-        return
-    shown = path.relative_to(config.root).as_posix() if path.is_relative_to(config.root) else str(path)
-    raise _bad(
-        Code.LEDGER_UNAVAILABLE, f"no run ledger yet at {shown}",
-        "record runs first ('routinec record', or 'routinec test --ledger' for replayed ones), then run the report",
-    )
+    if not ledger_exists(config):  # a SQLite file that is not there (a server is always tried)
+        raise _bad(
+            Code.LEDGER_UNAVAILABLE, f"no run ledger yet at {ledger_name(config)}",
+            "record runs first ('routinec record', or 'routinec test --ledger' for replayed ones), then run the report",
+        )
 
 
 def build_report(config: Config, *, since: str = "30d", routine: str | None = None) -> Report:
@@ -172,7 +157,7 @@ def build_report(config: Config, *, since: str = "30d", routine: str | None = No
     today = env().today
     _check_ledger_exists(config)
     from routinec.health.queries import ledger_figures, routine_known
-    from routinec.ledger.api import Ledger
+    from routinec.ledger.api import Ledger, ledger_name
 
     notes: list[str] = []
     lock = _current_lock(config, notes)
@@ -183,7 +168,7 @@ def build_report(config: Config, *, since: str = "30d", routine: str | None = No
             raise _bad(Code.UNKNOWN_ROUTINE, f"no routine {routine!r} in {config.lockfile} or the run ledger",
                        f"known routines: {', '.join(known)}" if known else "check the name")
         figures: LedgerFigures = ledger.store.read(lambda conn: ledger_figures(conn, bound, routine))
-        ledger_name = _ledger_name(config, ledger.path)
+        shown = ledger_name(config)
     history = lock_history(config.root, config.lock_path, bound, routine)
     if history.note and history.available:
         notes.append(history.note)
@@ -216,7 +201,7 @@ def build_report(config: Config, *, since: str = "30d", routine: str | None = No
         today=today.isoformat(),
         since=bound,
         routine_filter=routine,
-        ledger=ledger_name,
+        ledger=shown,
         total_runs=sum(r.runs for r in routines),
         total_outcomes=figures.total_outcomes,
         routines=routines,

@@ -17,14 +17,14 @@ from typing import Any
 from routinec import telemetry
 from routinec.canonical import canonical_bytes, digest, loads
 from routinec.codes import Code
-from routinec.config import Config, env, ledger_url_from_env, load_config
+from routinec.config import Config, display_url, env, ledger_url_from_env, load_config
 from routinec.ledger.errors import LedgerError
 from routinec.ledger.ids import uuid7
 from routinec.ledger.model import STATUSES, Outcome, RunRecord, utc_now
 from routinec.ledger.outcomes import check_verdict, field_diff, validate_correction
 from routinec.redact import Redactor
 
-__all__ = ["Ledger", "ledger_exists", "parse_since", "spool_path", "store_path", "store_target"]
+__all__ = ["Ledger", "ledger_exists", "ledger_name", "parse_since", "spool_path", "store_path", "store_target"]
 
 _AGO = re.compile(r"(\d+)([dhm])")
 
@@ -78,6 +78,15 @@ def ledger_exists(config: Config) -> bool:
     configured server (which may be out of reach: then records go to the spool)."""
     target = store_target(config)
     return not isinstance(target, Path) or target.exists()
+
+
+def ledger_name(config: Config) -> str:
+    """The ledger as messages and pages name it: its file (relative to the project when it is
+    inside), or its server's URL with any password masked."""
+    target = store_target(config)
+    if isinstance(target, Path):
+        return target.relative_to(config.root).as_posix() if target.is_relative_to(config.root) else str(target)
+    return display_url(target)
 
 
 class Ledger:
