@@ -189,13 +189,10 @@ def _filed_summary(config: Config) -> Any:
     return BuildCache.open(config.root).load_summary(digest_bytes(raw))
 
 
-def _summary_of_lock(config: Config, summary: Any = ...) -> tuple[Any, dict[str, tuple[ModelPin, str]]] | None:
-    """The cached summary of the `lock` that wrote these exact lockfile bytes, if every
-    source still hashes as it did then (so a compile would write the same bytes), with each
-    routine's lifecycle facts (what the lifecycle checks read). None means: take the long way.
-    `summary`: `_filed_summary(config)` when the caller has it."""
-    if summary is ...:
-        summary = _filed_summary(config)
+def _summary_of_lock(config: Config, summary: Any) -> tuple[Any, dict[str, tuple[ModelPin, str]]] | None:
+    """`summary` (`_filed_summary(config)`) if every source still hashes as it did when it
+    was filed (so a compile would write the same bytes), with each routine's lifecycle facts
+    (what the lifecycle checks read). None means: take the long way."""
     if summary is None or not summary.models or not _sources_unchanged(config, summary.sources):
         return None
     return summary, dict(summary.models)
@@ -291,7 +288,7 @@ def _verify(config: Config, *, full: bool = False) -> Outcome:
     # enough: an entry edited by hand and resealed (its entry_hash recomputed) keeps them, so
     # without a summary the lock is compared with a fresh compile.
     if not full:
-        known = _summary_of_lock(config)
+        known = _summary_of_lock(config, _filed_summary(config))
         if known is not None:  # says what the compile that filed it said (lifecycle: as of today)
             summary, facts = known
             said = list(summary.diagnostics) + lifecycle_from_lock(facts, config, env().today, summary.model_spans)
