@@ -24,6 +24,7 @@ from routinec.compiler.passes.lower_routines import lower_routines, remember_par
 from routinec.compiler.passes.parse_specs import parse_specs
 from routinec.compiler.passes.resolve_names import resolve_names
 from routinec.compiler.passes.state import BuildState, Pass
+from routinec.compiler.spec_secrets import drop_repeats
 from routinec.compiler.symbols import Project
 from routinec.config import Config, env
 from routinec.config import discover_specs as discover
@@ -102,7 +103,7 @@ def _build(
         if state.stop:
             remember_parsed(state)
             break
-    result = BuildResult(None, sort_unique(state.diagnostics), state.project, paths)
+    result = BuildResult(None, sort_unique(drop_repeats(state.diagnostics)), state.project, paths)
     if state.stop:
         return result
     result.sources.update(state.sources)

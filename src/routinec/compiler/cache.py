@@ -203,8 +203,10 @@ class BuildCache:
             return None
         return record
 
-    def store(self, rel: str, data: bytes, record: SpecRecord) -> None:
-        self._write(self._path(rel, data), record)
+    def store(self, rel: str, data: bytes, record: SpecRecord, *, proven_clean: bool = False) -> None:
+        """`proven_clean`: the caller showed from the record's sources that it holds no
+        secret (`spec_secrets.RecordScreen`), so the pickled bytes need no scan of their own."""
+        self._write(self._path(rel, data), record, scanned=proven_clean)
 
     def _summary_path(self, lock_digest: str) -> Path | None:
         if self.folder is None:
@@ -248,8 +250,9 @@ class BuildCache:
         except Exception:
             return None
 
-    def _write(self, path: Path | None, record: Any) -> None:
-        """Write atomically; any failure (full disk, read-only home) leaves the cache as it was."""
+    def _write(self, path: Path | None, record: Any, *, scanned: bool = False) -> None:
+        """Write atomically; any failure (full disk, read-only home) leaves the cache as it was.
+        `scanned`: the caller proved the record secret-free from its sources."""
         if path is None:
             return
         try:
@@ -260,7 +263,7 @@ class BuildCache:
             payload = buf.getvalue()
             # A spec that holds a credential is refused at `lock`; no copy of it may outlive
             # that in a cache (pickled strings are UTF-8 in the stream, so a scan finds them).
-            if find_secret_text(payload.decode("utf-8", "replace")):
+            if not scanned and find_secret_text(payload.decode("utf-8", "replace")):
                 return
             fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
         except Exception:

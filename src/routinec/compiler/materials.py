@@ -308,6 +308,7 @@ def _consumers(
         except RecursionError:
             mats.diagnostics.append(Diagnostic(Code.INVALID_SCHEMA, Severity.ERROR, f"{rel} nests too deeply", ref.span))
             continue
+        mats.diagnostics.extend(spec_secrets.in_value(schema, ref.span, f"the consumer schema {rel}"))
         mats.consumers.append({"name": rel, "kind": "file", "schema": schema, "schema_hash": digest(schema)})
 
 

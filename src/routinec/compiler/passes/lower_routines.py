@@ -17,6 +17,7 @@ from routinec.compiler.fork import split_run
 from routinec.compiler.lower import consumer_schema, lower_routine, routine_schema, type_names
 from routinec.compiler.materials import gather
 from routinec.compiler.passes.state import BuildState
+from routinec.compiler.spec_secrets import RecordScreen
 from routinec.compiler.symbols import Project
 from routinec.diagnostics import Severity
 from routinec.lockfile import LockEntry, entry_text
@@ -131,12 +132,14 @@ def _remember(state: BuildState, done: Lowered, changed: set[str]) -> None:
         lowered = {n: done[n] for n in names if n in done and done[n]["entry"] is not None}
         jobs.append((rel, SpecRecord(file, lowered)))
     cache, spec_bytes = state.cache, state.spec_bytes
+    screen = RecordScreen(state.tainted)
 
     def store(some: Sequence[tuple[str, SpecRecord]]) -> None:
         for rel, record in some:
-            cache.store(rel, spec_bytes[rel], record)
+            if screen.clean(rel, record.lowered.values()):
+                cache.store(rel, spec_bytes[rel], record, proven_clean=True)
 
-    # Pickling and scanning each record for secrets costs as much as lowering: both halves.
+    # Pickling costs a third of lowering: both halves.
     split_run(store, jobs, min_items=PARALLEL_RECORDS)
 
 
@@ -145,5 +148,5 @@ def remember_parsed(state: BuildState) -> None:
     if not state.cache.enabled:
         return
     for file in state.parsed:
-        if file.path not in state.records and file.path in state.spec_bytes:
+        if file.path not in state.records and file.path in state.spec_bytes and file.path not in state.tainted:
             state.cache.store(file.path, state.spec_bytes[file.path], SpecRecord(file, {}))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from routinec.codes import Code
-from routinec.compiler import ast
+from routinec.compiler import ast, spec_secrets
 from routinec.compiler.fork import split_run
 from routinec.compiler.parse import parse_file
 from routinec.compiler.passes.state import BuildState
@@ -24,6 +24,9 @@ def _parse_some(items: Sequence[tuple[str, bytes]]) -> tuple[list[ast.File], lis
     parsed: list[ast.File] = []
     diags: list[Diagnostic] = []
     for rel, data in items:
+        # Whole-file secret scan here, on cache misses only: a record is written only for a
+        # spec without one, so a spec read from the cache is clean (spec_secrets.RecordScreen).
+        diags.extend(spec_secrets.in_spec_file(data.decode("utf-8", "replace"), rel))
         try:
             parsed.append(parse_file(data, rel))
         except DiagnosticError as exc:
@@ -57,4 +60,5 @@ def parse_specs(state: BuildState) -> None:
         for file in some:
             found[file.path] = file
         state.diagnostics.extend(diags)
+        state.tainted.update(d.span.path for d in diags if d.code is Code.SECRET_IN_SPEC and d.span is not None)
     state.parsed = [found[rel] for rel in state.paths if rel in found]

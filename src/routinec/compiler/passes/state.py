@@ -28,6 +28,7 @@ class BuildState:
     files: ProjectFiles
     cache: BuildCache
     spec_bytes: dict[str, bytes] = field(default_factory=dict)
+    tainted: set[str] = field(default_factory=set)  # spec files holding a secret (never cached)
     records: dict[str, SpecRecord] = field(default_factory=dict)  # spec path → cached record
     parsed: list[ast.File] = field(default_factory=list)
     project: Project | None = None
