@@ -35,6 +35,7 @@ class Phase(StrEnum):
     REPLAY = "replay"
     LEDGER = "ledger"
     PROVENANCE = "provenance"
+    ROLLOUT = "rollout"
     INTERNAL = "internal"
 
 
@@ -131,6 +132,12 @@ class Code(StrEnum):
     INVALID_KEY = ("invalid-key", "a signing or verification key file that cannot be read", Phase.PROVENANCE, _I)
     ATTEST_MISMATCH = ("attest-mismatch", "an attestation that disagrees with the ledger or the lock", Phase.PROVENANCE, _F)
     ATTEST_SIGNATURE = ("attest-signature", "a DSSE signature that does not verify with the given key", Phase.PROVENANCE, _F)
+    # -- rollout: channels, canaries and their guards ---------------------------------------------
+    ROLLOUT_INVALID = ("rollout-invalid", "a rollout option that cannot apply (weight outside 0-100, a key field the input lacks, a bad guard)", Phase.ROLLOUT, _I)
+    NO_CANARY = ("no-canary", "a rollout command that needs a canary on a routine that has none", Phase.ROLLOUT, _I)
+    UNKNOWN_VERSION = ("unknown-version", "a routine version that the lock holds no frozen entry for", Phase.ROLLOUT, _I)
+    ROLLOUT_BROKEN = ("rollout-broken", "a channel in the lock that points at a missing entry, or a malformed rollout section", Phase.ROLLOUT, _I)
+    GUARD_FAILED = ("guard-failed", "a canary whose guard metric is worse than stable's by more than allowed", Phase.ROLLOUT, _F)
     # -- routinec itself ----------------------------------------------------------------------------
     INTERNAL = ("internal", "a bug in routinec", Phase.INTERNAL, _I)
 

@@ -29,6 +29,7 @@ _COMMANDS: dict[str, str] = {
     "ledger": "routinec.cli.ledger:ledger",
     "attest": "routinec.cli.attest:attest",
     "report": "routinec.cli.report:report",
+    "rollout": "routinec.cli.rollout:rollout",
 }
 
 

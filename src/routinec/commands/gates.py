@@ -64,6 +64,27 @@ def _error_notes(report: Report, rejects: str = "") -> tuple[str, ...]:
     return notes
 
 
+def rollout_edge_diagnostics(lock: Lock, config: Config) -> list[Diagnostic]:
+    """During a rollout every channel's version runs: the consumers the current entry lists
+    must accept the output of each frozen entry a channel points at, too."""
+    import dataclasses
+
+    out: list[Diagnostic] = []
+    for name in sorted(lock.rollout):
+        current = lock.routines.get(name)
+        if current is None or not current.consumers:
+            continue
+        channels = lock.rollout[name].channels
+        for channel, version in (("stable", channels.stable), ("canary", channels.canary.version if channels.canary else None)):
+            frozen = lock.rollout[name].frozen.get(version) if version is not None else None
+            if frozen is None or frozen.output_schema_hash == current.output_schema_hash:
+                continue
+            probe = dataclasses.replace(current, output_schema=frozen.output_schema)
+            for diag in edge_diagnostics(type(lock)(routines={name: probe}), config):
+                out.append(dataclasses.replace(diag, message=f"{diag.message} (v{version}, on the {channel} channel)"))
+    return out
+
+
 def edge_diagnostics(lock: Lock, config: Config) -> list[Diagnostic]:
     """Every consumer a routine lists must accept everything its output schema allows."""
     out: list[Diagnostic] = []

@@ -27,8 +27,9 @@ from routinec.diagnostics import (
     exit_code_for,
     sort_unique,
 )
-from routinec.lockfile import Lock, read_lock, write_lock
+from routinec.lockfile import Lock, RoutineRollout, read_lock, write_lock
 from routinec.lockfile.entry import ModelPin
+from routinec.lockfile.exclusive import exclusive
 from routinec.modeltable import ModelInfo, lifecycle_diagnostic, lookup
 
 if TYPE_CHECKING:
@@ -72,6 +73,12 @@ def check(config: Config, paths: Iterable[Path] = ()) -> Outcome:
         ]
     if result.lock is not None:
         outcome.diagnostics.extend(gates.edge_diagnostics(result.lock, config))
+        try:
+            on_disk = read_lock(config.lock_path, check_hashes=False).rollout
+        except DiagnosticError:
+            on_disk = {}  # `lock` and `verify` say what is wrong with it
+        result.lock.rollout = {n: r for n, r in on_disk.items() if n in result.lock.routines}
+        outcome.diagnostics.extend(gates.rollout_edge_diagnostics(result.lock, config))
     return outcome
 
 
@@ -145,10 +152,42 @@ def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
             summary, facts = known
             said = list(summary.diagnostics) + lifecycle_from_lock(facts, config, env().today, summary.model_spans)
             return Outcome(sort_unique(said), routines=len(facts), fast_path=True)
+    # One writer at a time: `routinec rollout` commands rewrite the lock too (lockfile.exclusive).
+    with exclusive(config.lock_path):
+        return _lock_exclusive(config, filed, resolve_online=resolve_online)
+
+
+def _carried_rollout(config: Config, old: Lock | None) -> dict[str, RoutineRollout]:
+    """The rollout section `lock` keeps (channels and frozen entries are never recompiled).
+    A lock that did not read (its routines are rewritten anyway) still has its section read
+    on its own; a broken section refuses the write, rather than drop a running canary."""
+    if old is not None:
+        return old.rollout
+    from routinec.canonical import loads
+    from routinec.lockfile.rollout import parse_rollout
+
+    try:
+        data = loads(config.lock_path.read_bytes())
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return {}
+    if not isinstance(data, dict) or data.get("rollout") is None:
+        return {}
+    routines = data.get("routines")
+    rollout, problems = parse_rollout(data["rollout"], routines if isinstance(routines, dict) else {}, str(config.lock_path))
+    if problems:
+        raise DiagnosticError(problems)
+    return rollout
+
+
+def _lock_exclusive(config: Config, filed: Any, *, resolve_online: bool) -> Outcome:
     from routinec.commands import gates
     from routinec.compiler.build import build
 
     old = _try_read(config, ours=filed is not None)
+    try:
+        carried = _carried_rollout(config, old)
+    except DiagnosticError as exc:
+        return Outcome(list(exc.diagnostics))
     resolver: Resolver = lookup
     if resolve_online:
         from routinec.commands.models_api import online_resolver
@@ -160,7 +199,9 @@ def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
     )
     if result.lock is None:
         return outcome
+    result.lock.rollout = {n: r for n, r in carried.items() if n in result.lock.routines}
     outcome.diagnostics.extend(gates.edge_diagnostics(result.lock, config))
+    outcome.diagnostics.extend(gates.rollout_edge_diagnostics(result.lock, config))
     if old is not None:
         outcome.diagnostics.extend(gates.breaking_changes(old, result.lock, config, for_lock=True))
     if any(d.severity is Severity.ERROR for d in outcome.diagnostics):
@@ -313,7 +354,10 @@ def _verify(config: Config, *, full: bool = False) -> Outcome:
             "'routinec lock' rewrites it with this version (entries compare equal either way)",
         ))
     outcome.drift = diff_routines(locked.routines, result.lock.routines)
+    # Channels and frozen entries are the lock's own (never compiled): read_lock checked them.
+    result.lock.rollout = {n: r for n, r in locked.rollout.items() if n in result.lock.routines}
     outcome.diagnostics.extend(gates.edge_diagnostics(result.lock, config))
+    outcome.diagnostics.extend(gates.rollout_edge_diagnostics(result.lock, config))
     outcome.diagnostics.extend(gates.breaking_changes(locked, result.lock, config, for_lock=False))
     compiled = result.lock.to_bytes()
     if outcome.exit_code == 0 and _lock_bytes_are(config, compiled):

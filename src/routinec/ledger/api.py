@@ -20,9 +20,17 @@ from routinec.codes import Code
 from routinec.config import Config, display_url, env, ledger_url_from_env, load_config
 from routinec.ledger.errors import LedgerError
 from routinec.ledger.ids import uuid7
-from routinec.ledger.model import STATUSES, Outcome, RunRecord, utc_now
+from routinec.ledger.model import (
+    ROLLOUT_ACTIONS,
+    STATUSES,
+    Outcome,
+    RolloutRecord,
+    RunRecord,
+    utc_now,
+)
 from routinec.ledger.outcomes import check_verdict, field_diff, validate_correction
 from routinec.redact import Redactor
+from routinec.rollout.guard import Counts
 
 __all__ = ["Ledger", "ledger_exists", "ledger_name", "parse_since", "spool_path", "store_path", "store_target"]
 
@@ -210,3 +218,37 @@ class Ledger:
             fields_changed=len(loads(diff)) if diff is not None else None,
         )
         return record
+
+    # -- rollouts ---------------------------------------------------------------------------------
+
+    def rollout(
+        self, routine: str, action: str, *, by: str | None, why: str | None, before: Any, after: Any,
+        lock_digest: str,
+    ) -> RolloutRecord:
+        """Append one change of `routine`'s channels (`before`/`after`: channels JSON)."""
+        if action not in ROLLOUT_ACTIONS:
+            raise LedgerError(Code.INTERNAL, f"unknown rollout action {action!r}")
+        record = RolloutRecord(
+            rollout_id=uuid7(), recorded_at=utc_now(), routine=routine, action=action, by=by,
+            why=self._redactor.text(why) if why is not None else None,
+            from_json=canonical_bytes(before).decode("utf-8"), to_json=canonical_bytes(after).decode("utf-8"),
+            lock_digest=lock_digest,
+        )
+        self.store.append_rollout(record)
+        return record
+
+    def rollouts(self, routine: str | None = None) -> list[RolloutRecord]:
+        """Every change of channels, oldest first."""
+        return self.store.rollouts(routine)
+
+    def counts(self, routine: str, version: int, since: str | None = None) -> Counts:
+        """What a canary guard reads: `routine` at `version`'s runs and current outcomes."""
+        raw = self.store.version_counts(routine, version, since)
+        return Counts(
+            runs=sum(n for k, n in raw.items() if k.startswith("status:")),
+            invalid_output=sum(raw.get(f"status:{s}", 0) for s in ("invalid-output", "refused", "max-tokens")),
+            errors=raw.get("status:error", 0),
+            outcomes=sum(n for k, n in raw.items() if k.startswith("verdict:")),
+            rejected=raw.get("verdict:rejected", 0) + raw.get("verdict:rolled-back", 0),
+            modified=raw.get("verdict:modified", 0),
+        )

@@ -13,12 +13,13 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SOURCES", "STATUSES", "VERDICTS", "Outcome", "RunRecord", "utc_now"]
+__all__ = ["ROLLOUT_ACTIONS", "SOURCES", "STATUSES", "VERDICTS", "Outcome", "RolloutRecord", "RunRecord", "utc_now"]
 
 # What became of a run. `ok`: a validated output; the rest name why there is none.
 STATUSES = ("ok", "error", "invalid-output", "refused", "max-tokens", "interrupted")
 VERDICTS = ("accepted", "modified", "rejected", "rolled-back")
 SOURCES = ("human", "pipeline", "code", "judge")
+ROLLOUT_ACTIONS = ("canary", "promote", "abort", "pin")
 
 
 def utc_now() -> str:
@@ -72,6 +73,10 @@ class RunRecord:
     output_json: str | None
     content_truncated: bool
     routinec_version: str
+    # schema version 4 (rollouts): the channel the version came from and why (PIN | SPLIT |
+    # DEFAULT); None on records written before, and on runs of a routine without channels.
+    channel: str | None = None
+    route_reason: str | None = None
 
     def to_row(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -79,7 +84,8 @@ class RunRecord:
     @classmethod
     def from_row(cls, row: Any) -> RunRecord:
         data = dict(row)
-        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls)})
+        # A spooled record written before schema version 4 lacks the rollout fields.
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data or f.default is dataclasses.MISSING})
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,5 +109,28 @@ class Outcome:
 
     @classmethod
     def from_row(cls, row: Any) -> Outcome:
+        data = dict(row)
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls)})
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutRecord:
+    """One change of a routine's channels (`routinec rollout`): who, when, why, from, to."""
+
+    rollout_id: str  # UUIDv7
+    recorded_at: str
+    routine: str
+    action: str  # one of ROLLOUT_ACTIONS
+    by: str | None
+    why: str | None  # redacted
+    from_json: str  # the channels before (canonical JSON; {"stable": N, "canary": …})
+    to_json: str  # the channels after
+    lock_digest: str  # sha256 of the routines.lock bytes written
+
+    def to_row(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_row(cls, row: Any) -> RolloutRecord:
         data = dict(row)
         return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls)})

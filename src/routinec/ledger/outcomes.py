@@ -53,6 +53,11 @@ def validate_correction(config: Config, run: RunRecord, correction: Any) -> None
     lock = read_lock(config.lock_path, check_hashes=False)
     entry = lock.routines.get(run.routine)
     if entry is None or entry.output_schema_hash != run.output_schema_hash:
+        # A run of a version on a rollout channel: its frozen entry has the schema.
+        rollout = lock.rollout.get(run.routine)
+        frozen = rollout.frozen.get(run.version) if rollout is not None else None
+        entry = frozen if frozen is not None else entry
+    if entry is None or entry.output_schema_hash != run.output_schema_hash:
         raise LedgerError(
             Code.INVALID_CORRECTION,
             f"{config.lockfile} no longer holds the output schema run {run.run_id} used ({run.routine} v{run.version})",

@@ -35,12 +35,12 @@ from routinec import __version__
 from routinec.codes import Code
 from routinec.config import display_url
 from routinec.ledger.errors import LedgerError
-from routinec.ledger.model import Outcome, RunRecord, utc_now
+from routinec.ledger.model import Outcome, RolloutRecord, RunRecord, utc_now
 
 if TYPE_CHECKING:
     from alembic.runtime.migration import MigrationContext, MigrationInfo
 
-__all__ = ["REVISIONS", "SCHEMA_VERSION", "Store", "metadata", "outcomes", "record_step", "runs"]
+__all__ = ["REVISIONS", "SCHEMA_VERSION", "Store", "metadata", "outcomes", "record_step", "rollouts", "runs"]
 
 metadata = sa.MetaData()
 
@@ -101,6 +101,9 @@ runs = sa.Table(
     sa.Index("ix_runs_report_status", "routine", "version", "status", "model_snapshot", "started_at",
              "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"),
     sa.Index("ix_runs_report_latency", "routine", "version", "latency_ms", "started_at"),
+    # version 4: which channel a run's version came from and why (migrations/versions/0004)
+    sa.Column("channel", sa.Text),
+    sa.Column("route_reason", sa.Text),
 )
 
 outcomes = sa.Table(
@@ -122,8 +125,24 @@ outcomes = sa.Table(
 )
 
 
+# version 4: every change of a routine's channels (`routinec rollout`), append-only.
+rollouts = sa.Table(
+    "rollouts", metadata,
+    sa.Column("rollout_id", sa.String(36), primary_key=True),
+    sa.Column("recorded_at", sa.Text, nullable=False),
+    sa.Column("routine", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("by", sa.Text),
+    sa.Column("why", sa.Text),
+    sa.Column("from_json", sa.Text, nullable=False),
+    sa.Column("to_json", sa.Text, nullable=False),
+    sa.Column("lock_digest", sa.Text, nullable=False),
+    sa.Index("ix_rollouts_routine_recorded", "routine", "recorded_at"),
+)
+
+
 # The Alembic revisions in migrations/versions, oldest first: revision N is schema version N.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 REVISIONS = tuple(f"{n:04d}" for n in range(1, SCHEMA_VERSION + 1))
 HEAD = REVISIONS[-1]
 CONNECT_TIMEOUT = 3  # seconds: a dead server must not hang a run (the record is spooled)
@@ -430,6 +449,39 @@ class Store:
             conn.execute(outcomes.insert().values(outcome.to_row()))
 
         self._write(work)
+
+    def append_rollout(self, record: RolloutRecord) -> None:
+        self._write(lambda conn: conn.execute(rollouts.insert().values(record.to_row())))
+
+    def rollouts(self, routine: str | None = None) -> list[RolloutRecord]:
+        query = sa.select(rollouts)
+        if routine is not None:
+            query = query.where(rollouts.c.routine == routine)
+        query = query.order_by(rollouts.c.recorded_at, rollouts.c.rollout_id)
+        return [RolloutRecord.from_row(r) for r in self.read(lambda c: c.execute(query).mappings().all())]
+
+    def version_counts(self, routine: str, version: int, since: str | None) -> dict[str, int]:
+        """Runs of `routine` at `version` since `since`, by status, and their current (not
+        overridden) outcomes, by verdict: {"status:ok": n, …, "verdict:rejected": n, …}."""
+        where = [runs.c.routine == routine, runs.c.version == version]
+        if since is not None:
+            where.append(runs.c.started_at >= since)
+        later = outcomes.alias("later")
+        by_status = sa.select(runs.c.status, sa.func.count()).where(*where).group_by(runs.c.status)
+        by_verdict = (
+            sa.select(outcomes.c.verdict, sa.func.count())
+            .select_from(outcomes.join(runs, outcomes.c.run_id == runs.c.run_id))
+            .where(*where, ~sa.exists().where(later.c.overrides == outcomes.c.outcome_id))
+            .group_by(outcomes.c.verdict)
+        )
+
+        def query(conn: Connection) -> dict[str, int]:
+            out = {f"status:{s}": int(n) for s, n in conn.execute(by_status).all()}
+            out.update({f"verdict:{v}": int(n) for v, n in conn.execute(by_verdict).all()})
+            return out
+
+        result: dict[str, int] = self.read(query)
+        return result
 
     def _check_override(self, conn: Connection, outcome: Outcome) -> None:
         target, run_id = outcome.overrides, outcome.run_id

@@ -16,18 +16,24 @@ from routinec.canonical import atomic_write, dumps_pretty, loads, pretty_member
 from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 from routinec.lockfile.entry import ENTRY_KEYS, LockEntry, entry_hash
+from routinec.lockfile.rollout import RoutineRollout, parse_rollout
 
 __all__ = [
     "FORMAT_VERSION",
     "Lock",
     "LockEntry",
+    "RoutineRollout",
     "entry_hash",
     "entry_text",
     "read_lock",
     "write_lock",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# A lock without a rollout section is written as format 1 (byte-identical to before rollouts);
+# one with channels as format 2, so a routinec that predates rollouts refuses it rather than
+# silently running the spec's newest entry for every caller.
+BASE_FORMAT_VERSION = 1
 # Oldest format this reader understands; a newer one gets its own message.
 MIN_FORMAT_VERSION = 1
 
@@ -41,24 +47,37 @@ class Lock:
     # name → (entry, its text from `entry_text`): texts made where the entries were (in the
     # compiler's workers, or kept in its cache), used only for that very entry object.
     texts: dict[str, tuple[LockEntry, str]] = field(default_factory=dict, compare=False, repr=False)
+    # name → channels and frozen entries (lockfile.rollout); empty: every routine's only
+    # channel is stable = its entry in `routines`.
+    rollout: dict[str, RoutineRollout] = field(default_factory=dict)
+
+    @property
+    def written_format(self) -> int:
+        return FORMAT_VERSION if self.rollout else BASE_FORMAT_VERSION
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "format_version": self.format_version,
+        out: dict[str, Any] = {
+            "format_version": self.written_format,
             "compiler_version": self.compiler_version,
             "routines": {name: entry.to_json() for name, entry in self.routines.items()},
         }
+        if self.rollout:
+            out["rollout"] = {name: self.rollout[name].to_json() for name in sorted(self.rollout)}
+        return out
 
     def to_bytes(self) -> bytes:
         """`dumps_pretty(self.to_json())`, with the entries' kept texts spliced in."""
-        if not self.routines:
+        if not self.routines and not self.rollout:
             return dumps_pretty(self.to_json()).encode("utf-8")
         members = []
         for name in sorted(self.routines):
             entry = self.routines[name]
             kept = self.texts.get(name)
             members.append(kept[1] if kept is not None and kept[0] is entry else entry_text(name, entry))
-        head = dumps_pretty({"compiler_version": self.compiler_version, "format_version": self.format_version})
+        head_json: dict[str, Any] = {"compiler_version": self.compiler_version, "format_version": self.written_format}
+        if self.rollout:  # sorts before "routines"
+            head_json["rollout"] = {name: self.rollout[name].to_json() for name in sorted(self.rollout)}
+        head = dumps_pretty(head_json)
         return (
             head[: -len("\n}\n")] + ',\n  "routines": {\n    ' + ",\n    ".join(members) + "\n  }\n}\n"
         ).encode("utf-8")
@@ -175,6 +194,8 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
                 )
                 continue
             entries[name] = typed
+    rollout, said = parse_rollout(data.get("rollout"), routines, str(path), check_hashes=check_hashes)
+    problems.extend(said)
     if problems:
         raise DiagnosticError(problems)
     compiler_version = data.get("compiler_version")
@@ -182,6 +203,7 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
         format_version=version,
         compiler_version=compiler_version if isinstance(compiler_version, str) else "?",
         routines={name: entries[name] for name in routines},
+        rollout=rollout,
     )
 
 

@@ -52,12 +52,13 @@ class Host(Protocol):
 class Trace:
     """What one run got to before it ended (filled by `Session.run`)."""
 
-    __slots__ = ("case", "error", "exchange", "inputs", "key", "name", "output", "routine", "run_id",
+    __slots__ = ("case", "error", "exchange", "inputs", "key", "name", "output", "route", "routine", "run_id",
                  "started", "started_at")
 
     def __init__(self, name: str, case: str | None, run_id: str | None) -> None:
         self.name, self.case, self.run_id = name, case, run_id
         self.routine: LockedRoutine | None = None
+        self.route: Any = None  # core.Route: the version's channel and why it was chosen
         self.inputs: Any = None  # validated inputs (None until they validate)
         self.key: str | None = None
         self.exchange: Exchange | None = None
@@ -245,6 +246,8 @@ class Audit:
             output_json=output_json,
             content_truncated=cut_in or cut_out,
             routinec_version=__version__,
+            channel=getattr(trace.route, "channel", None),
+            route_reason=getattr(trace.route, "reason", None),
         )
 
     def _said(self, value: Any) -> str | None:

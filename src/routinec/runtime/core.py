@@ -10,6 +10,7 @@ live calls the model (`provider.SdkProvider`, created on first use); record wrap
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from routinec import telemetry
 from routinec.codes import Code
 from routinec.config import Config, env, load_config
-from routinec.lockfile import Lock, read_lock
+from routinec.lockfile import Lock, LockEntry, read_lock
+from routinec.rollout.bucket import in_canary
 from routinec.runtime.entry import LockedRoutine, load_routine, to_wire
 from routinec.runtime.errors import RoutineError
 from routinec.runtime.exchange import Call, Exchange, Provider
@@ -30,7 +32,12 @@ if TYPE_CHECKING:
     from routinec.runtime.audit import Audit, Trace
     from routinec.runtime.provider import SdkProvider
 
-__all__ = ["MODES", "Result", "Runtime", "Session", "default_mode"]
+__all__ = ["DEFAULT", "MODES", "PIN", "SPLIT", "Result", "Route", "Runtime", "Session", "default_mode"]
+
+# Why a run got its version: the caller pinned a channel or version; the canary split sent
+# it (by its key); or there is no canary, so stable.
+PIN, SPLIT, DEFAULT = "PIN", "SPLIT", "DEFAULT"
+CHANNELS = ("stable", "canary")
 
 MODES = ("replay", "record", "live")
 
@@ -59,6 +66,20 @@ class Result:
     request_id: str | None
     usage: dict[str, Any]
     run_id: str | None = None  # the ledger's run record (None when the ledger is off)
+    version: int | None = None  # the routine version that ran
+    channel: str | None = None  # stable | canary (None: a pinned version no channel points at)
+    reason: str | None = None  # PIN | SPLIT | DEFAULT
+    split_by: str | None = None  # SPLIT: "input.FIELD", "key" (the caller's) or "request-id"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Which version of a routine a run uses, and why."""
+
+    version: int
+    channel: str | None
+    reason: str
+    split_by: str | None = None
 
 
 class Runtime:
@@ -129,6 +150,83 @@ class Runtime:
                 found = self._routines.setdefault(name, found)
         return found
 
+    def routine_at(self, name: str, version: int) -> LockedRoutine:
+        """The routine at `version`: a rollout's frozen entry, else the current entry if it has
+        that version (frozen entries first: channels point at them)."""
+        rollout = self.lock.rollout.get(name)
+        entry = rollout.frozen.get(version) if rollout is not None else None
+        if entry is None:
+            current = self.routine(name)
+            if current.entry.version == version:
+                return current
+            raise self._unknown_version(name, version)
+        key = f"{name}\0v{version}"
+        with self._guard:
+            found = self._routines.get(key)
+        if found is None:
+            found = LockedRoutine(name, entry, self.config.root, self.config.lock_path, frozen=True)
+            with self._guard:
+                found = self._routines.setdefault(key, found)
+        return found
+
+    def _unknown_version(self, name: str, version: int) -> RoutineError:
+        rollout = self.lock.rollout.get(name)
+        have = sorted({*(rollout.frozen if rollout else ()), *((self.lock.routines[name].version,) if name in self.lock.routines else ())})
+        return RoutineError(Code.UNKNOWN_VERSION, f"the lock holds no v{version} of {name!r}",
+                            hint=f"versions in {self.config.lockfile}: {', '.join(f'v{v}' for v in have) or 'none'}",
+                            routine=name, path=self.config.lock_path)
+
+    def resolve(
+        self, name: str, inputs: Any = None, *, key: str | None = None, channel: str | None = None,
+        version: int | None = None, request_id: str | None = None,
+    ) -> Route:
+        """The version a run of `name` uses. `version` or `channel` pins it (PIN); with a
+        canary, the key (the canary's `input.FIELD`, else `key`, else a request id) picks a
+        side (SPLIT); with none, stable (DEFAULT)."""
+        rollout = self.lock.rollout.get(name)
+        if rollout is None:
+            entry: LockEntry | None = self.lock.routines.get(name)
+            if entry is None:
+                self.routine(name)  # raises unknown-routine with its suggestions
+                raise AssertionError("unreachable")
+            if version is not None or channel is not None:
+                if channel == "canary":
+                    raise RoutineError(Code.NO_CANARY, f"{name!r} has no canary", routine=name,
+                                       hint=f"start one with 'routinec rollout canary {name} --weight N'")
+                if channel is not None and channel != "stable":
+                    raise _bad_channel(name, channel)
+                if version is not None and version != entry.version:
+                    raise self._unknown_version(name, version)
+                return Route(entry.version, "stable", PIN)
+            return Route(entry.version, "stable", DEFAULT)
+        channels = rollout.channels
+        canary = channels.canary
+        if version is not None:
+            if channel is not None:
+                raise RoutineError(Code.ROLLOUT_INVALID, "pass a channel or a version, not both", routine=name)
+            on = "stable" if version == channels.stable else "canary" if canary is not None and canary.version == version else None
+            return Route(version, on, PIN)
+        if channel is not None:
+            if channel == "stable":
+                return Route(channels.stable, "stable", PIN)
+            if channel != "canary":
+                raise _bad_channel(name, channel)
+            if canary is None:
+                raise RoutineError(Code.NO_CANARY, f"{name!r} has no canary", routine=name,
+                                   hint=f"stable is v{channels.stable}; start a canary with 'routinec rollout canary {name} --weight N'")
+            return Route(canary.version, "canary", PIN)
+        if canary is None:
+            return Route(channels.stable, "stable", DEFAULT)
+        by, value = "key", key
+        field_name = canary.key_field
+        if field_name is not None and isinstance(inputs, dict) and inputs.get(field_name) is not None:
+            by, value = canary.key or "", inputs[field_name]
+        if value is None:
+            by, value = "request-id", request_id or uuid.uuid4().hex
+        if in_canary(canary.salt, value if isinstance(value, str) else str(value), canary.weight):
+            return Route(canary.version, "canary", SPLIT, by)
+        return Route(channels.stable, "stable", SPLIT, by)
+
     def provider(self) -> SdkProvider:
         with self._guard:
             if self._provider is None:
@@ -144,14 +242,23 @@ class Runtime:
     def session(self) -> Session:
         return Session(self)
 
-    def run(self, name: str, inputs: Any, *, case: str | None = None) -> Result:
-        """One call with no prior conversation (a fresh Session)."""
-        return Session(self).run(name, inputs, case=case)
+    def run(
+        self, name: str, inputs: Any, *, case: str | None = None, key: str | None = None,
+        channel: str | None = None, version: int | None = None,
+    ) -> Result:
+        """One call with no prior conversation (a fresh Session). `key` buckets the run into a
+        canary (sticky); `channel` ("stable"/"canary") or `version` pins it."""
+        return Session(self).run(name, inputs, case=case, key=key, channel=channel, version=version)
 
     def run_case(self, name: str, case: str) -> Result:
         """Run one of the routine's locked test cases with its locked input."""
         routine = self.routine(name)
         return Session(self).run(name, routine.case_input(case), case=case)
+
+
+def _bad_channel(name: str, channel: str) -> RoutineError:
+    return RoutineError(Code.ROLLOUT_INVALID, f"unknown channel {channel!r}", routine=name,
+                        hint=f"use one of {', '.join(CHANNELS)}")
 
 
 class _LazySdk:
@@ -177,13 +284,17 @@ class Session:
     def history(self, name: str) -> list[dict[str, Any]]:
         return list(self._history.get(name, []))
 
-    def run(self, name: str, inputs: Any, *, case: str | None = None) -> Result:
+    def run(
+        self, name: str, inputs: Any, *, case: str | None = None, key: str | None = None,
+        channel: str | None = None, version: int | None = None,
+    ) -> Result:
+        pick = (key, channel, version)
         audit = self.runtime.audit
         trace = audit.start(name, case) if audit is not None else None
         # An OpenTelemetry span per model call; None (no import) unless a tracer provider is set.
         span = self._span(name, case, trace) if self.runtime.mode != "replay" else None
         try:
-            result = self._run(name, inputs, case, trace, span)
+            result = self._run(name, inputs, case, trace, span, pick)
         except BaseException as exc:
             if span is not None:
                 span.finish(exc, code=str(exc.kind) if isinstance(exc, RoutineError) else None)
@@ -212,12 +323,17 @@ class Session:
         )
 
     def _run(
-        self, name: str, inputs: Any, case: str | None, trace: Trace | None, span: telemetry.RunSpan | None
+        self, name: str, inputs: Any, case: str | None, trace: Trace | None, span: telemetry.RunSpan | None,
+        pick: tuple[str | None, str | None, int | None] = (None, None, None),
     ) -> Result:
         rt = self.runtime
-        routine = rt.routine(name)
+        key, channel, version = pick
+        route = rt.resolve(name, inputs, key=key, channel=channel, version=version,
+                           request_id=trace.run_id if trace is not None else None)
+        routine = rt.routine_at(name, route.version) if name in rt.lock.rollout or version is not None else rt.routine(name)
         if trace is not None:
             trace.routine = routine
+            trace.route = route
         plain = routine.validate_input(inputs, case)
         system, prompt = routine.render(plain, case)
         history = self._history.get(name, []) if routine.session_state else []
@@ -251,4 +367,8 @@ class Session:
             request_id=exchange.request_id,
             usage=dict(response.get("usage") or {}) if isinstance(response, dict) else {},
             run_id=trace.run_id if trace is not None else None,
+            version=routine.entry.version,
+            channel=route.channel,
+            reason=route.reason,
+            split_by=route.split_by,
         )
