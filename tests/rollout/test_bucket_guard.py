@@ -10,7 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from routinec.rollout import Canary, ChannelError, Channels, Counts, Guard, bucket, evaluate, in_canary, parse_guard
+from routinec.rollout import (
+    Canary,
+    ChannelError,
+    Channels,
+    Counts,
+    Guard,
+    bucket,
+    evaluate,
+    in_canary,
+    parse_guard,
+)
 
 
 @pytest.mark.parametrize("weight", [1, 5, 20, 50, 90])

@@ -169,6 +169,9 @@ def build_report(config: Config, *, since: str = "30d", routine: str | None = No
                        f"known routines: {', '.join(known)}" if known else "check the name")
         figures: LedgerFigures = ledger.store.read(lambda conn: ledger_figures(conn, bound, routine))
         shown = ledger_name(config)
+        from routinec.health.rollout import rollout_figures
+
+        rollouts = rollout_figures(ledger, lock, bound, routine)
     history = lock_history(config.root, config.lock_path, bound, routine)
     if history.note and history.available:
         notes.append(history.note)
@@ -211,6 +214,7 @@ def build_report(config: Config, *, since: str = "30d", routine: str | None = No
         corrections=_corrections(routines),
         schema_signal=_schema_signal(history),
         notes=tuple(notes),
+        rollouts=rollouts,
     )
 
 

@@ -21,6 +21,9 @@ __all__ = [
     "LockChange",
     "ModelStatus",
     "Report",
+    "RolloutEvent",
+    "RolloutFigures",
+    "RolloutSide",
     "RoutineFigures",
     "SchemaChange",
     "SchemaSignal",
@@ -208,6 +211,47 @@ class SchemaSignal:
     changes_without_consumer_break: int  # output changes with consumers, all of which still accept
 
 
+# -- rollouts: channels side by side, and their history ------------------------------------------
+
+
+@dataclass(frozen=True)
+class RolloutSide:
+    """One channel's version over the canary's window (or the report's, without a canary)."""
+
+    channel: str  # stable | canary | canary (aborted) | canary (promoted)
+    version: int
+    weight: int | None  # the canary's share of keys; None for stable
+    runs: int
+    outcomes: int
+    rejected_rate: float | None  # (rejected + rolled-back) / outcomes
+    modified_rate: float | None  # modified / outcomes
+    invalid_output_rate: float | None  # runs without a valid output / runs
+    error_rate: float | None  # failed runs / runs
+
+
+@dataclass(frozen=True)
+class RolloutEvent:
+    recorded_at: str
+    action: str  # canary | promote | abort | pin
+    by: str | None
+    why: str | None
+    before: str  # channels as text: "stable v1, canary v2 at 20%"
+    after: str
+
+
+@dataclass(frozen=True)
+class RolloutFigures:
+    routine: str
+    stable: int
+    canary: int | None  # the running canary's version
+    guard: str | None  # "rejected<=+5% after 50"
+    guard_state: str | None  # pass | fail | pending (None: no running canary with a guard)
+    guard_message: str | None
+    since: str | None  # when the compared canary started
+    sides: tuple[RolloutSide, ...]
+    history: tuple[RolloutEvent, ...]
+
+
 @dataclass(frozen=True)
 class Report:
     project: str
@@ -224,6 +268,7 @@ class Report:
     corrections: tuple[CorrectionSignal, ...]
     schema_signal: SchemaSignal
     notes: tuple[str, ...] = field(default=())
+    rollouts: tuple[RolloutFigures, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = _plain(self)

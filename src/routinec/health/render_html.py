@@ -167,6 +167,36 @@ def _rate_of(report: Report, routine: str, version: int, verdict: str) -> float 
     return None
 
 
+def _rollouts(report: Report) -> str:
+    if not report.rollouts:
+        return '<p class="muted">No rollouts: every routine runs its one locked entry.</p>'
+    parts = []
+    for r in report.rollouts:
+        state = ""
+        if r.guard_state is not None:
+            cls = {"pass": "good", "fail": "bad"}.get(r.guard_state, "warn")
+            state = (f' · guard <code>{escape(r.guard or "")}</code> <span class="badge {cls}">{escape(r.guard_state)}</span>'
+                     f' <span class="muted">{escape(r.guard_message or "")}</span>')
+        since = f' · compared since {escape(r.since)}' if r.since else ""
+        parts.append(f'<h3>{escape(r.routine)}</h3><p>stable v{r.stable}'
+                     + (f", canary v{r.canary}" if r.canary is not None else "") + f"{state}{since}</p>")
+        parts.append(_table(
+            ["channel", "version", "weight", "runs", "outcomes", "rejected", "modified", "invalid output", "errors"],
+            [[escape(s.channel), f"v{s.version}", "–" if s.weight is None else f"{s.weight}%", _int(s.runs), _int(s.outcomes),
+              _pct(s.rejected_rate), _pct(s.modified_rate), _pct(s.invalid_output_rate), _pct(s.error_rate)]
+             for s in r.sides],
+            {2, 3, 4, 5, 6, 7, 8}, "rollout-sides",
+        ))
+        if r.history:
+            parts.append(_table(
+                ["when", "action", "by", "why", "from", "to"],
+                [[escape(e.recorded_at[:19].replace("T", " ")), escape(e.action), escape(e.by or "–"), escape(e.why or "–"),
+                  escape(e.before), escape(e.after)] for e in r.history],
+                set(), "rollout-history",
+            ))
+    return "".join(parts)
+
+
 def _compat_badge(change_compat: str, breaking: bool) -> str:
     cls = "bad" if breaking else ("good" if change_compat in ("FULL", "BACKWARD") else "warn")
     return f'<span class="badge {cls}">{escape(change_compat)}</span>'
@@ -259,6 +289,9 @@ def render_html(report: Report) -> str:
         '<h2 id="corrections">Rollback and correction rate per version</h2>',
         '<p class="muted">Outcomes that count (superseded outcomes never do); rates are shares of reviewed runs.</p>',
         _corrections(report),
+        '<h2 id="rollouts">Rollouts: canary vs stable</h2>',
+        '<p class="muted">Each channel\'s version over the canary\'s window (docs/rollout.md), and every change of channels.</p>',
+        _rollouts(report),
         '<h2 id="schemas">Schema changes vs consumers</h2>',
         '<p class="muted">Each schema change classified by the compat engine; each consumer edge checked before and after.</p>',
         _schema_section(report),
