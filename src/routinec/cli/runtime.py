@@ -72,6 +72,13 @@ def _finish(
     sys.exit(exit_code(items))
 
 
+_channel_option = click.option(
+    "--channel", "channel", type=click.Choice(["stable", "canary"]), default=None,
+    help="Run the test cases of the version on this rollout channel (default: the current lock entry). "
+         "Goldens and transcripts of a version that differs live in golden/NAME/vN/.",
+)
+
+
 @click.command(
     epilog="""\b
 Examples:
@@ -89,6 +96,7 @@ Examples:
 @click.option("--junit-xml", "junit", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
 @jobs_option
+@_channel_option
 @format_option
 @project_option
 @guard
@@ -101,6 +109,7 @@ def test(
     junit: Path | None,
     verbose: bool,
     jobs: int,
+    channel: str | None,
     fmt: str,
     project: Path | None,
 ) -> None:
@@ -111,7 +120,7 @@ def test(
     try:
         run = runs.test(
             config, list(routines), case=case, update_golden=update_golden, live=live, jobs=jobs,
-            progress=_progress_printer(), ledger=ledger,
+            progress=_progress_printer(), ledger=ledger, channel=channel,
         )
     except DiagnosticError as exc:
         _refused(exc, fmt, config.root)
@@ -136,6 +145,7 @@ Needs ANTHROPIC_API_KEY (ANTHROPIC_BASE_URL optional). Ctrl-C keeps finished tra
 @case_option
 @jobs_option
 @click.option("--check", "check_only", is_flag=True, help="Compare live outputs with goldens; write nothing.")
+@_channel_option
 @format_option
 @project_option
 @guard
@@ -144,6 +154,7 @@ def record(
     case: str | None,
     jobs: int,
     check_only: bool,
+    channel: str | None,
     fmt: str,
     project: Path | None,
 ) -> None:
@@ -153,7 +164,8 @@ def record(
     config = load_or_exit(project, fmt)
     try:
         run = runs.record(
-            config, list(routines), case=case, jobs=jobs, check_only=check_only, progress=_progress_printer()
+            config, list(routines), case=case, jobs=jobs, check_only=check_only, progress=_progress_printer(),
+            channel=channel,
         )
     except DiagnosticError as exc:
         _refused(exc, fmt, config.root)

@@ -18,6 +18,7 @@ from routinec.config import Config, env
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity
 
 if TYPE_CHECKING:
+    from routinec.runtime.core import Runtime
     from routinec.runtime.record import Progress
     from routinec.runtime.suite import CaseOutcome
 
@@ -39,6 +40,18 @@ def _refuse(code: Code, message: str, hint: str) -> DiagnosticError:
     return DiagnosticError([Diagnostic(code, Severity.ERROR, message, None, hint)])
 
 
+def _on_channel(runtime: Runtime, routines: list[str], channel: str | None) -> list[str]:
+    """`--channel canary` without names: the routines that have a canary (none: bad input)."""
+    if channel not in (None, "stable", "canary"):
+        raise _refuse(Code.ROLLOUT_INVALID, f"unknown channel {channel!r}", "use stable or canary")
+    if channel != "canary" or routines:
+        return routines
+    names = sorted(n for n, r in runtime.lock.rollout.items() if r.channels.canary is not None)
+    if not names:
+        raise _refuse(Code.NO_CANARY, "no routine has a canary", "start one with 'routinec rollout canary NAME --weight N'")
+    return names
+
+
 def test(
     config: Config,
     routines: list[str],
@@ -49,6 +62,7 @@ def test(
     jobs: int = 4,
     progress: Progress | None = None,
     ledger: bool = False,
+    channel: str | None = None,
 ) -> RunOutcome:
     """Replay every selected case and compare with its golden (or, `live`, call the model and
     report drift, writing no transcript or golden). Orphaned transcripts and goldens are
@@ -62,7 +76,8 @@ def test(
     from routinec.runtime.suite import find_orphans, run_suite, select_cases
 
     start = time.perf_counter()
-    runtime = Runtime(config=config, mode="live" if live else "replay", ledger=True if ledger else None)
+    runtime = Runtime(config=config, mode="live" if live else "replay", ledger=True if ledger else None, channel=channel)
+    routines = _on_channel(runtime, routines, channel)
     if not live:
         outcomes = run_suite(runtime, routines, case=case, update_golden=update_golden)
         return RunOutcome(outcomes, time.perf_counter() - start, total=len(outcomes),
@@ -85,6 +100,7 @@ def record(
     jobs: int = 4,
     check_only: bool = False,
     progress: Progress | None = None,
+    channel: str | None = None,
 ) -> RunOutcome:
     """Call the model for each selected case and write its redacted transcript (or,
     `check_only`, compare live outputs with goldens and write nothing)."""
@@ -93,7 +109,8 @@ def record(
     from routinec.runtime.suite import select_cases
 
     start = time.perf_counter()
-    runtime = Runtime(config=config, mode="live" if check_only else "record")
+    runtime = Runtime(config=config, mode="live" if check_only else "record", channel=channel)
+    routines = _on_channel(runtime, routines, channel)
     pairs = select_cases(runtime, routines, case)
     runtime.provider()  # refuse a missing or dummy key before anything starts
     work = check_case if check_only else record_case

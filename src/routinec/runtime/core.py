@@ -95,6 +95,7 @@ class Runtime:
         api_key: str | None = None,
         stop: threading.Event | None = None,
         ledger: bool | None = None,
+        channel: str | None = None,
     ) -> None:
         """`ledger`: append a run record per run. None (the default) means on in live and
         record mode and off in replay; True turns it on in replay too, False off everywhere."""
@@ -103,6 +104,8 @@ class Runtime:
         if self.mode not in MODES:
             raise RoutineError(Code.CONFIG, f"unknown mode {self.mode!r}", hint=f"use one of {', '.join(MODES)}")
         self.lock = lock or read_lock(self.config.lock_path)
+        # `routinec test/record --channel`: routine() and runs without a pick use this channel's version.
+        self.channel = channel
         self.golden = self.config.golden_path
         self.stop = stop or threading.Event()
         self._api_key = api_key
@@ -142,10 +145,21 @@ class Runtime:
         return sorted(self.lock.routines)
 
     def routine(self, name: str) -> LockedRoutine:
+        """The routine as runs use it: the current entry, or with `channel` set (and channels
+        in the lock) that channel's version."""
+        if self.channel is not None and (name in self.lock.rollout or self.channel != "stable"):
+            return self.routine_at(name, self.resolve(name, channel=self.channel).version)
+        return self._current(name)
+
+    def _current(self, name: str) -> LockedRoutine:
         with self._guard:
             found = self._routines.get(name)
         if found is None:
             found = load_routine(self.lock.routines, name, self.config.root, self.config.lock_path)
+            if name in self.lock.rollout:
+                # A routine with channels keeps transcripts and goldens per version
+                # (golden/NAME/vN/, read first; the shared folder is the fallback).
+                found.version_dir = f"v{found.entry.version}"
             with self._guard:
                 found = self._routines.setdefault(name, found)
         return found
@@ -156,7 +170,7 @@ class Runtime:
         rollout = self.lock.rollout.get(name)
         entry = rollout.frozen.get(version) if rollout is not None else None
         if entry is None:
-            current = self.routine(name)
+            current = self._current(name)
             if current.entry.version == version:
                 return current
             raise self._unknown_version(name, version)
@@ -165,6 +179,7 @@ class Runtime:
             found = self._routines.get(key)
         if found is None:
             found = LockedRoutine(name, entry, self.config.root, self.config.lock_path, frozen=True)
+            found.version_dir = f"v{version}"
             with self._guard:
                 found = self._routines.setdefault(key, found)
         return found
@@ -187,7 +202,7 @@ class Runtime:
         if rollout is None:
             entry: LockEntry | None = self.lock.routines.get(name)
             if entry is None:
-                self.routine(name)  # raises unknown-routine with its suggestions
+                self._current(name)  # raises unknown-routine with its suggestions
                 raise AssertionError("unreachable")
             if version is not None or channel is not None:
                 if channel == "canary":
@@ -328,9 +343,21 @@ class Session:
     ) -> Result:
         rt = self.runtime
         key, channel, version = pick
+        current = False
+        if channel is None and version is None and key is None and (rt.channel is not None or case is not None):
+            if rt.channel is not None:
+                channel = rt.channel  # `routinec test/record --channel`
+            else:  # a locked test case tests the current entry, never a random side of a split
+                current = True
+                version = rt._current(name).entry.version
         route = rt.resolve(name, inputs, key=key, channel=channel, version=version,
                            request_id=trace.run_id if trace is not None else None)
-        routine = rt.routine_at(name, route.version) if name in rt.lock.rollout or version is not None else rt.routine(name)
+        if current:
+            routine = rt._current(name)
+        elif name in rt.lock.rollout or version is not None:
+            routine = rt.routine_at(name, route.version)
+        else:
+            routine = rt._current(name)
         if trace is not None:
             trace.routine = routine
             trace.route = route

@@ -79,6 +79,9 @@ class LockedRoutine:
         alone after its spec has moved on, so its sources are not compared with the disk."""
         self.name = name
         self.entry = entry
+        # "vN" for a frozen entry that differs from the current one: its transcripts and
+        # goldens live in golden/NAME/vN/ (set by Runtime.routine_at); None: the shared folder.
+        self.version_dir: str | None = None
         self.root = root
         self.lock_path = lock_path
         self.entry_hash: str = entry.entry_hash

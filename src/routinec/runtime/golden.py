@@ -44,8 +44,11 @@ class FieldDiff:
         }
 
 
-def golden_path(golden: Path, routine: str, case: str) -> Path:
-    return golden / routine / f"{case}.output.json"
+def golden_path(golden: Path, routine: str, case: str, version_dir: str | None = None) -> Path:
+    """`golden/ROUTINE/CASE.output.json`, or under `vN/` for a channel's version whose golden
+    differs from the shared one (docs/rollout.md)."""
+    base = golden / routine
+    return (base / version_dir if version_dir else base) / f"{case}.output.json"
 
 
 def read_golden(path: Path, *, routine: str, case: str) -> Any:

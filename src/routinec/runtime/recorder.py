@@ -50,7 +50,7 @@ class Recorder:
                 routine=call.routine.name,
             )
         exchange = self.inner.exchange(call)
-        exchange.source = transcript_path(self.golden, call.routine.name, call.case)
+        exchange.source = transcript_path(self.golden, call.routine.name, call.case, call.routine.version_dir)
         return exchange
 
     def keep(self, call: Call, exchange: Exchange) -> Path | None:

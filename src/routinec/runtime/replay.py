@@ -45,7 +45,9 @@ class ReplayProvider:
     def _find(self, call: Call) -> tuple[dict[str, Any], Path]:
         name, case, body = call.routine.name, call.case, call.body
         if case is not None:
-            path = transcript_path(self.golden, name, case)
+            path = transcript_path(self.golden, name, case, call.routine.version_dir)
+            if call.routine.version_dir and not path.exists():
+                path = transcript_path(self.golden, name, case)  # recorded before the routine had channels
             data = read_transcript(path, routine=name, case=case)
             if data["request_hash"] != call.key:
                 changes = describe_changes(data["request"], body)

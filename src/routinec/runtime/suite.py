@@ -73,7 +73,9 @@ def select_cases(runtime: Runtime, routines: list[str], case: str | None = None)
     for name in names:
         if name not in runtime.lock.routines:
             raise unknown_name(Code.UNKNOWN_ROUTINE, name, runtime.routine_names, path=runtime.config.lock_path)
-        cases = sorted(runtime.lock.routines[name].tests)
+        # `--channel`: the cases of that channel's version (its frozen entry's tests).
+        entry = runtime.routine(name).entry if runtime.channel is not None else runtime.lock.routines[name]
+        cases = sorted(entry.tests)
         if case is not None:
             if case not in cases:
                 if len(names) == 1:
@@ -108,7 +110,15 @@ def run_case(runtime: Runtime, routine: str, case: str, *, update_golden: bool =
     start = time.perf_counter()
     gpath = golden_path(runtime.golden, routine, case)
     try:
+        # A channel's version that differs from the current entry has its own goldens where
+        # they differ (golden/NAME/vN/CASE.output.json); else it shares the routine's.
+        version_dir = runtime.routine(routine).version_dir
+        own = golden_path(runtime.golden, routine, case, version_dir) if version_dir else gpath
         result = runtime.run_case(routine, case)
+        if version_dir and update_golden and _same_golden(gpath, result.output) and not own.exists():
+            return CaseOutcome(routine, case, "pass", seconds=time.perf_counter() - start, path=_rel(runtime, gpath))
+        if own.exists() or update_golden:
+            gpath = own
         if update_golden:
             if _same_golden(gpath, result.output):
                 # Unchanged: leave the file alone (bytes, mtime), so reviews see only real changes.

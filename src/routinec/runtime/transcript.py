@@ -34,8 +34,11 @@ HEADER_ALLOWLIST = ("anthropic-version", "content-type", "request-id")
 _REQUIRED = ("format_version", "origin", "routine", "case", "request_hash", "request", "responses")
 
 
-def transcript_path(golden: Path, routine: str, case: str) -> Path:
-    return golden / routine / f"{case}.transcript.json"
+def transcript_path(golden: Path, routine: str, case: str, version_dir: str | None = None) -> Path:
+    """`golden/ROUTINE/CASE.transcript.json`; a rollout channel's version that differs from the
+    current entry keeps its own under `golden/ROUTINE/vN/` (`LockedRoutine.version_dir`)."""
+    base = golden / routine
+    return (base / version_dir if version_dir else base) / f"{case}.transcript.json"
 
 
 def write_json_guarded(
