@@ -69,7 +69,30 @@ def demo(session: nox.Session) -> None:
         spec.write_text(spec.read_text("utf-8").replace("temperature 0", "temperature 0.2", 1), "utf-8")
         session.log("9. the same copy with temperature 0 → 0.2 in the spec: verify must fail (exit 1)")
         session.run("routinec", "verify", success_codes=[1])
+        _demo_rollout(session, Path(tmp) / "rollout")
         session.chdir(ROOT)
+
+
+def _demo_rollout(session: nox.Session, copy: Path) -> None:
+    """Rollout (docs/rollout.md): a 20% sticky canary of the spec's next version, guarded by
+    outcomes, and the one-command rollback; the lock stays verifiable throughout."""
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(
+        ".git", ".nox", ".routinec", "*.egg-info", "__pycache__", "tests", "benchmarks", "src", "report.html"))
+    session.chdir(copy)
+    spec = copy / "specs" / "summarize_pr.routine"
+    spec.write_text(spec.read_text("utf-8").replace("routine summarize_pr v3", "routine summarize_pr v4", 1)
+                    .replace("temperature 0", "temperature 0.2", 1), "utf-8")
+    session.log("10. rollout: the spec's summarize_pr is now v4; v3 stays stable, v4 gets 20% (sticky by input.title)")
+    session.run("routinec", "rollout", "canary", "summarize_pr", "--weight", "20", "--key", "input.title",
+                "--guard", "rejected<=+5%", "--min-outcomes", "50", "--by", "demo", "--why", "try temperature 0.2")
+    session.run("routinec", "rollout", "status", "summarize_pr")
+    session.run("routinec", "verify")  # channels point at frozen entries that hash as written
+    session.run("routinec", "rollout", "check")  # pending: no outcomes yet
+    session.log("11. the rollback: one command, stable untouched; every change is a rollout record in the ledger")
+    session.run("routinec", "rollout", "abort", "summarize_pr", "--by", "demo", "--why", "demo rollback")
+    session.run("routinec", "rollout", "status", "summarize_pr")
+    session.run("routinec", "verify")
+    session.run("routinec", "report", "-o", str(ROOT / ".nox" / "demo-rollout-report.html"))
 
 
 @nox.session(python=_python())
