@@ -76,6 +76,10 @@ def test_report_renders_in_chromium(scripted: Scripted, tmp_path: Path) -> None:
             assert any(r[2] == "summarize_pr" and "broke" in r[6] for r in schema_rows)
             assert any(r[2] == "chat" and "needed, missing" in r[5] for r in schema_rows)
             assert ["v2", "/risk", "2"] in rows("table.fields")
+            # No channels in this history: the rollout section says so (tests/rollout/test_end_to_end.py
+            # reads its tables after a guard aborted a canary).
+            assert page.locator("#rollouts").is_visible() and rows("table.rollout-sides") == []
+            assert "No rollouts" in page.inner_text("body")
             assert rows("table.models")[0][:3] == ["claude-sonnet-4-5-20250929", "deprecated", "2026-11-30 (182 days left)"]
             page.screenshot(path=str(tmp_path / "shot.png"), full_page=True)  # lays out and paints the whole page
         finally:
