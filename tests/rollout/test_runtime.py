@@ -6,12 +6,14 @@ ledger records each run's version, channel and reason (on SQLite and on PostgreS
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from routinec.codes import Code
 from routinec.ledger import Ledger
+from routinec.lockfile import read_lock
 from routinec.runtime import Runtime
 from routinec.runtime.errors import RoutineError
 from tests.rollout.conftest import bump
@@ -104,3 +106,21 @@ def test_abort_sends_everything_back_even_when_the_spec_is_newer(project: Path, 
         results = [rt.run("summarize_pr", {"title": "t", "diff": "d"}, key=str(i)) for i in range(10)]
     assert {(r.version, r.channel, r.reason) for r in results} == {(1, "stable", "DEFAULT")}
     assert set(_systems(fake_api)) == {"You are a careful code reviewer."}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_run_of_a_frozen_version_attests_and_takes_outcomes(project: Path, fake_api: FakeAnthropic, tmp_path: Path) -> None:
+    bump(project)
+    _canary(project)
+    with pytest.MonkeyPatch.context() as mp:
+        rt = _runtime(project, fake_api, mp)
+        stable = rt.run("summarize_pr", {"title": "t", "diff": "d"}, channel="stable")
+    assert stable.version == 1 and stable.entry_hash != read_lock(project / "routines.lock").routines["summarize_pr"].entry_hash
+    statement = tmp_path / "run.intoto.json"
+    attested = run_cli(project, "attest", stable.run_id or "", "-o", str(statement))
+    assert attested.returncode == 0, attested.stderr
+    assert run_cli(project, "attest", "--verify", str(statement)).returncode == 0
+    fix = tmp_path / "fix.json"
+    fix.write_text(json.dumps({**stable.output, "risk": "high" if stable.output["risk"] != "high" else "low"}))
+    modified = run_cli(project, "outcome", stable.run_id or "", "modified", "--correction", str(fix))
+    assert modified.returncode == 0, modified.stderr  # validated against v1's frozen output schema

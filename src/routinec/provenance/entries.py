@@ -66,6 +66,10 @@ def find_entry(config: Config, run: RunRecord) -> FoundEntry:
     current_hash = current.entry_hash if current is not None else None
     if current is not None and current.entry_hash == run.entry_hash:
         return FoundEntry(current, True, current_hash)
+    rollout = lock.rollout.get(run.routine)  # a run of a version on a rollout channel
+    for frozen in (rollout.frozen.values() if rollout is not None else ()):
+        if frozen.entry_hash == run.entry_hash:
+            return FoundEntry(frozen, True, current_hash)
     old = _from_history(config, run)
     if old is not None:
         return FoundEntry(old, False, current_hash)
