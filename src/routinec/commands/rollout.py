@@ -175,7 +175,8 @@ def _with(lock: Lock, name: str, rollout: RoutineRollout, entry: LockEntry | Non
         texts.pop(name, None)
     merged = dict(lock.rollout)
     merged[name] = rollout
-    return Lock(lock.format_version, lock.compiler_version, routines, texts, merged)
+    # replace, not a new Lock: whatever else the lock carries is kept as it is.
+    return dataclasses.replace(lock, routines=routines, texts=texts, rollout=merged)
 
 
 def _compiled_entry(config: Config, lock: Lock, name: str) -> tuple[LockEntry, Lock]:
@@ -394,6 +395,11 @@ def check(
                     checks.append(found)
         finally:
             ledger.close()
+    elif names:  # no ledger yet: nothing observed, every guard is pending
+        for each in names:
+            canary = channels_of(lock, each).canary
+            if canary is not None and canary.guard is not None:
+                checks.append(GuardCheck(each, canary.guard, evaluate(canary.guard, Counts(), Counts()), Counts(), Counts(), None))
     changes: list[Change] = []
     said: list[Diagnostic] = []
     for found in checks:
