@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["Canary", "ChannelError", "Channels", "Guard"]
+__all__ = ["METRICS", "Canary", "ChannelError", "Channels", "Guard"]
 
 JsonObject = dict[str, Any]
+# What a guard can watch (rollout.guard defines each rate).
+METRICS = ("rejected", "modified", "invalid-output", "error")
 
 
 class ChannelError(ValueError):
@@ -47,8 +49,6 @@ class Guard:
 
     @classmethod
     def from_json(cls, value: Any, where: str) -> Guard:
-        from routinec.rollout.guard import METRICS
-
         data = _obj(value, where)
         metric = data.get("metric")
         if metric not in METRICS:

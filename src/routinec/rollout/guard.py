@@ -13,11 +13,9 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from routinec.rollout.channels import Guard
+from routinec.rollout.channels import METRICS, Guard
 
 __all__ = ["METRICS", "Counts", "Verdict", "evaluate", "parse_guard"]
-
-METRICS = ("rejected", "modified", "invalid-output", "error")
 _SPEC = re.compile(r"\s*([a-z-]+)\s*<=\s*\+?\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*")
 
 
