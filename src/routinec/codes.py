@@ -73,6 +73,8 @@ class Code(StrEnum):
     UNKNOWN_CONSUMER = ("unknown-consumer", "a consumer name that no `consumer` block declares", Phase.CHECK, _I)
     INVALID_DEFAULT = ("invalid-default", "a default that does not fit its field's type", Phase.CHECK, _I)
     INVALID_CONSTRAINT = ("invalid-constraint", "a constraint that does not apply to the field's type", Phase.CHECK, _I)
+    PYTHON_KEYWORD = ("python-keyword", "a routine, type or field name that is a Python keyword (the typed client could not use it)", Phase.CHECK, _I)
+    PYTHON_NAME_CLASH = ("python-name-clash", "a name that collides in the typed client, or shadows a name pydantic or the client owns", Phase.CHECK, _I)
     # -- materials (files the specs name: templates, inputs, schemas) ------------------------
     UNDEFINED_VARIABLE = ("undefined-variable", "a template variable that is not an input", Phase.MATERIALS, _I)
     UNUSED_INPUT = ("unused-input", "an input the templates never use", Phase.MATERIALS, _I)
@@ -94,6 +96,7 @@ class Code(StrEnum):
     LOCK_TAMPERED = ("lock-tampered", "a lock entry does not match its hash", Phase.LOCK, _F)
     LOCK_DRIFT = ("lock-drift", "the specs no longer compile to the lockfile", Phase.LOCK, _F)
     LOCK_STALE = ("lock-stale", "a source file changed since the lock was written", Phase.LOCK, _F)
+    GENERATED_STALE = ("generated-stale", "a generated file (typed client) that no longer matches the lock it was generated from", Phase.LOCK, _F)
     # -- schema compatibility -------------------------------------------------------------------
     COMPAT_BREAK = ("compat-break", "a schema change that breaks a reader", Phase.COMPAT, _F)
     CONSUMER_BREAK = ("consumer-break", "a consumer that rejects a producer's output", Phase.COMPAT, _F)

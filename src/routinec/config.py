@@ -22,7 +22,7 @@ from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 __all__ = ["Config", "Env", "check_ledger_url", "discover_specs", "display_url", "env", "find_root", "ledger_url_from_env",
            "load_config"]
 
-_KNOWN = {"specs", "golden", "lockfile", "redact", "ledger"}
+_KNOWN = {"specs", "golden", "lockfile", "redact", "ledger", "client"}
 _LEDGER_KNOWN = {"content", "path", "url"}
 LEDGER_CONTENT = ("redacted", "digests")
 
@@ -38,6 +38,7 @@ class Config:
     ledger_content: str = "redacted"  # redacted | digests
     ledger_file: str = ".routinec/ledger.db"
     ledger_url: str | None = None  # sqlite:///PATH or postgresql://… (ROUTINEC_LEDGER_URL wins)
+    client: str = "routinec_client.py"  # where `routinec gen python` writes the typed client
 
     @property
     def ledger_path(self) -> Path:
@@ -186,11 +187,23 @@ def load_config(root: Path | None = None) -> Config:
         specs_dir=_relative_dir(root, "specs", section.get("specs", "specs")),
         golden_dir=_relative_dir(root, "golden", section.get("golden", "golden")),
         lockfile=_relative_dir(root, "lockfile", section.get("lockfile", "routines.lock")),
+        client=_client_path(root, section.get("client", "routinec_client.py")),
         redact=tuple(redact),
         ledger_content=content,
         ledger_file=ledger_file,
         ledger_url=ledger_url,
     )
+
+
+def _client_path(root: Path, value: object) -> str:
+    path = _relative_dir(root, "client", value)
+    name = Path(path).name
+    if not name.endswith(".py") or not name[:-3].isidentifier():
+        raise _bad(
+            root, f"[tool.routinec] client = {value!r} is not a Python module path",
+            'use a path ending in an importable module name, e.g. "src/app/routines.py"',
+        )
+    return path
 
 
 def _ledger_settings(root: Path, section: object) -> tuple[str, str, str | None]:

@@ -30,6 +30,8 @@ _COMMANDS: dict[str, str] = {
     "attest": "routinec.cli.attest:attest",
     "report": "routinec.cli.report:report",
     "rollout": "routinec.cli.rollout:rollout",
+    "gen": "routinec.cli.gen:gen",
+    "lsp": "routinec.cli.lsp:lsp",
 }
 
 

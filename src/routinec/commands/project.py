@@ -200,6 +200,8 @@ def _lock_exclusive(config: Config, filed: Any, *, resolve_online: bool) -> Outc
     if result.lock is None:
         return outcome
     result.lock.rollout = {n: r for n, r in carried.items() if n in result.lock.routines}
+    if old is not None:
+        result.lock.generated = dict(old.generated)  # files generated from the lock stay recorded
     outcome.diagnostics.extend(gates.edge_diagnostics(result.lock, config))
     outcome.diagnostics.extend(gates.rollout_edge_diagnostics(result.lock, config))
     if old is not None:
@@ -333,6 +335,7 @@ def _verify(config: Config, *, full: bool = False) -> Outcome:
         if known is not None:  # says what the compile that filed it said (lifecycle: as of today)
             summary, facts = known
             said = list(summary.diagnostics) + lifecycle_from_lock(facts, config, env().today, summary.model_spans)
+            said += generated_findings(config, None)
             return Outcome(sort_unique(said), routines=len(facts), fast_path=True)
     try:
         locked = read_lock(config.lock_path)
@@ -356,6 +359,8 @@ def _verify(config: Config, *, full: bool = False) -> Outcome:
     outcome.drift = diff_routines(locked.routines, result.lock.routines)
     # Channels and frozen entries are the lock's own (never compiled): read_lock checked them.
     result.lock.rollout = {n: r for n, r in locked.rollout.items() if n in result.lock.routines}
+    result.lock.generated = dict(locked.generated)
+    outcome.diagnostics.extend(generated_findings(config, locked))
     outcome.diagnostics.extend(gates.edge_diagnostics(result.lock, config))
     outcome.diagnostics.extend(gates.rollout_edge_diagnostics(result.lock, config))
     outcome.diagnostics.extend(gates.breaking_changes(locked, result.lock, config, for_lock=False))
@@ -364,6 +369,29 @@ def _verify(config: Config, *, full: bool = False) -> Outcome:
         # The lock on disk is exactly what this compile writes: the next verify may trust it.
         _remember_lock(config, result.summary, result.cache, compiled)
     return outcome
+
+
+def generated_findings(config: Config, locked: Lock | None) -> list[Diagnostic]:
+    """`generated-stale` findings for the files the lock records as generated from it
+    (`routinec.client.stale`). `locked` None: read the lock only if it records any (the
+    lock's canonical bytes put the top-level `generated` table before `routines`)."""
+    if locked is None:
+        try:
+            with open(config.lock_path, "rb") as handle:
+                head = handle.read(4096)  # "generated" sorts right after "format_version"
+        except OSError:
+            return []
+        if b'\n  "generated": ' not in head.split(b'\n  "routines": ')[0]:
+            return []
+        try:
+            locked = read_lock(config.lock_path)
+        except DiagnosticError as exc:
+            return list(exc.diagnostics)
+    if not locked.generated:
+        return []
+    from routinec.client import stale
+
+    return stale(config, locked)
 
 
 def _lock_bytes_are(config: Config, expected: bytes) -> bool:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from keyword import iskeyword
 from typing import Any
 
+from routinec import pynames
 from routinec.canonical import integer_literal, json_number, plain_text
 from routinec.codes import Code
 from routinec.compiler import ast
@@ -21,7 +23,7 @@ from routinec.lockfile.entry import STATES
 from routinec.modeltable import ModelInfo, known_names
 from routinec.params import BY_KEYWORD, PARAMS, Param
 
-__all__ = ["Resolver", "check_consumer", "check_routine", "check_type", "check_type_cycles"]
+__all__ = ["Resolver", "check_consumer", "check_python_names", "check_routine", "check_type", "check_type_cycles"]
 
 Resolver = Callable[[str], ModelInfo | None]
 
@@ -474,3 +476,71 @@ def compare_rules(test: ast.TestDef) -> dict[str, Any]:
             rule["tolerance"] = json_number(item.arg)
         rules[item.field] = rule
     return rules
+
+
+_PY_HINT = "rename it: the typed client (`routinec gen python`) makes it a Python name"
+
+
+def check_python_names(project: Project, only: str | None = None) -> list[Diagnostic]:
+    """Names the typed client could not use (`routinec.pynames`): Python keywords, fields
+    pydantic or the generated functions own, and generated names that collide. `only`: judge
+    the fields of that spec file's declarations alone (the language server's keystroke)."""
+    out: list[Diagnostic] = []
+    owners: dict[str, tuple[str, Span]] = {name: ("the typed client's helper", Span("")) for name in pynames.MODULE_NAMES}
+
+    def claim(python: str, what: str, span: Span) -> None:
+        taken = owners.get(python)
+        if taken is not None and taken[0] != what:
+            out.append(_err(
+                Code.PYTHON_NAME_CLASH,
+                f"{what} becomes the Python name {python!r}, which {taken[0]} already has in the typed client",
+                span, _PY_HINT + (f" (the other is at {taken[1].path}:{taken[1].line}:{taken[1].column})" if taken[1].path else ""),
+            ))
+        else:
+            owners[python] = (what, span)
+
+    def spec_name(kind: str, name: str, span: Span) -> bool:
+        if iskeyword(name):
+            out.append(_err(Code.PYTHON_KEYWORD, f"{kind} name {name!r} is a Python keyword", span, _PY_HINT))
+            return False
+        if name.startswith("_"):
+            out.append(_err(Code.PYTHON_NAME_CLASH, f"{kind} name {name!r} starts with '_' (private in Python)", span, _PY_HINT))
+            return False
+        return True
+
+    def fields(fields_: tuple[ast.Field, ...] | None, is_input: bool) -> None:
+        for f in fields_ or ():
+            problem = pynames.field_problem(f.name, is_input=is_input)
+            if problem is not None:
+                code = Code.PYTHON_KEYWORD if iskeyword(f.name) else Code.PYTHON_NAME_CLASH
+                out.append(_err(code, f"field {f.name!r} {problem}", f.span, _PY_HINT))
+
+    # Every named type a routine reaches (one walk for the whole project).
+    used: set[str] = set()
+    stack: list[ast.TypeExpr] = [
+        f.type for decl in project.routines.values() for f in (*(decl.node.inputs or ()), *(decl.node.outputs or ()))
+    ]
+    while stack:
+        expr = stack.pop()
+        if isinstance(expr, ast.ListType):
+            stack.append(expr.item)
+        elif isinstance(expr, ast.NamedType) and expr.name in project.types and expr.name not in used:
+            used.add(expr.name)
+            stack.extend(f.type for f in project.types[expr.name].node.fields)
+    for name in sorted(used):
+        typedef = project.types[name].node
+        if spec_name("type", name, typedef.span):
+            claim(name, f"type {name!r}", typedef.span)
+        if only is None or project.types[name].path == only:
+            fields(typedef.fields, False)
+    for name in sorted(project.routines):
+        routine = project.routines[name].node
+        if not spec_name("routine", name, routine.name_span):
+            continue
+        what = f"routine {name!r}"
+        for python in (pynames.input_class(name), pynames.output_class(name), *pynames.function_names(name)):
+            claim(python, what, routine.name_span)
+        if only is None or project.routines[name].path == only:
+            fields(routine.inputs, True)
+            fields(routine.outputs, False)
+    return out

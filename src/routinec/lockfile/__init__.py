@@ -16,10 +16,17 @@ from routinec.canonical import atomic_write, dumps_pretty, loads, pretty_member
 from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 from routinec.lockfile.entry import ENTRY_KEYS, LockEntry, entry_hash
+from routinec.lockfile.generated import (
+    GeneratedCorrupt,
+    GeneratedFile,
+    generated_from_json,
+    generated_to_json,
+)
 from routinec.lockfile.rollout import RoutineRollout, parse_rollout
 
 __all__ = [
     "FORMAT_VERSION",
+    "GeneratedFile",
     "Lock",
     "LockEntry",
     "RoutineRollout",
@@ -50,6 +57,8 @@ class Lock:
     # name → channels and frozen entries (lockfile.rollout); empty: every routine's only
     # channel is stable = its entry in `routines`.
     rollout: dict[str, RoutineRollout] = field(default_factory=dict)
+    # path → a file generated from this lock (`routinec gen python`); kept across `lock`.
+    generated: dict[str, GeneratedFile] = field(default_factory=dict)
 
     @property
     def written_format(self) -> int:
@@ -61,6 +70,8 @@ class Lock:
             "compiler_version": self.compiler_version,
             "routines": {name: entry.to_json() for name, entry in self.routines.items()},
         }
+        if self.generated:
+            out["generated"] = generated_to_json(self.generated)
         if self.rollout:
             out["rollout"] = {name: self.rollout[name].to_json() for name in sorted(self.rollout)}
         return out
@@ -75,6 +86,8 @@ class Lock:
             kept = self.texts.get(name)
             members.append(kept[1] if kept is not None and kept[0] is entry else entry_text(name, entry))
         head_json: dict[str, Any] = {"compiler_version": self.compiler_version, "format_version": self.written_format}
+        if self.generated:  # sorts before "rollout" and "routines"
+            head_json["generated"] = generated_to_json(self.generated)
         if self.rollout:  # sorts before "routines"
             head_json["rollout"] = {name: self.rollout[name].to_json() for name in sorted(self.rollout)}
         head = dumps_pretty(head_json)
@@ -196,6 +209,12 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
             entries[name] = typed
     rollout, said = parse_rollout(data.get("rollout"), routines, str(path), check_hashes=check_hashes)
     problems.extend(said)
+    generated: dict[str, GeneratedFile] = {}
+    if "generated" in data:
+        try:
+            generated = generated_from_json(data["generated"])
+        except GeneratedCorrupt as exc:
+            problems.append(Diagnostic(Code.LOCK_CORRUPT, Severity.ERROR, f"the lockfile's {exc}", Span(str(path)), _RESTORE))
     if problems:
         raise DiagnosticError(problems)
     compiler_version = data.get("compiler_version")
@@ -204,6 +223,7 @@ def read_lock(path: Path, *, check_hashes: bool = True) -> Lock:
         compiler_version=compiler_version if isinstance(compiler_version, str) else "?",
         routines={name: entries[name] for name in routines},
         rollout=rollout,
+        generated=generated,
     )
 
 

@@ -3,7 +3,13 @@ its lifecycle judged as of `state.on`. Any error stops the build before lowering
 
 from __future__ import annotations
 
-from routinec.compiler.check import check_consumer, check_routine, check_type, check_type_cycles
+from routinec.compiler.check import (
+    check_consumer,
+    check_python_names,
+    check_routine,
+    check_type,
+    check_type_cycles,
+)
 from routinec.compiler.passes.state import BuildState
 from routinec.modeltable import lifecycle_diagnostic
 
@@ -30,5 +36,6 @@ def check_specs(state: BuildState) -> None:
             if said is not None:
                 diags.append(said)
                 state.lifecycle.append(said)
+    diags.extend(check_python_names(project))
     if state.has_errors():
         state.stop = True
