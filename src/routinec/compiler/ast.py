@@ -30,6 +30,10 @@ __all__ = [
     "Settings",
     "Template",
     "TestDef",
+    "ToolDef",
+    "ToolExpect",
+    "ToolOption",
+    "Trigger",
     "TypeDef",
     "TypeExpr",
     "Value",
@@ -173,6 +177,17 @@ class CompareItem:
 
 @by_constructor
 @dataclass(frozen=True, slots=True)
+class ToolExpect:
+    """A test's expectation on the trajectory: `expect tools [a, b]` (kind "tools", the
+    sequence of calls), `expect tool a { … }` ("tool": (name, arguments)), `expect turns <= N`."""
+
+    kind: str
+    value: Value
+    span: Span
+
+
+@by_constructor
+@dataclass(frozen=True, slots=True)
 class TestDef:
     name: str
     input_file: str | None
@@ -183,6 +198,47 @@ class TestDef:
     # How many `input` / `compare` statements the block had (checked: at most one each).
     input_count: int = 0
     compare_count: int = 0
+    trajectory: tuple[ToolExpect, ...] = ()
+
+
+@by_constructor
+@dataclass(frozen=True, slots=True)
+class ToolOption:
+    """`name value` inside a tool block; a bare word value (`effect read`) is kept as a str."""
+
+    name: str
+    value: Value
+    span: Span
+
+
+@by_constructor
+@dataclass(frozen=True, slots=True)
+class ToolDef:
+    """`tool NAME "module:attr" { … }` (kind "python") or `server_tool NAME "type_20250305" { … }`
+    (kind "server": `target` is the API's versioned tool type)."""
+
+    name: str
+    kind: str
+    target: str
+    options: tuple[ToolOption, ...]
+    inputs: tuple[Field, ...] | None
+    span: Span
+    name_span: Span
+    target_span: Span
+    input_count: int = 0
+
+    def option(self, name: str) -> ToolOption | None:
+        return next((o for o in self.options if o.name == name), None)
+
+
+@by_constructor
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """`on schedule "cron"`, `on pull_request [opened, …]`, `on dispatch`."""
+
+    event: str
+    arg: Value  # a string, a tuple of names, or None
+    span: Span
 
 
 @by_constructor
@@ -202,6 +258,8 @@ class RoutineDef:
     # Statements given more than once, for the checker: (keyword, span of the repeat).
     repeats: tuple[tuple[str, Span], ...] = ()
     description: str | None = None
+    tools: tuple[ToolDef, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
 
 
 @by_constructor
@@ -248,8 +306,13 @@ _NOT_CONTENT = frozenset(
         "input_count",
         "compare_count",
         "expects_count",
+        "target_span",
+        "input_count",
     }
 )
+# Content added after locks existed: left out of the plain form while empty, so the spec hash
+# of a routine without tools, triggers or trajectory expectations stays what it was.
+_OMIT_EMPTY = frozenset({"tools", "triggers", "trajectory"})
 
 
 _CONTENT_FIELDS: dict[type, tuple[str, ...]] = {}
@@ -283,7 +346,10 @@ def to_plain(node: Any) -> Any:
     if names is not None:
         out: dict[str, Any] = {"node": cls.__name__}
         for name in names:
-            out[name] = to_plain(getattr(node, name))
+            value = getattr(node, name)
+            if name in _OMIT_EMPTY and not value:
+                continue
+            out[name] = to_plain(value)
         return out
     if isinstance(node, tuple | list):
         return [to_plain(item) for item in node]

@@ -40,14 +40,15 @@ WIDTH = 100
 _TOKEN = re.compile(
     r'(?P<ws>[ \t\f\r\n]+)|(?P<comment>#[^\n]*)|(?P<triple>"""(?s:(?:[^"\\]|\\.|"(?!""))*)""")'
     r'|(?P<str>"(?:[^"\\\n]|\\.)*")|(?P<num>-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)'
-    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<punct>[{}\[\]():,|=?])"
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<punct>[{}\[\]():,|=?<])"
 )
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 _NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]')
 # Statements that may appear once per block (`test` blocks repeat by design).
 _ONCE = {
     "routine": frozenset({"description", "model", *BY_KEYWORD, "state", "system", "prompt", "input",
-                          "output", "consumers"}),
+                          "output", "consumers", "max_turns", "max_tool_calls", "parallel_tools",
+                          "tool_choice"}),
     "test": frozenset({"input", "compare"}),
     "consumer": frozenset({"description", "expects"}),
 }
@@ -242,15 +243,37 @@ class _Reader:
             return self.block(self.words(2).text + " ", lo, self.test_stmt, "test")
         if keyword in ("stop", "consumers"):
             return self.value(self.take().text + " ", lo)
+        if keyword in ("tool", "server_tool"):
+            return self.block(self.words(3).text + " ", lo, self.tool_stmt, "tool")
+        if keyword == "on":
+            head = self.words(2).text
+            if self.peek() == "[":
+                return self.value(head + " ", lo)
+            if self.i < len(self.tokens) and self.tokens[self.i].kind == "str":
+                return _Text(head + " " + _canon(self.take()), lo, self.i - 1)
+            return _Text(head, lo, self.i - 1)
         if keyword in ("system", "prompt") and self.peek(1) == "file":
             return self.words(3)
         return self.words(2)
+
+    def tool_stmt(self) -> _Doc:
+        lo = self.i
+        if self.peek() == "input" and self.peek(1) == "{":
+            return self.block(self.take().text + " ", lo, self.field, "fields")
+        return self.value(self.take().text + " ", lo)
 
     def test_stmt(self) -> _Doc:
         lo = self.i
         if self.peek() == "compare":
             self.take()
             return self.sequence("compare ", lo, "{}", self.compare_item)
+        if self.peek() == "expect":
+            if self.peek(1) == "turns":
+                self.i += 4  # expect turns < =
+                return _Text(f"expect turns <= {_canon(self.take())}", lo, self.i - 1)
+            if self.peek(1) == "tool":
+                return self.value(self.words(3).text + " ", lo)
+            return self.value(self.words(2).text + " ", lo)
         if self.peek(1) == "file":
             return self.words(3)
         return self.value(self.take().text + " ", lo)

@@ -461,6 +461,67 @@ class _Build:
     def consumers_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return ("consumers", tuple(x for x in c if x is not None), self.span(meta))
 
+    # ---- tools, limits and triggers
+    def option_word(self, meta: Any, c: list[Token]) -> str:
+        return str(c[0])
+
+    def tool_option(self, meta: Any, c: list[Any]) -> ast.ToolOption:
+        return ast.ToolOption(str(c[0]), _plain(c[1]), self.span(meta))
+
+    def _tool(self, kind: str, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        name, target = c[0], c[1]
+        options: list[ast.ToolOption] = []
+        inputs: tuple[ast.Field, ...] | None = None
+        count = 0
+        for item in c[2:]:
+            if isinstance(item, ast.ToolOption):
+                options.append(item)
+            else:  # ("input", fields, span) from input_block
+                count += 1
+                inputs = (inputs or ()) + item[1]
+        tool = ast.ToolDef(
+            str(name), kind, self.unq(target), tuple(options), inputs, self.span(meta),
+            self.tspan(name), self.tspan(target), count,
+        )
+        return ("tool", tool, self.span(meta))
+
+    def tool_def(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return self._tool("python", meta, c)
+
+    def server_tool_def(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return self._tool("server", meta, c)
+
+    def max_turns_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
+        return self._setting("max_turns", meta, _decimal(c[0], self), self.tspan(c[0]))
+
+    def max_tool_calls_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
+        return self._setting("max_tool_calls", meta, _decimal(c[0], self), self.tspan(c[0]))
+
+    def parallel_tools_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return self._setting("parallel_tools", meta, bool(c[0]), self.span(meta))
+
+    def tool_choice_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
+        return self._setting("tool_choice", meta, str(c[0]), self.tspan(c[0]))
+
+    def on_string(self, meta: Any, c: list[Token]) -> str:
+        return self.unq(c[0])
+
+    def on_names(self, meta: Any, c: list[Any]) -> tuple[str, ...]:
+        return tuple(str(x) for x in c if x is not None)
+
+    def on_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return ("on", ast.Trigger(str(c[0]), c[1], self.span(meta)), self.span(meta))
+
+    def expect_tools(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        names = tuple(str(x) for x in c if x is not None)
+        return ("expect", ast.ToolExpect("tools", names, self.span(meta)), self.span(meta))
+
+    def expect_tool(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return ("expect", ast.ToolExpect("tool", (str(c[0]), c[1]), self.span(meta)), self.span(meta))
+
+    def expect_turns(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
+        return ("expect", ast.ToolExpect("turns", _decimal(c[-1], self), self.span(meta)), self.span(meta))
+
     # ---- tests
     def test_input_file(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
         return ("input_file", self.unq(c[0]), self.span(meta))
@@ -490,8 +551,11 @@ class _Build:
         input_span = None
         compare: tuple[ast.CompareItem, ...] = ()
         n_input = n_compare = 0
+        trajectory: list[ast.ToolExpect] = []
         for kind, payload, span in c[1:]:
-            if kind == "compare":
+            if kind == "expect":
+                trajectory.append(payload)
+            elif kind == "compare":
                 n_compare += 1
                 compare = compare + payload
             else:
@@ -503,7 +567,7 @@ class _Build:
                     input_value = payload
         test = ast.TestDef(
             str(name), input_file, input_value, compare, self.tspan(name),
-            input_span, n_input, n_compare,
+            input_span, n_input, n_compare, tuple(trajectory),
         )
         return ("test", test, self.span(meta))
 
@@ -514,9 +578,17 @@ class _Build:
         repeats: list[tuple[str, Span]] = []
         consumers: list[ast.ConsumerRef] = []
         tests: list[ast.TestDef] = []
+        tools: list[ast.ToolDef] = []
+        triggers: list[ast.Trigger] = []
         for kind, payload, span in c[2:]:
             if kind == "test":
                 tests.append(payload)
+                continue
+            if kind == "tool":
+                tools.append(payload)
+                continue
+            if kind == "on":
+                triggers.append(payload)
                 continue
             if kind in single or (kind == "consumers" and consumers):
                 repeats.append((kind, span))
@@ -543,6 +615,8 @@ class _Build:
             name_span=self.tspan(name),
             repeats=tuple(repeats),
             description=single.get("description"),
+            tools=tuple(tools),
+            triggers=tuple(triggers),
         )
 
     def expects_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
