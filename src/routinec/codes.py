@@ -75,6 +75,10 @@ class Code(StrEnum):
     INVALID_CONSTRAINT = ("invalid-constraint", "a constraint that does not apply to the field's type", Phase.CHECK, _I)
     PYTHON_KEYWORD = ("python-keyword", "a routine, type or field name that is a Python keyword (the typed client could not use it)", Phase.CHECK, _I)
     PYTHON_NAME_CLASH = ("python-name-clash", "a name that collides in the typed client, or shadows a name pydantic or the client owns", Phase.CHECK, _I)
+    TOOL_INVALID = ("tool-invalid", "a tool declaration that is malformed (name, effect, options, server tool type, missing dry_run)", Phase.CHECK, _I)
+    TOOL_LIMITS = ("tool-limits", "a routine with tools lacks a limit, or a limit is out of range", Phase.CHECK, _I)
+    TOOLS_UNSUPPORTED = ("tools-unsupported", "the model does not support the tools the routine declares", Phase.CHECK, _I)
+    INVALID_TRIGGER = ("invalid-trigger", "a trigger (`on …`) that is malformed, e.g. a cron line that is invalid or runs more often than every 5 minutes", Phase.CHECK, _I)
     # -- materials (files the specs name: templates, inputs, schemas) ------------------------
     UNDEFINED_VARIABLE = ("undefined-variable", "a template variable that is not an input", Phase.MATERIALS, _I)
     UNUSED_INPUT = ("unused-input", "an input the templates never use", Phase.MATERIALS, _I)
@@ -86,6 +90,8 @@ class Code(StrEnum):
     INVALID_TEST_INPUT = ("invalid-test-input", "a test input that does not validate against the input schema", Phase.MATERIALS, _I)
     INVALID_JSON = ("invalid-json", "a JSON file that does not parse", Phase.MATERIALS, _I)
     INVALID_SCHEMA = ("invalid-schema", "a JSON Schema file that is not a valid schema", Phase.MATERIALS, _I)
+    TOOL_ENTRY_POINT = ("tool-entry-point", "a tool's entry point whose module or attribute cannot be found (looked up without importing it)", Phase.MATERIALS, _I)
+    TOOL_SCHEMA = ("tool-schema", "a tool's declared input schema disagrees with its signature, cannot be derived, or leaves the API's strict subset", Phase.MATERIALS, _I)
     # -- configuration and the project --------------------------------------------------------
     CONFIG = ("config", "a bad [tool.routinec] setting, environment variable or option", Phase.CONFIG, _I)
     NO_SPECS = ("no-specs", "no .routine files were found", Phase.CONFIG, _I)
@@ -97,6 +103,7 @@ class Code(StrEnum):
     LOCK_DRIFT = ("lock-drift", "the specs no longer compile to the lockfile", Phase.LOCK, _F)
     LOCK_STALE = ("lock-stale", "a source file changed since the lock was written", Phase.LOCK, _F)
     GENERATED_STALE = ("generated-stale", "a generated file (typed client) that no longer matches the lock it was generated from", Phase.LOCK, _F)
+    WORKFLOW_STALE = ("workflow-stale", "a generated GitHub Actions workflow differs from what the lock generates", Phase.LOCK, _F)
     # -- schema compatibility -------------------------------------------------------------------
     COMPAT_BREAK = ("compat-break", "a schema change that breaks a reader", Phase.COMPAT, _F)
     CONSUMER_BREAK = ("consumer-break", "a consumer that rejects a producer's output", Phase.COMPAT, _F)
@@ -110,6 +117,8 @@ class Code(StrEnum):
     API_ERROR = ("api-error", "the model API failed or refused the request", Phase.RUNTIME, _F)
     INVALID_OUTPUT = ("invalid-output", "a model output that does not validate against the output schema", Phase.RUNTIME, _F)
     CI_REFUSED = ("ci-refused", "an action that CI=true does not allow", Phase.RUNTIME, _I)
+    TOOL_LIMIT = ("tool-limit", "a tool-using run exceeded max_turns or max_tool_calls", Phase.RUNTIME, _F)
+    TOOL_UNAVAILABLE = ("tool-unavailable", "a tool's entry point could not be imported or called at run time", Phase.RUNTIME, _I)
     # -- replay: transcripts and goldens ----------------------------------------------------------
     TRANSCRIPT_MISSING = ("transcript-missing", "no recorded transcript matches the request", Phase.REPLAY, _F)
     TRANSCRIPT_MISMATCH = ("transcript-mismatch", "a transcript recorded for a different request", Phase.REPLAY, _F)
@@ -121,6 +130,8 @@ class Code(StrEnum):
     GOLDEN_INVALID = ("golden-invalid", "a golden that does not validate against the output schema", Phase.REPLAY, _F)
     GOLDEN_CORRUPT = ("golden-corrupt", "a golden file that does not parse", Phase.REPLAY, _I)
     GOLDEN_ORPHAN = ("golden-orphan", "a golden that no test case uses", Phase.REPLAY, _F)
+    TRAJECTORY_MISMATCH = ("trajectory-mismatch", "a run's tool calls or turns differ from the test's `expect` statements", Phase.REPLAY, _F)
+    TOOL_RESULT_CHANGED = ("tool-result-changed", "a read tool re-run with --tools live returned something other than the recording", Phase.REPLAY, _F)
     # -- the run ledger ---------------------------------------------------------------------------
     LEDGER_CORRUPT = ("ledger-corrupt", "the ledger file is not a routinec ledger (corrupt, or another program's database)", Phase.LEDGER, _I)
     LEDGER_FORMAT = ("ledger-format", "the ledger's schema version is newer than this routinec", Phase.LEDGER, _I)

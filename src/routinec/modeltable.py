@@ -12,9 +12,16 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["EFFORT_LEVELS", "MODELS", "ModelInfo", "lifecycle_diagnostic", "lifecycle_on", "lookup"]
+__all__ = ["EFFORT_LEVELS", "MODELS", "SERVER_TOOL_TYPES", "ModelInfo", "lifecycle_diagnostic", "lifecycle_on", "lookup"]
 
 EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
+# Server tools the API runs, by versioned type name → the options each accepts.
+SERVER_TOOL_TYPES: dict[str, frozenset[str]] = {
+    "web_search_20250305": frozenset({"max_uses", "allowed_domains", "blocked_domains", "user_location"}),
+    "web_fetch_20250910": frozenset({"max_uses", "allowed_domains", "blocked_domains", "citations", "max_content_tokens"}),
+    "code_execution_20250825": frozenset(),
+}
+_ALL_SERVER_TOOLS = tuple(sorted(SERVER_TOOL_TYPES))
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,8 @@ class ModelInfo:
     thinking_budget: bool = True  # accepts thinking {type: enabled, budget_tokens}
     resolved_by: str = "table"
     notes: tuple[str, ...] = field(default=())
+    tool_use: bool = True  # accepts client tools (`tools`, `tool_choice`)
+    server_tools: tuple[str, ...] = _ALL_SERVER_TOOLS  # server tool types it can run
 
 
 _ALL_EFFORT = ("low", "medium", "high", "max")
@@ -75,6 +84,7 @@ MODELS: tuple[ModelInfo, ...] = (
         effort=_ALL_EFFORT,
         thinking_budget=False,
         structured_outputs=False,
+        server_tools=(),  # a research preview: client tools only
     ),
     _new("claude-opus-4-7"),
     _new("claude-opus-4-8"),

@@ -307,7 +307,6 @@ _NOT_CONTENT = frozenset(
         "compare_count",
         "expects_count",
         "target_span",
-        "input_count",
     }
 )
 # Content added after locks existed: left out of the plain form while empty, so the spec hash

@@ -18,6 +18,7 @@ from routinec.codes import Code
 from routinec.compiler import ast
 from routinec.compiler.lower import CONSTRAINT_KEYWORDS
 from routinec.compiler.symbols import PRIMITIVES, Project
+from routinec.compiler.tools import LIMIT_KEYWORDS, check_tools
 from routinec.diagnostics import Diagnostic, Severity, Span
 from routinec.lockfile.entry import STATES
 from routinec.modeltable import ModelInfo, known_names
@@ -407,6 +408,12 @@ def check_routine(
                 )
             )
     _check_settings(routine, model, out)
+    if routine.tools or routine.triggers or any(t.trajectory for t in routine.tests) or any(
+        k in settings for k in LIMIT_KEYWORDS
+    ):
+        out.extend(check_tools(routine, model))
+        for tool in routine.tools:
+            check_fields(tool.inputs or (), project, f"the input of tool {tool.name}", out)
     check_fields(routine.inputs or (), project, f"the input of {routine.name}", out)
     check_fields(routine.outputs or (), project, f"the output of {routine.name}", out)
     _check_tests(routine, out)

@@ -20,6 +20,7 @@ from routinec.lockfile.entry import (
     Prompt,
     PromptPart,
     TestCase,
+    ToolSet,
 )
 from routinec.modeltable import ModelInfo
 from routinec.params import PARAMS, ParamValue
@@ -153,6 +154,20 @@ def _part(part: dict[str, Any] | None) -> PromptPart | None:
     return None if part is None else PromptPart(part["path"], part["template"])
 
 
+def _expect(routine: ast.RoutineDef, test_name: str) -> dict[str, Any]:
+    """A test's trajectory expectations as lock JSON (empty when it has none)."""
+    test = next((t for t in routine.tests if t.name == test_name), None)
+    out: dict[str, Any] = {}
+    for item in test.trajectory if test is not None else ():
+        if item.kind == "tools":
+            out["tools"] = list(item.value)
+        elif item.kind == "tool":
+            out.setdefault("tool_args", []).append({"name": item.value[0], "input": plain_json(item.value[1])})
+        else:
+            out["max_turns"] = json_number(item.value)
+    return out
+
+
 def lower_routine(
     routine: ast.RoutineDef,
     project: Project,
@@ -161,6 +176,9 @@ def lower_routine(
     tests: dict[str, Any],
     consumers: list[dict[str, Any]],
     sources: dict[str, str],
+    *,
+    tools: ToolSet | None = None,
+    triggers: tuple[dict[str, Any], ...] = (),
 ) -> LockEntry:
     """Assemble and seal one lock entry; everything passed in was checked already."""
     input_schema = routine_schema(routine.inputs, project)
@@ -186,9 +204,11 @@ def lower_routine(
             for c in sorted(consumers, key=lambda c: str(c["name"]))
         ),
         tests={
-            name: TestCase(t["input"], t["input_path"], t["input_hash"], t["compare"])
+            name: TestCase(t["input"], t["input_path"], t["input_hash"], t["compare"], _expect(routine, name))
             for name, t in tests.items()
         },
         sources=dict(sorted(sources.items())),
+        tools=tools,
+        triggers=triggers,
     )
     return entry.sealed()

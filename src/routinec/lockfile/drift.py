@@ -109,12 +109,20 @@ def diff_entries(name: str, old: LockEntry, new: LockEntry) -> list[Drift]:
             a, b = old.tests[tname], new.tests[tname]
             add(f"test {tname} input", a.input_hash, b.input_hash)
             add(f"test {tname} input file", a.input_path, b.input_path)
+            if a.expect != b.expect:
+                out.append(Drift(
+                    name, f"test {tname} expectations", "locked", "changed",
+                    details=pointer_diff(a.expect, b.expect),
+                ))
             if a.compare != b.compare:
                 out.append(Drift(
                     name, f"test {tname} compare rules", "locked", "changed",
                     details=pointer_diff(a.compare, b.compare),
                 ))
     add("source", old.source, new.source)
+    out.extend(_tool_drift(name, old, new))
+    if old.triggers != new.triggers:
+        out.append(Drift(name, "triggers", _show_triggers(old), _show_triggers(new)))
     if not out and old.spec_hash != new.spec_hash:
         add("spec", old.spec_hash, new.spec_hash)
     if not out:
@@ -125,6 +133,50 @@ def diff_entries(name: str, old: LockEntry, new: LockEntry) -> list[Drift]:
     if not out and old.entry_hash != new.entry_hash:
         out.append(Drift(name, "entry", _show(old.entry_hash), _show(new.entry_hash)))
     return out
+
+
+def _tool_drift(name: str, old: LockEntry, new: LockEntry) -> list[Drift]:
+    """What changed in a routine's tools: each tool by name (added, removed, effect, entry
+    point, schema, the source file of its code), then the loop's limits."""
+    out: list[Drift] = []
+    a, b = old.tools, new.tools
+    if a is None and b is None:
+        return out
+    old_tools = {t.name: t for t in (a.tools if a is not None else ())}
+    new_tools = {t.name: t for t in (b.tools if b is not None else ())}
+    for tname in sorted(set(old_tools) | set(new_tools)):
+        if tname not in new_tools:
+            out.append(Drift(name, f"tool {tname}", "present", "removed"))
+            continue
+        if tname not in old_tools:
+            out.append(Drift(name, f"tool {tname}", "absent", "added"))
+            continue
+        x, y = old_tools[tname], new_tools[tname]
+        for key in ("kind", "effect", "entry_point", "dry_run", "description"):
+            if getattr(x, key) != getattr(y, key):
+                out.append(Drift(name, f"tool {tname} {key.replace('_', ' ')}", _show(getattr(x, key)), _show(getattr(y, key))))
+        if x.schema_hash != y.schema_hash:
+            out.append(Drift(
+                name, f"tool {tname} schema", _show(x.schema_hash), _show(y.schema_hash),
+                details=pointer_diff(x.input_schema, y.input_schema),
+            ))
+        if x.options != y.options:
+            out.append(Drift(name, f"tool {tname} options", "locked", "changed", details=pointer_diff(x.options, y.options)))
+        for path in sorted(set(x.source_digests) | set(y.source_digests)):
+            if x.source_digests.get(path) != y.source_digests.get(path):
+                out.append(Drift(
+                    name, f"tool {tname} source file {path}",
+                    _show(x.source_digests.get(path)), _show(y.source_digests.get(path)),
+                ))
+    if a is not None and b is not None:
+        for key in ("max_turns", "max_tool_calls", "parallel", "tool_choice"):
+            if getattr(a, key) != getattr(b, key):
+                out.append(Drift(name, key, _show(getattr(a, key)), _show(getattr(b, key))))
+    return out
+
+
+def _show_triggers(entry: LockEntry) -> str:
+    return "[" + ", ".join(str(t.get("event")) for t in entry.triggers) + "]"
 
 
 def _pointer_token(key: str) -> str:

@@ -29,6 +29,8 @@ __all__ = [
     "Prompt",
     "PromptPart",
     "TestCase",
+    "ToolPin",
+    "ToolSet",
     "entry_hash",
 ]
 
@@ -228,6 +230,9 @@ class TestCase:
     input_path: str | None
     input_hash: str  # digest of the input value
     compare: dict[str, JsonObject]  # field → {"rule": …, "tolerance"?: …}
+    # Trajectory expectations of a tool-using routine ({"tools": [...], "tool_args": [...],
+    # "max_turns": N}); empty, and then not written, for every other test.
+    expect: JsonObject = dataclasses.field(default_factory=dict)
 
     __test__ = False  # not a pytest class
 
@@ -245,15 +250,19 @@ class TestCase:
             tolerance = rule.get("tolerance", 0)
             if isinstance(tolerance, bool) or not isinstance(tolerance, int | Decimal):
                 _fail(f"{at}.tolerance", "a number", tolerance)
-        return cls(input_value, input_path, _str(data, "input_hash", where), dict(compare))
+        expect = _obj(data.get("expect", {}), f"{where}.expect")
+        return cls(input_value, input_path, _str(data, "input_hash", where), dict(compare), dict(expect))
 
     def to_json(self) -> JsonObject:
-        return {
+        out: JsonObject = {
             "input": self.input,
             "input_path": self.input_path,
             "input_hash": self.input_hash,
             "compare": dict(self.compare),
         }
+        if self.expect:
+            out["expect"] = dict(self.expect)
+        return out
 
 
 @by_constructor
@@ -278,6 +287,97 @@ class ConsumerPin:
 
 @by_constructor
 @dataclass(frozen=True, slots=True)
+class ToolPin:
+    """One tool a routine may call: a Python entry point (kind "python") or a server tool the
+    API runs (kind "server", `entry_point` is its versioned type). `source_digests` are the raw
+    bytes digests of the files the entry point and dry run live in (path relative to the
+    import root they were found under), so editing a tool's code is drift `verify` names."""
+
+    name: str
+    kind: str  # python | server
+    effect: str | None  # read | write (python tools)
+    entry_point: str
+    dry_run: str | None
+    description: str | None
+    input_schema: JsonObject | None
+    schema_hash: str | None
+    source_digests: dict[str, str]
+    options: JsonObject  # server tool options; `volatile` keys; `strict`
+
+    @classmethod
+    def from_json(cls, value: Any, where: str) -> ToolPin:
+        data = _obj(value, where)
+        schema = _field(data, "input_schema", where)
+        if schema is not None and not isinstance(schema, dict):
+            _fail(f"{where}.input_schema", "an object or null", schema)
+        return cls(
+            name=_str(data, "name", where),
+            kind=_str(data, "kind", where),
+            effect=_str(data, "effect", where, null=True),
+            entry_point=_str(data, "entry_point", where),
+            dry_run=_str(data, "dry_run", where, null=True),
+            description=_str(data, "description", where, null=True),
+            input_schema=schema,
+            schema_hash=_str(data, "schema_hash", where, null=True),
+            source_digests=_str_map(_field(data, "source_digests", where), f"{where}.source_digests"),
+            options=dict(_obj(_field(data, "options", where), f"{where}.options")),
+        )
+
+    def to_json(self) -> JsonObject:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "effect": self.effect,
+            "entry_point": self.entry_point,
+            "dry_run": self.dry_run,
+            "description": self.description,
+            "input_schema": self.input_schema,
+            "schema_hash": self.schema_hash,
+            "source_digests": dict(sorted(self.source_digests.items())),
+            "options": dict(sorted(self.options.items())),
+        }
+
+
+@by_constructor
+@dataclass(frozen=True, slots=True)
+class ToolSet:
+    """A tool-using routine's tools and the limits of its tool loop."""
+
+    tools: tuple[ToolPin, ...]  # in declaration order (the order the request lists them)
+    max_turns: int
+    max_tool_calls: int
+    parallel: bool
+    tool_choice: str  # auto | any | none | a tool's name
+
+    @classmethod
+    def from_json(cls, value: Any, where: str = "tools") -> ToolSet:
+        data = _obj(value, where)
+        items = _field(data, "tools", where)
+        if not isinstance(items, list):
+            _fail(f"{where}.tools", "a list", items)
+        return cls(
+            tools=tuple(ToolPin.from_json(t, f"{where}.tools[{i}]") for i, t in enumerate(items)),
+            max_turns=_int(data, "max_turns", where),
+            max_tool_calls=_int(data, "max_tool_calls", where),
+            parallel=_bool(data, "parallel", where),
+            tool_choice=_str(data, "tool_choice", where),
+        )
+
+    def to_json(self) -> JsonObject:
+        return {
+            "tools": [t.to_json() for t in self.tools],
+            "max_turns": self.max_turns,
+            "max_tool_calls": self.max_tool_calls,
+            "parallel": self.parallel,
+            "tool_choice": self.tool_choice,
+        }
+
+    def get(self, name: str) -> ToolPin | None:
+        return next((t for t in self.tools if t.name == name), None)
+
+
+@by_constructor
+@dataclass(frozen=True, slots=True)
 class LockEntry:
     """One routine in `routines.lock`: everything that decides its behaviour, sealed."""
 
@@ -298,6 +398,10 @@ class LockEntry:
     tests: dict[str, TestCase]
     sources: dict[str, str]  # raw-bytes digest of every file the entry came from
     entry_hash: str = ""  # digest of the rest of the JSON; "" until `sealed()`
+    # Optional parts, written only when the routine has them (an entry without them keeps
+    # the JSON, and the entry hash, it had before they existed).
+    tools: ToolSet | None = None
+    triggers: tuple[JsonObject, ...] = ()  # {"event": …, "cron"? / "types"?}
 
     @classmethod
     def from_json(cls, value: Any, name: str = "?", *, path: str = "routines.lock") -> LockEntry:
@@ -331,6 +435,8 @@ class LockEntry:
                 tests={str(k): TestCase.from_json(v, f"tests.{k}") for k, v in tests.items()},
                 sources=_str_map(data["sources"], "sources"),
                 entry_hash=_str(data, "entry_hash", "entry"),
+                tools=None if data.get("tools") is None else ToolSet.from_json(data["tools"]),
+                triggers=_triggers(data.get("triggers", [])),
             )
         except _Corrupt as exc:
             where = str(exc).removeprefix("entry.")
@@ -355,6 +461,10 @@ class LockEntry:
             "tests": {k: t.to_json() for k, t in self.tests.items()},
             "sources": dict(self.sources),
         }
+        if self.tools is not None:
+            out["tools"] = self.tools.to_json()
+        if self.triggers:
+            out["triggers"] = [dict(t) for t in self.triggers]
         out["entry_hash"] = self.entry_hash
         return out
 
@@ -378,6 +488,11 @@ class LockEntry:
                 for name, case in sorted(self.tests.items())
                 if case.input is not None
             ),
+            *(
+                (f"tool {t.name} schema", t.schema_hash, t.input_schema)
+                for t in (self.tools.tools if self.tools is not None else ())
+                if t.schema_hash is not None
+            ),
         ]
         return [what for what, stored, content in checks if digest(content) != stored]
 
@@ -393,8 +508,19 @@ def _state(data: JsonObject) -> str:
     return str(state)
 
 
+def _triggers(value: Any) -> tuple[JsonObject, ...]:
+    if not isinstance(value, list):
+        _fail("triggers", "a list", value)
+    out = []
+    for i, item in enumerate(value):
+        _str(_obj(item, f"triggers[{i}]"), "event", f"triggers[{i}]")
+        out.append(dict(item))
+    return tuple(out)
+
+
+OPTIONAL_KEYS = ("tools", "triggers")
 # What every entry holds, in the model's order (the reader's list of required keys).
-ENTRY_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(LockEntry))
+ENTRY_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(LockEntry) if f.name not in OPTIONAL_KEYS)
 
 
 def _corrupt(path: str, message: str) -> Diagnostic:

@@ -70,6 +70,8 @@ class Result:
     channel: str | None = None  # stable | canary (None: a pinned version no channel points at)
     reason: str | None = None  # PIN | SPLIT | DEFAULT
     split_by: str | None = None  # SPLIT: "input.FIELD", "key" (the caller's) or "request-id"
+    turns: int = 1  # model requests made (a tool-using routine makes several)
+    tool_calls: tuple[Any, ...] = ()  # `toolloop.ToolCall`s, in call order
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,8 @@ class Runtime:
         stop: threading.Event | None = None,
         ledger: bool | None = None,
         channel: str | None = None,
+        allow_writes: bool = False,
+        tools: str = "recorded",
     ) -> None:
         """`ledger`: append a run record per run. None (the default) means on in live and
         record mode and off in replay; True turns it on in replay too, False off everywhere."""
@@ -106,6 +110,15 @@ class Runtime:
         self.lock = lock or read_lock(self.config.lock_path)
         # `routinec test/record --channel`: routine() and runs without a pick use this channel's version.
         self.channel = channel
+        # Tool-using routines: write tools run only when allowed (their dry run otherwise, and
+        # never in replay or under CI); tools="live" re-runs read tools in replay to compare.
+        if tools not in ("recorded", "live"):
+            raise RoutineError(Code.CONFIG, f"unknown tools mode {tools!r}", hint="use 'recorded' or 'live'")
+        if allow_writes and env().ci:
+            raise RoutineError(Code.CI_REFUSED, "write tools never run under CI=true", hint="drop --allow-writes; their dry runs run instead")
+        self.allow_writes = allow_writes
+        self.tools_mode = tools
+        self._executor: Any = None
         self.golden = self.config.golden_path
         self.stop = stop or threading.Event()
         self._api_key = api_key
@@ -250,6 +263,15 @@ class Runtime:
                 self._provider = SdkProvider(self._api_key, stop=self.stop)
             return self._provider
 
+    def tool_executor(self) -> Any:
+        """The `runtime.tools.ToolExecutor` of this Runtime (tool modules imported once)."""
+        with self._guard:
+            if self._executor is None:
+                from routinec.runtime.tools import ToolExecutor
+
+                self._executor = ToolExecutor(self.config.root, allow_writes=self.allow_writes and self.mode != "replay")
+            return self._executor
+
     def redactor(self) -> Redactor:
         secrets = [self.provider().api_key] if self.mode != "replay" else []
         return Redactor(self.config.redact, secrets)
@@ -361,6 +383,10 @@ class Session:
         if trace is not None:
             trace.routine = routine
             trace.route = route
+        if routine.entry.tools is not None:
+            from routinec.runtime.toolloop import run_with_tools
+
+            return run_with_tools(self, routine, inputs, case, trace, span)
         plain = routine.validate_input(inputs, case)
         system, prompt = routine.render(plain, case)
         history = self._history.get(name, []) if routine.session_state else []

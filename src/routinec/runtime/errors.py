@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from difflib import get_close_matches
 from pathlib import Path
+from typing import Any
 
 from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
@@ -41,6 +42,9 @@ class RoutineError(DiagnosticError):
         self.path = str(path) if path is not None else None
         self.hint = hint
         self.text = message
+        # A tool-using run that failed part-way: the transcript so far, and where record mode kept it.
+        self.partial_transcript: dict[str, Any] | None = None
+        self.partial_path: Path | None = None
         where = routine + (f"/{case}" if case else "") + ": " if routine else ""
         span = Span(self.path) if self.path else None
         diag = Diagnostic(kind, Severity.ERROR, where + message, span, hint, notes)

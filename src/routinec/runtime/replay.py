@@ -42,6 +42,11 @@ class ReplayProvider:
     def keep(self, call: Call, exchange: Exchange) -> Path | None:
         return exchange.source  # nothing to write: it came from this file
 
+    def find(self, call: Call) -> tuple[dict[str, Any], Path]:
+        """The whole transcript the call's first request is recorded in (the tool loop replays
+        its later turns from it), or the same miss errors as `exchange`."""
+        return self._find(call)
+
     def _find(self, call: Call) -> tuple[dict[str, Any], Path]:
         name, case, body = call.routine.name, call.case, call.body
         if case is not None:

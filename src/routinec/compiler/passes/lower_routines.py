@@ -19,6 +19,7 @@ from routinec.compiler.materials import gather
 from routinec.compiler.passes.state import BuildState
 from routinec.compiler.spec_secrets import RecordScreen
 from routinec.compiler.symbols import Project
+from routinec.compiler.tools import import_roots, lower_triggers, resolve_tools
 from routinec.diagnostics import Severity
 from routinec.lockfile import LockEntry, entry_text
 from routinec.modeltable import ModelInfo
@@ -41,14 +42,17 @@ def _lower_some(
     files: ProjectFiles,
 ) -> Lowered:
     out: Lowered = {}
+    roots = import_roots(files.root)
     for name in names:
         routine = project.routines[name].node
         input_schema = routine_schema(routine.inputs, project)
         mats = gather(routine, input_schema, consumer_schemas, files)
+        tool_mats = resolve_tools(routine, project, roots, files.root)
+        mats.diagnostics.extend(tool_mats.diagnostics)
         if any(d.severity is Severity.ERROR for d in mats.diagnostics):
             out[name] = {"sources": {}, "entry": None, "diagnostics": mats.diagnostics}
             continue
-        used = {routine.span.path} | mats.used_files
+        used = {routine.span.path} | mats.used_files | tool_mats.used_files
         used.update(project.types[t].path for t in type_names(routine.inputs, project))
         used.update(project.types[t].path for t in type_names(routine.outputs, project))
         for ref in routine.consumers:
@@ -58,7 +62,10 @@ def _lower_some(
                 used.update(project.types[t].path for t in type_names(consumer.node.expects, project))
         used.update(link for link, target in files.links.items() if target in used)
         sources = {rel: files.digest(rel) for rel in sorted(used)}
-        entry = lower_routine(routine, project, models[name], mats.prompt, mats.tests, mats.consumers, sources)
+        entry = lower_routine(
+            routine, project, models[name], mats.prompt, mats.tests, mats.consumers, sources,
+            tools=tool_mats.tools, triggers=lower_triggers(routine),
+        )
         # Its lockfile text too, made here (in both workers) and kept in the cache with it.
         out[name] = {"sources": sources, "entry": entry, "diagnostics": mats.diagnostics, "text": entry_text(name, entry)}
     return out
