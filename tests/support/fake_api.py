@@ -23,8 +23,12 @@ __all__ = [
     "default_reply",
     "error_reply",
     "example_for_schema",
+    "final_reply",
     "message_reply",
     "output_reply",
+    "pause_reply",
+    "tool_script",
+    "tool_use_reply",
 ]
 
 TEST_KEY = "sk-ant-test-" + "0" * 40
@@ -127,6 +131,51 @@ def example_for_schema(schema: dict[str, Any], defs: dict[str, Any] | None = Non
 
 
 Responder = Callable[[dict[str, Any]], Reply]
+
+
+def tool_use_reply(calls: list[tuple[str, Any]], *, turn: int = 0, text: str | None = None, **kwargs: Any) -> Reply:
+    """The model asking for tools: one `tool_use` block per (name, input), in order (several
+    blocks are a parallel call), ids `toolu_<turn>_<k>`."""
+    content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+    content.extend(
+        {"type": "tool_use", "id": f"toolu_{turn}_{k}", "name": name, "input": arguments}
+        for k, (name, arguments) in enumerate(calls)
+    )
+    return message_reply(content, stop_reason="tool_use", **kwargs)
+
+
+def pause_reply(text: str = "searching…", **kwargs: Any) -> Reply:
+    """A long server-tool turn the API paused (`pause_turn`): the client sends it back as is."""
+    return message_reply([{"type": "text", "text": text}], stop_reason="pause_turn", **kwargs)
+
+
+def final_reply(request: dict[str, Any], output: Any, **kwargs: Any) -> Reply:
+    """The final answer of a tool-using routine: structured-output text, or the emit_output tool."""
+    model = kwargs.pop("model", request.get("model", "claude-haiku-4-5-20251001"))
+    if (request.get("output_config") or {}).get("format"):
+        return message_reply([{"type": "text", "text": json.dumps(output, sort_keys=True)}], model=model, **kwargs)
+    block = {"type": "tool_use", "id": "toolu_final", "name": "emit_output", "input": output}
+    return message_reply([block], model=model, stop_reason="tool_use", **kwargs)
+
+
+def tool_script(steps: list[Any]) -> Responder:
+    """A responder for tool loops, scripted per turn: step i answers the request that holds i
+    assistant messages (so it does not depend on the order requests arrive in). A step is a
+    list of (tool name, input) pairs (a tool_use turn; several pairs = a parallel call),
+    "pause" (a pause_turn), or ("final", output)."""
+
+    def respond(request: dict[str, Any]) -> Reply:
+        turn = sum(1 for m in request.get("messages") or [] if m.get("role") == "assistant")
+        if turn >= len(steps):
+            return error_reply(400, f"the script has no step {turn}")
+        step = steps[turn]
+        if step == "pause":
+            return pause_reply()
+        if isinstance(step, tuple) and step and step[0] == "final":
+            return final_reply(request, step[1])
+        return tool_use_reply(list(step), turn=turn)
+
+    return respond
 
 
 def default_reply(request: dict[str, Any]) -> Reply:

@@ -93,6 +93,10 @@ Examples:
 @click.option("--update-golden", is_flag=True, help="Write goldens from the outputs (refused under CI=true).")
 @click.option("--live", is_flag=True, help="Call the model instead of replaying; report drift, write nothing.")
 @click.option("--ledger", "ledger", is_flag=True, help="Append a run record per replayed case to the run ledger too.")
+@click.option(
+    "--tools", "tools", type=click.Choice(["recorded", "live"]), default="recorded", show_default=True,
+    help="Tool results in replay: from the transcript, or re-run the read tools and report differences.",
+)
 @click.option("--junit-xml", "junit", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
 @jobs_option
@@ -106,6 +110,7 @@ def test(
     update_golden: bool,
     live: bool,
     ledger: bool,
+    tools: str,
     junit: Path | None,
     verbose: bool,
     jobs: int,
@@ -120,7 +125,7 @@ def test(
     try:
         run = runs.test(
             config, list(routines), case=case, update_golden=update_golden, live=live, jobs=jobs,
-            progress=_progress_printer(), ledger=ledger, channel=channel,
+            progress=_progress_printer(), ledger=ledger, channel=channel, tools=tools,
         )
     except DiagnosticError as exc:
         _refused(exc, fmt, config.root)
@@ -146,6 +151,7 @@ Needs ANTHROPIC_API_KEY (ANTHROPIC_BASE_URL optional). Ctrl-C keeps finished tra
 @jobs_option
 @click.option("--check", "check_only", is_flag=True, help="Compare live outputs with goldens; write nothing.")
 @_channel_option
+@click.option("--allow-writes", is_flag=True, help="Run write tools for real (otherwise their dry runs run).")
 @format_option
 @project_option
 @guard
@@ -155,6 +161,7 @@ def record(
     jobs: int,
     check_only: bool,
     channel: str | None,
+    allow_writes: bool,
     fmt: str,
     project: Path | None,
 ) -> None:
@@ -166,6 +173,7 @@ def record(
         run = runs.record(
             config, list(routines), case=case, jobs=jobs, check_only=check_only, progress=_progress_printer(),
             channel=channel,
+            allow_writes=allow_writes,
         )
     except DiagnosticError as exc:
         _refused(exc, fmt, config.root)

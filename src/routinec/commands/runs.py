@@ -63,6 +63,7 @@ def test(
     progress: Progress | None = None,
     ledger: bool = False,
     channel: str | None = None,
+    tools: str = "recorded",
 ) -> RunOutcome:
     """Replay every selected case and compare with its golden (or, `live`, call the model and
     report drift, writing no transcript or golden). Orphaned transcripts and goldens are
@@ -76,7 +77,7 @@ def test(
     from routinec.runtime.suite import find_orphans, run_suite, select_cases
 
     start = time.perf_counter()
-    runtime = Runtime(config=config, mode="live" if live else "replay", ledger=True if ledger else None, channel=channel)
+    runtime = Runtime(config=config, mode="live" if live else "replay", ledger=True if ledger else None, channel=channel, tools=tools)
     routines = _on_channel(runtime, routines, channel)
     if not live:
         outcomes = run_suite(runtime, routines, case=case, update_golden=update_golden)
@@ -101,6 +102,7 @@ def record(
     check_only: bool = False,
     progress: Progress | None = None,
     channel: str | None = None,
+    allow_writes: bool = False,
 ) -> RunOutcome:
     """Call the model for each selected case and write its redacted transcript (or,
     `check_only`, compare live outputs with goldens and write nothing)."""
@@ -109,7 +111,7 @@ def record(
     from routinec.runtime.suite import select_cases
 
     start = time.perf_counter()
-    runtime = Runtime(config=config, mode="live" if check_only else "record", channel=channel)
+    runtime = Runtime(config=config, mode="live" if check_only else "record", channel=channel, allow_writes=allow_writes)
     routines = _on_channel(runtime, routines, channel)
     pairs = select_cases(runtime, routines, case)
     runtime.provider()  # refuse a missing or dummy key before anything starts

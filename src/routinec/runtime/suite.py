@@ -138,6 +138,11 @@ def run_case(runtime: Runtime, routine: str, case: str, *, update_golden: bool =
                 path=gpath,
             )
         diffs = compare_output(expected, result.output, locked.compare_rules(case))
+        expect = locked.entry.tests[case].expect if case in locked.entry.tests else {}
+        if expect and not diffs:
+            from routinec.runtime.toolloop import check_trajectory
+
+            check_trajectory(expect, result, gpath)
     except RoutineError as exc:
         status = "fail" if exc.exit_code == 1 else "error"
         return CaseOutcome(

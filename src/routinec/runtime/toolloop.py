@@ -29,9 +29,15 @@ from routinec.lockfile.entry import ToolPin, ToolSet
 from routinec.runtime.entry import LockedRoutine, to_wire
 from routinec.runtime.errors import RoutineError
 from routinec.runtime.exchange import Call, Exchange
-from routinec.runtime.request import TOOL_NAME, build_request, describe_changes, extract_output, request_hash
+from routinec.runtime.request import (
+    TOOL_NAME,
+    build_request,
+    describe_changes,
+    extract_output,
+    request_hash,
+)
 from routinec.runtime.tools import ToolOutcome
-from routinec.runtime.transcript import make_transcript, transcript_path, write_json_guarded
+from routinec.runtime.transcript import make_transcript, read_transcript, transcript_path, write_json_guarded
 
 if TYPE_CHECKING:
     from routinec import telemetry
@@ -185,7 +191,14 @@ class _Recording:
             )
         recorded = self.turns[turn]
         if recorded.get("request_hash") != key:
-            changes = describe_changes(recorded_request(self.data, turn), body)
+            before = recorded_request(self.data, turn)
+            if request_hash(before) != recorded.get("request_hash"):
+                raise self._error(
+                    Code.TRANSCRIPT_CORRUPT,
+                    f"turn {turn + 1}: the transcript does not add up: its turns before this one do not rebuild "
+                    "the request it recorded (edited by hand?)",
+                )
+            changes = describe_changes(before, body)
             raise self._error(
                 Code.TRANSCRIPT_MISMATCH,
                 f"turn {turn + 1}: the request no longer matches the recording (closest: recorded turn {turn + 1} "
@@ -331,8 +344,13 @@ def _find_recording(session: Session, routine: LockedRoutine, body: dict[str, An
 
     backend = session.runtime.backend
     assert isinstance(backend, ReplayProvider)
-    data, path = backend.find(Call(routine, body, key, case))
-    return _Recording(data, path, routine.name, case)
+    if case is None:  # found by the first request's hash, or a miss naming the closest transcript
+        data, path = backend.find(Call(routine, body, key, case))
+        return _Recording(data, path, routine.name, case)
+    path = transcript_path(backend.golden, routine.name, case)
+    recording = _Recording(read_transcript(path, routine=routine.name, case=case), path, routine.name, case)
+    recording.response(0, body, key)  # turn 1 checked here, like every later turn
+    return recording
 
 
 def run_with_tools(
@@ -420,3 +438,34 @@ def run_with_tools(
         turns=len(loop.trajectory.turns),
         tool_calls=tuple(loop.trajectory.calls),
     )
+
+
+def trajectory_problems(expect: dict[str, Any], result: Result) -> list[str]:
+    """Where a run's trajectory differs from a test's `expect` statements, in words."""
+    problems: list[str] = []
+    calls: tuple[ToolCall, ...] = result.tool_calls
+    names = [c.name for c in calls]
+    wanted = expect.get("tools")
+    if wanted is not None and names != list(wanted):
+        problems.append(f"expected tools [{', '.join(wanted)}], the run called [{', '.join(names)}]")
+    for item in expect.get("tool_args") or []:
+        tool, args = item["name"], item["input"]
+        mine = [c for c in calls if c.name == tool]
+        if not any(isinstance(c.input, dict) and all(c.input.get(k) == v for k, v in args.items()) for c in mine):
+            seen = "; ".join(_brief(str(c.input)) for c in mine) or "never called"
+            problems.append(f"expected a call {tool} {args}, the run's calls: {seen}")
+    limit = expect.get("max_turns")
+    if limit is not None and result.turns > limit:
+        problems.append(f"expected at most {limit} turns, the run took {result.turns}")
+    return problems
+
+
+def check_trajectory(expect: dict[str, Any], result: Result, path: Path | None) -> None:
+    problems = trajectory_problems(expect, result)
+    if problems:
+        raise RoutineError(
+            Code.TRAJECTORY_MISMATCH,
+            problems[0],
+            hint=f"if the new trajectory is right, change the test's expect statements; else re-record: 'routinec record {result.routine} --case {result.case}'",
+            routine=result.routine, case=result.case, path=result.transcript or path, notes=tuple(problems[1:]),
+        )
