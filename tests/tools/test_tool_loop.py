@@ -39,7 +39,7 @@ def test_record_then_replay_offline(tools_project: Path, scripted_api: FakeAnthr
     data = _transcript(tools_project)
     assert data["origin"] == "recorded"
     assert len(data["turns"]) == 3 and len(data["responses"]) == 3
-    assert [t["request_hash"] for t in data["turns"]][0] == data["request_hash"]
+    assert data["turns"][0]["request_hash"] == data["request_hash"]
     calls = data["tool_calls"]
     assert [(c["name"], c["effect"], c["obtained"]) for c in calls] == [
         ("search_code", "read", "live"), ("read_file", "read", "live"), ("add_label", "write", "dry-run"),

@@ -37,7 +37,12 @@ from routinec.runtime.request import (
     request_hash,
 )
 from routinec.runtime.tools import ToolOutcome
-from routinec.runtime.transcript import make_transcript, read_transcript, transcript_path, write_json_guarded
+from routinec.runtime.transcript import (
+    make_transcript,
+    read_transcript,
+    transcript_path,
+    write_json_guarded,
+)
 
 if TYPE_CHECKING:
     from routinec import telemetry
