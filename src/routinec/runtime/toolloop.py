@@ -470,7 +470,7 @@ def check_trajectory(expect: dict[str, Any], result: Result, path: Path | None) 
     if problems:
         raise RoutineError(
             Code.TRAJECTORY_MISMATCH,
-            problems[0],
+            "; ".join(problems),
             hint=f"if the new trajectory is right, change the test's expect statements; else re-record: 'routinec record {result.routine} --case {result.case}'",
-            routine=result.routine, case=result.case, path=result.transcript or path, notes=tuple(problems[1:]),
+            routine=result.routine, case=result.case, path=result.transcript or path,
         )
