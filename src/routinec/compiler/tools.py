@@ -3,8 +3,8 @@ trajectory expectations checked, entry points resolved statically, and lowered t
 
 In: a checked `RoutineDef`, its model, the project (types) and the import roots. Out:
 diagnostics and the lock's `ToolSet`. Entry points are found without importing user code:
-`importlib.machinery.PathFinder` locates the module file one package level at a time (it never
-runs a package's `__init__`), and Python's `ast` reads the module's source for the attribute
+the module file is located the way Python's path finder would, one package level at a time
+(a package's `__init__` is never run), and Python's `ast` reads the module's source for the attribute
 and its signature. Importing would run arbitrary code at `check` time (network calls, writes,
 slow imports) and make a lock depend on import side effects; reading the source is enough to
 tell a missing module or attribute, and to derive the input schema from the annotations.
@@ -19,7 +19,6 @@ import re
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
-from importlib.machinery import PathFinder
 from pathlib import Path
 from typing import Any
 
@@ -337,6 +336,7 @@ class _Found:
     rel: str  # its path relative to the import root it was found under
     tree: pyast.Module | None
     node: pyast.AST | None  # the attribute's definition (None when only imported/assigned)
+    aliases: dict[str, pyast.expr] = field(default_factory=dict)  # module-level type aliases
 
 
 @dataclass
@@ -346,36 +346,55 @@ class ToolMaterials:
     used_files: set[str] = field(default_factory=set)  # project-relative tool sources
 
 
+def _find(part: str, search: list[str]) -> tuple[str, Any]:
+    """One import step, as Python's path finder takes it, without importing: per path entry
+    a package (`part/__init__.py`) or a module (`part.py`) wins, in path order; directories
+    without `__init__.py` are portions of a namespace package, used when nothing else is found.
+    Returns ("package", dir) | ("module", file) | ("namespace", [dirs]) | ("missing", None)."""
+    portions: list[str] = []
+    for entry in search:
+        base = Path(entry) / part
+        if (base / "__init__.py").is_file():
+            return "package", base
+        if (Path(entry) / f"{part}.py").is_file():
+            return "module", Path(entry) / f"{part}.py"
+        if base.is_dir():
+            portions.append(str(base))
+    return ("namespace", portions) if portions else ("missing", None)
+
+
 def _locate(module: str, roots: list[str]) -> tuple[Path, str] | str:
     """The module's source file and its root-relative path, without importing anything; or,
     when it cannot be found, the dotted name that is missing."""
     parts = module.split(".")
     search: list[str] = roots
-    spec = None
-    for i in range(len(parts)):
+    source: Path | None = None
+    for i, part in enumerate(parts):
         name = ".".join(parts[: i + 1])
-        try:
-            spec = PathFinder.find_spec(name, search)
-        except (ImportError, ValueError):
-            spec = None
-        if spec is None:
+        last = i == len(parts) - 1
+        kind, where = _find(part, search)
+        if kind == "missing":
             return name
-        if i < len(parts) - 1:
-            search = list(spec.submodule_search_locations or [])
-            if not search:
+        if kind == "module":
+            if not last:
                 return ".".join(parts[: i + 2])
-    assert spec is not None
-    origin = spec.origin
-    if origin is None or not origin.endswith(".py"):
-        return module
-    path = Path(origin)
+            source = where
+        elif kind == "package":
+            if last:
+                source = where / "__init__.py"
+            search = [str(where)]
+        else:
+            if last:
+                return name  # a namespace package has no source to define a tool in
+            search = where
+    assert source is not None
     for root in roots:
         try:
-            rel = path.resolve().relative_to(Path(root).resolve())
+            rel = source.resolve().relative_to(Path(root).resolve())
         except ValueError:
             continue
-        return path, rel.as_posix()
-    return path, path.name
+        return source, rel.as_posix()
+    return source, source.name
 
 
 def _definitions(tree: pyast.Module) -> dict[str, pyast.AST]:
@@ -423,48 +442,63 @@ def _resolve(entry: str, roots: list[str], span: Span, what: str) -> _Found | Di
         return _err(Code.TOOL_ENTRY_POINT, f"{what} {entry!r} is an async function", span, "tools are called synchronously; use a plain def")
     if isinstance(node, pyast.Assign | pyast.AnnAssign) and isinstance(getattr(node, "value", None), pyast.Constant):
         return _err(Code.TOOL_ENTRY_POINT, f"{what} {entry!r} is a constant, not callable", span)
-    return _Found(path, rel, tree, node if isinstance(node, pyast.FunctionDef) else None)
+    aliases: dict[str, pyast.expr] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, pyast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], pyast.Name):
+            if isinstance(stmt.value, pyast.Subscript | pyast.BinOp | pyast.Name | pyast.Attribute):
+                aliases[stmt.targets[0].id] = stmt.value
+        elif isinstance(stmt, pyast.AnnAssign) and isinstance(stmt.target, pyast.Name) and stmt.value is not None:
+            aliases[stmt.target.id] = stmt.value
+    return _Found(path, rel, tree, node if isinstance(node, pyast.FunctionDef) else None, aliases)
 
 
 _SIMPLE = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "dict": "object", "list": "array"}
 
 
-def _annotation_schema(node: pyast.expr | None) -> dict[str, Any] | None:
-    """The JSON Schema an annotation means (the subset pydantic would derive), or None."""
-    if node is None:
+def _annotation_schema(
+    node: pyast.expr | None, aliases: dict[str, pyast.expr] | None = None, depth: int = 0
+) -> dict[str, Any] | None:
+    """The JSON Schema an annotation means (the subset pydantic would derive), or None.
+    `aliases` are the module's top-level `Name = <annotation>` assignments (type aliases)."""
+    if node is None or depth > 20:
         return None
+    aliases = aliases or {}
+    if isinstance(node, pyast.Name) and node.id not in _SIMPLE and node.id in aliases:
+        return _annotation_schema(aliases[node.id], aliases, depth + 1)
     if isinstance(node, pyast.Constant) and isinstance(node.value, str):
         try:
-            return _annotation_schema(pyast.parse(node.value, mode="eval").body)
+            return _annotation_schema(pyast.parse(node.value, mode="eval").body, aliases, depth + 1)
         except SyntaxError:
             return None
     if isinstance(node, pyast.Name) and node.id in _SIMPLE:
         return {"type": _SIMPLE[node.id]}
     if isinstance(node, pyast.Attribute):
-        return _annotation_schema(pyast.Name(node.attr))
+        return _annotation_schema(pyast.Name(node.attr), aliases, depth + 1)
     if isinstance(node, pyast.BinOp) and isinstance(node.op, pyast.BitOr):
         sides = [node.left, node.right]
         rest = [s for s in sides if not (isinstance(s, pyast.Constant) and s.value is None)]
-        return _annotation_schema(rest[0]) if len(rest) == 1 else None
+        return _annotation_schema(rest[0], aliases, depth + 1) if len(rest) == 1 else None
     if isinstance(node, pyast.Subscript):
         head = node.value.attr if isinstance(node.value, pyast.Attribute) else getattr(node.value, "id", "")
         args = node.slice.elts if isinstance(node.slice, pyast.Tuple) else [node.slice]
         if head in ("list", "List", "Sequence", "tuple") and head != "tuple" and len(args) == 1:
-            items = _annotation_schema(args[0])
+            items = _annotation_schema(args[0], aliases, depth + 1)
             return None if items is None else {"type": "array", "items": items}
         if head in ("dict", "Dict", "Mapping"):
             return {"type": "object"}
         if head == "Optional" and len(args) == 1:
-            return _annotation_schema(args[0])
+            return _annotation_schema(args[0], aliases, depth + 1)
         if head == "Annotated" and args:
-            return _annotation_schema(args[0])
+            return _annotation_schema(args[0], aliases, depth + 1)
         if head == "Literal" and args and all(isinstance(a, pyast.Constant) and isinstance(a.value, str) for a in args):
             values = [a.value for a in args if isinstance(a, pyast.Constant)]
             return {"type": "string", "const": values[0]} if len(values) == 1 else {"type": "string", "enum": values}
     return None
 
 
-def signature_schema(node: pyast.FunctionDef) -> tuple[dict[str, Any] | None, str | None]:
+def signature_schema(
+    node: pyast.FunctionDef, aliases: dict[str, pyast.expr] | None = None
+) -> tuple[dict[str, Any] | None, str | None]:
     """The input schema a function's signature gives (keyword arguments as properties), or
     None and the reason it cannot be derived."""
     args = node.args
@@ -480,7 +514,7 @@ def signature_schema(node: pyast.FunctionDef) -> tuple[dict[str, Any] | None, st
         defaults[a.arg] = d is not None
     properties: dict[str, Any] = {}
     for a in [*positional, *args.kwonlyargs]:
-        schema = _annotation_schema(a.annotation)
+        schema = _annotation_schema(a.annotation, aliases)
         if schema is None:
             if a.annotation is None:
                 return None, f"parameter {a.arg!r} has no annotation"
@@ -583,7 +617,7 @@ def resolve_tools(
         why: str | None = "it is not a plain function"
         if found.node is not None:
             assert isinstance(found.node, pyast.FunctionDef)
-            derived, why = signature_schema(found.node)
+            derived, why = signature_schema(found.node, found.aliases)
         dry_option = tool.option("dry_run")
         dry = str(dry_option.value) if dry_option is not None else None
         if dry is not None and dry_option is not None:
@@ -594,7 +628,7 @@ def resolve_tools(
             digests[dry_found.rel] = _digest_file(dry_found.path, root, mats)
             if dry_found.node is not None and derived is not None:
                 assert isinstance(dry_found.node, pyast.FunctionDef)
-                dry_schema, _ = signature_schema(dry_found.node)
+                dry_schema, _ = signature_schema(dry_found.node, dry_found.aliases)
                 if dry_schema is not None:
                     differ = schema_disagreement(derived, dry_schema, first="the tool", second="the dry run")
                     if differ:
