@@ -24,6 +24,8 @@ _COMMANDS: dict[str, str] = {
     "verify": "routinec.cli.compile:verify",
     "record": "routinec.cli.runtime:record",
     "test": "routinec.cli.runtime:test",
+    "run": "routinec.cli.run:run",
+    "gen": "routinec.cli.gen:gen",
     "compat": "routinec.cli.compat:compat",
     "outcome": "routinec.cli.ledger:outcome",
     "ledger": "routinec.cli.ledger:ledger",

@@ -67,3 +67,8 @@ def python(output: Path | None, fmt: str, project: Path | None) -> None:
         state = "written" if changed else "already up to date"
         click.echo(f"{path}: {n} routine{'s' if n != 1 else ''}, {state} (recorded in {config.lockfile})", err=True)
     sys.exit(0)
+
+
+from routinec.cli.workflows import workflows  # noqa: E402  (`gen workflows`, issue 11)
+
+gen.add_command(workflows)

@@ -315,6 +315,8 @@ def refreshed_models(locked: Lock, *, online: bool) -> list[Diagnostic]:
 
 def verify(config: Config, *, full: bool = False, refresh_models: bool = False) -> Outcome:
     outcome = _verify(config, full=full)
+    if outcome.exit_code != 2:
+        _check_workflows(config, outcome)
     if refresh_models and outcome.exit_code != 2:
         try:
             locked = read_lock(config.lock_path)
@@ -323,6 +325,19 @@ def verify(config: Config, *, full: bool = False, refresh_models: bool = False) 
 
         outcome.diagnostics.extend(refreshed_models(locked, online=env().api_key is not None))
     return outcome
+
+
+def _check_workflows(config: Config, outcome: Outcome) -> None:
+    """Generated GitHub workflows must be what the lock generates (`routinec gen workflows`)."""
+    from routinec.commands import workflows
+
+    if not workflows.wants_check(config):
+        return
+    try:
+        locked = read_lock(config.lock_path)
+    except DiagnosticError:
+        return
+    outcome.diagnostics.extend(workflows.stale_workflows(config, locked))
 
 
 def _verify(config: Config, *, full: bool = False) -> Outcome:
