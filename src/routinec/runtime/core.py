@@ -386,7 +386,13 @@ class Session:
         if routine.entry.tools is not None:
             from routinec.runtime.toolloop import run_with_tools
 
-            return run_with_tools(self, routine, inputs, case, trace, span)
+            done = run_with_tools(rt, routine, inputs, case, trace, span)
+            return Result(
+                routine=name, case=case, output=done.output, mode=rt.mode, entry_hash=routine.entry_hash,
+                model=routine.snapshot, served_model=done.response.get("model"), request_hash=done.request_hash,
+                transcript=done.transcript, request_id=done.request_id, usage=done.usage,
+                run_id=trace.run_id if trace is not None else None, turns=done.turns, tool_calls=done.tool_calls,
+            )
         plain = routine.validate_input(inputs, case)
         system, prompt = routine.render(plain, case)
         history = self._history.get(name, []) if routine.session_state else []

@@ -1,7 +1,7 @@
 """Runtime layer: the tool loop of a tool-using routine, and its multi-turn transcripts.
 
-In: a `Session`, a locked routine with a `ToolSet`, inputs. Out: a `Result` whose output came
-from the model's final turn, with the trajectory (turns, tool calls). Each turn is one
+In: a Runtime, a locked routine with a `ToolSet`, inputs. Out: a `ToolRun` (`core` makes it
+a `Result`): the output of the model's final turn and the trajectory (turns, tool calls). Each turn is one
 Messages API request: `tool_use` blocks are executed (in parallel when the routine allows it)
 and answered in one user message, in the order of the `tool_use` blocks, failures as
 `is_error` results; `pause_turn` is continued; `max_turns` / `max_tool_calls` end the run with
@@ -46,10 +46,13 @@ from routinec.runtime.transcript import (
 
 if TYPE_CHECKING:
     from routinec import telemetry
-    from routinec.runtime.audit import Trace
-    from routinec.runtime.core import Result, Session
 
-__all__ = ["ToolCall", "Trajectory", "recorded_request", "run_with_tools", "tool_request"]
+# `core` imports this module (lazily) and builds the `Result` from a `ToolRun`; nothing here
+# imports `core` or `audit` back: the runtime and the ledger trace are passed in, typed Any.
+Runtime = Any
+Trace = Any
+
+__all__ = ["ToolCall", "ToolRun", "Trajectory", "check_trajectory", "recorded_request", "run_with_tools", "tool_request"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,20 @@ class ToolCall:
         if self.is_error:
             block["is_error"] = True
         return block
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    """What a tool-using run gives `core` to build its `Result` from."""
+
+    output: Any
+    response: dict[str, Any]
+    request_hash: str  # the first turn's
+    transcript: Path | None
+    request_id: str | None
+    usage: dict[str, int]
+    turns: int
+    tool_calls: tuple[ToolCall, ...]
 
 
 @dataclass
@@ -224,9 +241,8 @@ class _Recording:
 
 
 class _Loop:
-    def __init__(self, session: Session, routine: LockedRoutine, case: str | None) -> None:
-        self.session = session
-        self.rt = session.runtime
+    def __init__(self, rt: Runtime, routine: LockedRoutine, case: str | None) -> None:
+        self.rt = rt
         self.routine = routine
         self.case = case
         tools = routine.entry.tools
@@ -344,10 +360,10 @@ def _brief(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _find_recording(session: Session, routine: LockedRoutine, body: dict[str, Any], key: str, case: str | None) -> _Recording:
+def _find_recording(rt: Runtime, routine: LockedRoutine, body: dict[str, Any], key: str, case: str | None) -> _Recording:
     from routinec.runtime.replay import ReplayProvider
 
-    backend = session.runtime.backend
+    backend = rt.backend
     assert isinstance(backend, ReplayProvider)
     if case is None:  # found by the first request's hash, or a miss naming the closest transcript
         data, path = backend.find(Call(routine, body, key, case))
@@ -359,16 +375,14 @@ def _find_recording(session: Session, routine: LockedRoutine, body: dict[str, An
 
 
 def run_with_tools(
-    session: Session,
+    rt: Runtime,
     routine: LockedRoutine,
     inputs: Any,
     case: str | None,
     trace: Trace | None,
     span: telemetry.RunSpan | None,
-) -> Result:
-    from routinec.runtime.core import Result
-
-    rt = session.runtime
+) -> ToolRun:
+    """One run of a tool-using routine on `rt` (a `core.Runtime`), in its mode."""
     name = routine.name
     if rt.mode == "record" and case is None:
         raise RoutineError(
@@ -381,8 +395,8 @@ def run_with_tools(
     key = request_hash(body)
     if trace is not None:
         trace.inputs, trace.key = plain, key
-    loop = _Loop(session, routine, case)
-    recording = _find_recording(session, routine, body, key, case) if rt.mode == "replay" else None
+    loop = _Loop(rt, routine, case)
+    recording = _find_recording(rt, routine, body, key, case) if rt.mode == "replay" else None
     written: Path | None = recording.path if recording is not None else None
     try:
         response = loop.run(body, recording, trace)
@@ -425,30 +439,23 @@ def run_with_tools(
         for k, v in (item["response"].get("usage") or {}).items():
             if isinstance(v, int) and not isinstance(v, bool):
                 usage[k] = usage.get(k, 0) + v
-    return Result(
-        routine=name,
-        case=case,
+    return ToolRun(
         output=output,
-        mode=rt.mode,
-        entry_hash=routine.entry_hash,
-        model=routine.snapshot,
-        served_model=response.get("model"),
+        response=response,
         request_hash=key,
         transcript=written,
         request_id=loop.last.request_id if loop.last is not None else (
             (recording.data.get("provenance") or {}).get("request_id") if recording is not None else None
         ),
         usage=usage,
-        run_id=trace.run_id if trace is not None else None,
         turns=len(loop.trajectory.turns),
         tool_calls=tuple(loop.trajectory.calls),
     )
 
 
-def trajectory_problems(expect: dict[str, Any], result: Result) -> list[str]:
+def trajectory_problems(expect: dict[str, Any], calls: tuple[ToolCall, ...], turns: int) -> list[str]:
     """Where a run's trajectory differs from a test's `expect` statements, in words."""
     problems: list[str] = []
-    calls: tuple[ToolCall, ...] = result.tool_calls
     names = [c.name for c in calls]
     wanted = expect.get("tools")
     if wanted is not None and names != list(wanted):
@@ -460,13 +467,14 @@ def trajectory_problems(expect: dict[str, Any], result: Result) -> list[str]:
             seen = "; ".join(_brief(str(c.input)) for c in mine) or "never called"
             problems.append(f"expected a call {tool} {args}, the run's calls: {seen}")
     limit = expect.get("max_turns")
-    if limit is not None and result.turns > limit:
-        problems.append(f"expected at most {limit} turns, the run took {result.turns}")
+    if limit is not None and turns > limit:
+        problems.append(f"expected at most {limit} turns, the run took {turns}")
     return problems
 
 
-def check_trajectory(expect: dict[str, Any], result: Result, path: Path | None) -> None:
-    problems = trajectory_problems(expect, result)
+def check_trajectory(expect: dict[str, Any], result: Any, path: Path | None) -> None:
+    """Raise `trajectory-mismatch` when `result` (a `core.Result`) breaks the expectations."""
+    problems = trajectory_problems(expect, result.tool_calls, result.turns)
     if problems:
         raise RoutineError(
             Code.TRAJECTORY_MISMATCH,
