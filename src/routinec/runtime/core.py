@@ -391,7 +391,9 @@ class Session:
                 routine=name, case=case, output=done.output, mode=rt.mode, entry_hash=routine.entry_hash,
                 model=routine.snapshot, served_model=done.response.get("model"), request_hash=done.request_hash,
                 transcript=done.transcript, request_id=done.request_id, usage=done.usage,
-                run_id=trace.run_id if trace is not None else None, turns=done.turns, tool_calls=done.tool_calls,
+                run_id=trace.run_id if trace is not None else None, version=routine.entry.version,
+                channel=route.channel, reason=route.reason, split_by=route.split_by,
+                turns=done.turns, tool_calls=done.tool_calls,
             )
         plain = routine.validate_input(inputs, case)
         system, prompt = routine.render(plain, case)
