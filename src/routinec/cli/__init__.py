@@ -25,7 +25,6 @@ _COMMANDS: dict[str, str] = {
     "record": "routinec.cli.runtime:record",
     "test": "routinec.cli.runtime:test",
     "run": "routinec.cli.run:run",
-    "gen": "routinec.cli.gen:gen",
     "compat": "routinec.cli.compat:compat",
     "outcome": "routinec.cli.ledger:outcome",
     "ledger": "routinec.cli.ledger:ledger",
