@@ -73,6 +73,7 @@ class Code(StrEnum):
     UNKNOWN_CONSUMER = ("unknown-consumer", "a consumer name that no `consumer` block declares", Phase.CHECK, _I)
     INVALID_DEFAULT = ("invalid-default", "a default that does not fit its field's type", Phase.CHECK, _I)
     INVALID_CONSTRAINT = ("invalid-constraint", "a constraint that does not apply to the field's type", Phase.CHECK, _I)
+    UNUSED_IGNORE = ("unused-ignore", "a `# routinec: ignore[code]` comment that suppressed nothing", Phase.CHECK, _F)
     # -- materials (files the specs name: templates, inputs, schemas) ------------------------
     UNDEFINED_VARIABLE = ("undefined-variable", "a template variable that is not an input", Phase.MATERIALS, _I)
     UNUSED_INPUT = ("unused-input", "an input the templates never use", Phase.MATERIALS, _I)

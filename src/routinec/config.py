@@ -22,7 +22,7 @@ from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 __all__ = ["Config", "Env", "check_ledger_url", "discover_specs", "display_url", "env", "find_root", "ledger_url_from_env",
            "load_config"]
 
-_KNOWN = {"specs", "golden", "lockfile", "redact", "ledger"}
+_KNOWN = {"specs", "golden", "lockfile", "redact", "ledger", "ignore"}
 _LEDGER_KNOWN = {"content", "path", "url"}
 LEDGER_CONTENT = ("redacted", "digests")
 
@@ -34,6 +34,7 @@ class Config:
     golden_dir: str = "golden"
     lockfile: str = "routines.lock"
     redact: tuple[str, ...] = field(default=())
+    ignore: tuple[str, ...] = field(default=())  # warning codes never shown ([tool.routinec] ignore)
     # [tool.routinec.ledger]: what run records keep of inputs and outputs, and where.
     ledger_content: str = "redacted"  # redacted | digests
     ledger_file: str = ".routinec/ledger.db"
@@ -180,6 +181,7 @@ def load_config(root: Path | None = None) -> Config:
             re.compile(pattern)
         except re.error as exc:
             raise _bad(root, f"[tool.routinec] redact pattern {pattern!r}: {exc}") from None
+    ignore = _ignore_setting(root, section.get("ignore", []))
     content, ledger_file, ledger_url = _ledger_settings(root, section.get("ledger", {}))
     return Config(
         root=root,
@@ -187,10 +189,25 @@ def load_config(root: Path | None = None) -> Config:
         golden_dir=_relative_dir(root, "golden", section.get("golden", "golden")),
         lockfile=_relative_dir(root, "lockfile", section.get("lockfile", "routines.lock")),
         redact=tuple(redact),
+        ignore=ignore,
         ledger_content=content,
         ledger_file=ledger_file,
         ledger_url=ledger_url,
     )
+
+
+def _ignore_setting(root: Path, value: object) -> tuple[str, ...]:
+    import difflib
+
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise _bad(root, "[tool.routinec] ignore must be a list of diagnostic codes", 'e.g. ignore = ["unused-input"]')
+    known = {c.value for c in Code}
+    for code in value:
+        if code not in known:
+            close = difflib.get_close_matches(code, sorted(known), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "the codes are listed in docs/diagnostics.md"
+            raise _bad(root, f"[tool.routinec] ignore: '{code}' is not a diagnostic code", hint)
+    return tuple(sorted(set(value)))
 
 
 def _ledger_settings(root: Path, section: object) -> tuple[str, str, str | None]:
