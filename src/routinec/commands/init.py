@@ -14,6 +14,7 @@ failure half-way removes what this command wrote.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,7 +24,7 @@ from routinec.canonical import atomic_write
 from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity
 
-__all__ = ["InitResult", "TEMPLATE", "init_project", "project_name"]
+__all__ = ["TEMPLATE", "InitResult", "init_project", "project_name"]
 
 # template file -> where it goes in the new project
 TEMPLATE: dict[str, str] = {
@@ -88,10 +89,8 @@ def init_project(directory: Path, name: str | None = None) -> InitResult:
         for rel in reversed(result.written):
             (root / rel).unlink(missing_ok=True)
         for path in reversed(created_dirs):
-            try:
+            with contextlib.suppress(OSError):
                 path.rmdir()
-            except OSError:
-                pass
         raise
     return result
 
