@@ -20,7 +20,7 @@ from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 
 __all__ = ["Config", "Env", "check_ledger_url", "discover_specs", "display_url", "env", "find_root", "ledger_url_from_env",
-           "load_config"]
+           "load_config", "root_note"]
 
 _KNOWN = {"specs", "golden", "lockfile", "redact", "ledger", "ignore"}
 _LEDGER_KNOWN = {"content", "path", "url"}
@@ -35,6 +35,7 @@ class Config:
     lockfile: str = "routines.lock"
     redact: tuple[str, ...] = field(default=())
     ignore: tuple[str, ...] = field(default=())  # warning codes never shown ([tool.routinec] ignore)
+    configured: bool = False  # pyproject.toml has a [tool.routinec] table
     # [tool.routinec.ledger]: what run records keep of inputs and outputs, and where.
     ledger_content: str = "redacted"  # redacted | digests
     ledger_file: str = ".routinec/ledger.db"
@@ -126,6 +127,20 @@ def env() -> Env:
     return Env.read()
 
 
+def root_note(config: Config, start: Path | None = None) -> str | None:
+    """Why this directory is the project root, when that may surprise: no pyproject.toml was
+    found (so the start directory is used), or a parent's pyproject.toml without
+    [tool.routinec] was adopted. None when the root is unsurprising."""
+    here = (start or Path.cwd()).resolve()
+    if not (config.root / "pyproject.toml").is_file():
+        return (f"no pyproject.toml in {here} or any parent directory, so {config.root} is the project root; "
+                "add a pyproject.toml with [tool.routinec] there (or run 'routinec init'), or pass --project")
+    if config.root != here and not config.configured:
+        return (f"using {config.root} as the project root: its pyproject.toml is the nearest above {here} "
+                "but has no [tool.routinec] table; add one to adopt it, or pass --project")
+    return None
+
+
 def find_root(start: Path | None = None) -> Path:
     """The nearest directory at or above `start` holding pyproject.toml, else `start`."""
     here = (start or Path.cwd()).resolve()
@@ -190,6 +205,7 @@ def load_config(root: Path | None = None) -> Config:
         lockfile=_relative_dir(root, "lockfile", section.get("lockfile", "routines.lock")),
         redact=tuple(redact),
         ignore=ignore,
+        configured="routinec" in data.get("tool", {}),
         ledger_content=content,
         ledger_file=ledger_file,
         ledger_url=ledger_url,

@@ -356,6 +356,12 @@ def load_or_exit(root: Path | None, fmt: str) -> Any:
     out = state()
     out.root = config.root
     out.ignore = frozenset(config.ignore)
+    if root is None:
+        from routinec.config import root_note
+
+        note = root_note(config)
+        if note is not None:
+            log(f"note: {note}")
     return config
 
 
