@@ -41,3 +41,26 @@ def test_parent_pyproject_without_tool_routinec_is_not_adopted_silently(tmp_path
     assert "has no [tool.routinec] table" in result.stderr
     (parent / "pyproject.toml").write_text('[project]\nname = "p"\n[tool.routinec]\n', "utf-8")
     assert "note: using" not in run_cli("check", cwd=child).stderr
+
+
+def _pytest(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", *args],
+                          cwd=root, env=cli_env(), capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_pytest_plugin_counts_what_it_runs_and_names_lock_errors(tmp_path: Path) -> None:
+    made = run_cli("init", "p", cwd=tmp_path)
+    assert made.code == 0, made.output
+    root = tmp_path / "p"
+    ran = _pytest(root, "--routinec")
+    assert ran.returncode == 0, ran.stdout
+    assert "collected 2 items" in ran.stdout  # one case + the orphan check, not "collected 0 items"
+    assert "2 passed" in ran.stdout
+    (root / "routines.lock").unlink()
+    broken = _pytest(root, "--routinec")
+    assert broken.returncode != 0
+    lock = (root / "routines.lock").resolve()
+    assert f"{lock}: error: no lockfile at {lock}  [lock-missing]" in broken.stdout, broken.stdout
+    assert "help: run 'routinec lock' in the project" in broken.stdout
+    assert f"routinec lockfile {lock}" in broken.stdout or "routines.lock::lock" in broken.stdout
+    assert "routinec orphans" not in broken.stdout
