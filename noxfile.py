@@ -158,3 +158,16 @@ def constraints(session: nox.Session) -> None:
     )
     (ROOT / "constraints.txt").write_text(header + "\n".join(lines) + "\n", "utf-8")
     session.log(f"wrote constraints.txt: {len(lines)} packages")
+
+
+@nox.session(python=_python())
+def build(session: nox.Session) -> None:
+    """The sdist and the wheel in dist/, checked with `twine check --strict` (no upload: routinec
+    is installed from a checkout or from this wheel, not from a package index)."""
+    session.install(*CONSTRAINTS, "build", "twine")
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", str(dist), str(ROOT))
+    built = sorted(str(p) for p in dist.iterdir())
+    session.run("twine", "check", "--strict", *built)
+    session.log("built: " + ", ".join(Path(p).name for p in built))

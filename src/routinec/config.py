@@ -20,9 +20,9 @@ from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 
 __all__ = ["Config", "Env", "check_ledger_url", "discover_specs", "display_url", "env", "find_root", "ledger_url_from_env",
-           "load_config"]
+           "load_config", "root_note"]
 
-_KNOWN = {"specs", "golden", "lockfile", "redact", "ledger", "client"}
+_KNOWN = {"specs", "golden", "lockfile", "redact", "ledger", "client", "ignore"}
 _LEDGER_KNOWN = {"content", "path", "url"}
 LEDGER_CONTENT = ("redacted", "digests")
 
@@ -34,6 +34,8 @@ class Config:
     golden_dir: str = "golden"
     lockfile: str = "routines.lock"
     redact: tuple[str, ...] = field(default=())
+    ignore: tuple[str, ...] = field(default=())  # warning codes never shown ([tool.routinec] ignore)
+    configured: bool = False  # pyproject.toml has a [tool.routinec] table
     # [tool.routinec.ledger]: what run records keep of inputs and outputs, and where.
     ledger_content: str = "redacted"  # redacted | digests
     ledger_file: str = ".routinec/ledger.db"
@@ -126,6 +128,20 @@ def env() -> Env:
     return Env.read()
 
 
+def root_note(config: Config, start: Path | None = None) -> str | None:
+    """Why this directory is the project root, when that may surprise: no pyproject.toml was
+    found (so the start directory is used), or a parent's pyproject.toml without
+    [tool.routinec] was adopted. None when the root is unsurprising."""
+    here = (start or Path.cwd()).resolve()
+    if not (config.root / "pyproject.toml").is_file():
+        return (f"no pyproject.toml in {here} or any parent directory, so {config.root} is the project root; "
+                "add a pyproject.toml with [tool.routinec] there (or run 'routinec init'), or pass --project")
+    if config.root != here and not config.configured:
+        return (f"using {config.root} as the project root: its pyproject.toml is the nearest above {here} "
+                "but has no [tool.routinec] table; add one to adopt it, or pass --project")
+    return None
+
+
 def find_root(start: Path | None = None) -> Path:
     """The nearest directory at or above `start` holding pyproject.toml, else `start`."""
     here = (start or Path.cwd()).resolve()
@@ -181,6 +197,7 @@ def load_config(root: Path | None = None) -> Config:
             re.compile(pattern)
         except re.error as exc:
             raise _bad(root, f"[tool.routinec] redact pattern {pattern!r}: {exc}") from None
+    ignore = _ignore_setting(root, section.get("ignore", []))
     content, ledger_file, ledger_url = _ledger_settings(root, section.get("ledger", {}))
     return Config(
         root=root,
@@ -189,6 +206,8 @@ def load_config(root: Path | None = None) -> Config:
         lockfile=_relative_dir(root, "lockfile", section.get("lockfile", "routines.lock")),
         client=_client_path(root, section.get("client", "routinec_client.py")),
         redact=tuple(redact),
+        ignore=ignore,
+        configured="routinec" in data.get("tool", {}),
         ledger_content=content,
         ledger_file=ledger_file,
         ledger_url=ledger_url,
@@ -204,6 +223,20 @@ def _client_path(root: Path, value: object) -> str:
             'use a path ending in an importable module name, e.g. "src/app/routines.py"',
         )
     return path
+
+
+def _ignore_setting(root: Path, value: object) -> tuple[str, ...]:
+    import difflib
+
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise _bad(root, "[tool.routinec] ignore must be a list of diagnostic codes", 'e.g. ignore = ["unused-input"]')
+    known = {c.value for c in Code}
+    for code in value:
+        if code not in known:
+            close = difflib.get_close_matches(code, sorted(known), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "the codes are listed in docs/diagnostics.md"
+            raise _bad(root, f"[tool.routinec] ignore: '{code}' is not a diagnostic code", hint)
+    return tuple(sorted(set(value)))
 
 
 def _ledger_settings(root: Path, section: object) -> tuple[str, str, str | None]:

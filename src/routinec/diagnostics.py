@@ -25,6 +25,7 @@ __all__ = [
     "exit_code_for",
     "github_escape",
     "render",
+    "sarif",
     "sort_unique",
 ]
 
@@ -121,18 +122,27 @@ def _printable(text: str) -> str:
     return text.translate(_CONTROL)
 
 
-def _text(diag: Diagnostic, source_line: SourceLookup | None) -> str:
+# ANSI SGR, as compilers colour: location bold, severity red/yellow/cyan, caret green.
+_SGR = {"bold": "1", "error": "1;31", "warning": "1;33", "note": "1;36", "caret": "1;32", "help": "1;36", "dim": "2"}
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"\x1b[{_SGR[style]}m{text}\x1b[0m" if color and text else text
+
+
+def _text(diag: Diagnostic, source_line: SourceLookup | None, color: bool = False) -> str:
     span = diag.span
+    severity = _paint(f"{diag.severity.value}:", diag.severity.value, color)
+    message = _printable(diag.message)
+    code = _paint(f"[{diag.code}]", "dim", color)
     if span is None or not span.path:
-        head = f"routinec: {diag.severity.value}: {diag.message}  [{diag.code}]"
+        where = "routinec:"
     elif span.located:
-        head = (
-            f"{span.path}:{span.line}:{span.column}: {diag.severity.value}: "
-            f"{diag.message}  [{diag.code}]"
-        )
+        where = _printable(f"{span.path}:{span.line}:{span.column}:")
     else:
-        head = f"{span.path}: {diag.severity.value}: {diag.message}  [{diag.code}]"
-    lines = [_printable(head)]
+        where = _printable(f"{span.path}:")
+    head = f"{_paint(where, 'bold', color)} {severity} {_paint(message, 'bold', color)}  {code}"
+    lines = [head]
     if span is not None and span.located and source_line is not None:
         text = source_line(span.path, span.line)
         if text is not None:
@@ -147,12 +157,12 @@ def _text(diag: Diagnostic, source_line: SourceLookup | None) -> str:
                 width = span.end_column - span.column
             start = min(span.column - 1, len(text))
             width = max(1, min(width, max(1, len(text) - start)))
-            marker = "^" + "~" * (width - 1)
+            marker = _paint("^" + "~" * (width - 1), "caret", color)
             lines.append(" " + " " * len(gutter) + " | " + " " * start + marker)
     if diag.help:
-        lines.append(f"  help: {diag.help}")
+        lines.append(f"  {_paint('help:', 'help', color)} {diag.help}")
     for note in diag.notes:
-        lines.append(f"  note: {note}")
+        lines.append(f"  {_paint('note:', 'note', color)} {note}")
     return "\n".join(lines)
 
 
@@ -189,10 +199,51 @@ def _redacted(diag: Diagnostic) -> Diagnostic:
     return Diagnostic(diag.code, diag.severity, message, diag.span, help_, notes)
 
 
+def sarif(diagnostics: Iterable[Diagnostic], version: str) -> dict[str, object]:
+    """One SARIF 2.1.0 log (the format GitHub code scanning and other dashboards read):
+    one run, routinec as the tool, one rule per code used."""
+    items = [_redacted(d) for d in diagnostics]
+    codes = sorted({d.code for d in items})
+    index = {code: i for i, code in enumerate(codes)}
+    level = {"error": "error", "warning": "warning", "note": "note"}
+    results: list[dict[str, object]] = []
+    for d in items:
+        text = d.message + (f"\nhelp: {d.help}" if d.help else "") + "".join(f"\nnote: {n}" for n in d.notes)
+        result: dict[str, object] = {
+            "ruleId": d.code.value, "ruleIndex": index[d.code], "level": level[d.severity.value],
+            "message": {"text": text},
+        }
+        span = d.span
+        if span is not None and span.path:
+            physical: dict[str, object] = {"artifactLocation": {"uri": span.path, "uriBaseId": "%SRCROOT%"}}
+            if span.located:
+                region: dict[str, object] = {"startLine": span.line, "startColumn": max(span.column, 1)}
+                if span.end_line == span.line and span.end_column > span.column:
+                    region["endColumn"] = span.end_column
+                physical["region"] = region
+            result["locations"] = [{"physicalLocation": physical}]
+        results.append(result)
+    rules = [{
+        "id": code.value, "name": code.value, "shortDescription": {"text": code.doc},
+        "properties": {"phase": code.phase.value, "exit_class": int(code.exit_class)},
+    } for code in codes]
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "routinec", "version": version, "rules": rules}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+
+
 def render(
     diagnostics: Iterable[Diagnostic],
     fmt: str = "text",
     source_line: SourceLookup | None = None,
+    *,
+    color: bool = False,
 ) -> str:
     """Render diagnostics in one of `text`, `json` (JSON lines) or `github`. Messages quote
     values (a test input that does not validate, an output): any secret in them is redacted."""
@@ -201,4 +252,4 @@ def render(
         return "\n".join(json.dumps(d.to_json(), sort_keys=True) for d in items)
     if fmt == "github":
         return "\n".join(_github(d) for d in items)
-    return "\n".join(_text(d, source_line) for d in items)
+    return "\n".join(_text(d, source_line, color) for d in items)

@@ -70,12 +70,21 @@ def git(root: Path, *args: str) -> str:
          "-c", "init.defaultBranch=main", *args],
         cwd=root, env=_env(root), capture_output=True, text=True, check=False, timeout=60,
     )
-    assert proc.returncode == 0, (args, proc.stderr)
+    assert proc.returncode == 0, (args, proc.output)
     return proc.stdout
 
 
 def compat(root: Path, *args: str, cwd: Path | None = None) -> Result:
     return run_cli("compat", *args, cwd=cwd or root, env=_env(cwd or root))
+
+
+def _records(result: Result) -> list[dict[str, object]]:
+    """JSON lines without the closing summary record (checked here: it agrees with the exit)."""
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records and records[-1]["kind"] == "summary", result.stdout
+    assert records[-1]["exit_code"] == result.code
+    assert records[-1].get("verdict", "bad input") == {0: "compatible", 1: "breaking", 2: "bad input"}[result.code]
+    return [{k: v for k, v in r.items() if k != "kind"} for r in records[:-1]]
 
 
 def edit(root: Path, old: str, new: str, rel: str = SPEC_PATH) -> None:
@@ -128,7 +137,7 @@ def test_unchanged_project_is_exit_0(repo: Path) -> None:
     result = compat(repo, "--against", "HEAD")
     assert result.code == 0, result.output
     assert result.stdout == ""
-    assert "compat against HEAD: 1 routine compared, no breaking change" in result.stderr
+    assert "compat against HEAD: 1 routine compared: compatible" in result.output
 
 
 def test_breaking_change_text(repo: Path) -> None:
@@ -141,15 +150,15 @@ def test_breaking_change_text(repo: Path) -> None:
     assert (line["level"], line["rule"]) == ("ERR", "enum-value-added")
     assert line["rest"] == 'producer: enum values added: "critical" (producer-output)'
     assert '  counterexample: {"risk": "critical", "summary": "a"}' in result.stdout.splitlines()
-    assert "1 routine compared, breaking changes found" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "1 routine compared: breaking" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_breaking_change_json(repo: Path) -> None:
     edit(repo, ENUM_OLD, ENUM_ADDED)
     result = compat(repo, "--against", "HEAD", "--format", "json")
     assert result.code == 1, result.output
-    records = [json.loads(line) for line in result.stdout.splitlines()]
+    records = _records(result)
     assert records == [{
         "consumer": None,
         "counterexample": {"risk": "critical", "summary": "a"},
@@ -179,7 +188,7 @@ def test_breaking_input_change_is_direction_in(repo: Path) -> None:
     edit(repo, "    title: string\n", "    title: string\n    body: string\n")
     result = compat(repo, "--against", "locked", "--format", "json")
     assert result.code == 1, result.output
-    [record] = [json.loads(line) for line in result.stdout.splitlines()]
+    [record] = _records(result)
     assert (record["direction"], record["level"], record["rule_id"]) == ("in", "ERR", "property-added-required")
     assert record["path"] == "#/properties/body"
     text = compat(repo, "--against", "locked")
@@ -205,7 +214,7 @@ def test_compatible_change_is_exit_0(repo: Path, old: str, new: str) -> None:
     result = compat(repo, "--against", "HEAD")
     assert result.code == 0, result.output
     assert " ERR [" not in result.stdout
-    assert "no breaking change" in result.stderr
+    assert "compared: compatible" in result.output
     assert compat(repo, "--against", "HEAD", "--fail-on", "WARN").code == 0
 
 
@@ -218,10 +227,10 @@ def test_bumped_breaking_change_is_reported_but_passes(repo: Path) -> None:
     [line] = findings(result)
     assert (line["level"], line["rule"]) == ("ERR", "enum-value-added")
     assert line["rest"].endswith("(producer-output) [version bumped]")
-    assert "no breaking change" in result.stderr
+    assert "compatible (1 breaking change released as a new version)" in result.output
     as_json = compat(repo, "--against", "HEAD", "--format", "json")
     assert as_json.code == 0
-    assert json.loads(as_json.stdout)["version_bumped"] is True
+    assert _records(as_json)[0]["version_bumped"] is True
     # ...but a bump does not excuse a broken consumer edge
     assert compat(repo, "--against", "HEAD", "--fail-on", "WARN").code == 0
     bot = json.loads(json.dumps(BOT_SCHEMA))
@@ -241,7 +250,7 @@ def test_fail_on_warn_tightens(repo: Path) -> None:
     assert (line["ptr"], line["level"], line["rule"]) == ("#/properties/note", "WARN", "property-removed")
     strict = compat(repo, "--against", "HEAD", "--fail-on", "WARN")
     assert strict.code == 1, strict.output
-    assert "breaking changes found" in strict.stderr
+    assert "compared: breaking" in strict.output
     github = compat(repo, "--against", "HEAD", "--format", "github", "--fail-on", "WARN")
     assert github.code == 1
     assert github.stdout.startswith(f"::warning file={SPEC_PATH},title=property-removed::")
@@ -252,7 +261,7 @@ def test_counterexample_only_on_the_finding_it_demonstrates(repo: Path) -> None:
     edit(repo, ENUM_OLD, ENUM_ADDED)
     result = compat(repo, "--against", "HEAD", "--format", "json")
     assert result.code == 1, result.output
-    records = {r["rule_id"]: r for r in map(json.loads, result.stdout.splitlines())}
+    records = {r["rule_id"]: r for r in _records(result)}
     assert set(records) == {"property-removed", "enum-value-added"}
     assert records["enum-value-added"]["counterexample"] == {"risk": "critical", "summary": "a"}
     assert records["property-removed"]["counterexample"] is None
@@ -273,7 +282,7 @@ def test_consumer_schema_file_change_breaks_edge(repo: Path) -> None:
     (repo / BOT_PATH).write_text(json.dumps(bot), "utf-8")
     result = compat(repo, "--against", "HEAD", "--format", "json")
     assert result.code == 1, result.output
-    [record] = [json.loads(line) for line in result.stdout.splitlines()]
+    [record] = _records(result)
     assert record["direction"] == "edge"
     assert record["consumer"] == BOT_PATH
     assert (record["level"], record["rule_id"]) == ("ERR", "enum-value-removed")
@@ -289,7 +298,7 @@ def test_removed_routine_is_an_error(repo: Path) -> None:
     [line] = findings(result)
     assert (line["file"], line["ptr"], line["rule"]) == (SPEC_PATH, "#", "routine-removed")
     assert "producer: routine removed (was v1)" in line["rest"]
-    assert "note: renamed: new routine (v1)" in result.stderr
+    assert "note: renamed: new routine (v1)" in result.output
 
 
 def test_project_option_from_another_directory(repo: Path) -> None:
@@ -302,13 +311,18 @@ def test_project_option_from_another_directory(repo: Path) -> None:
 # --- refs and repositories --------------------------------------------------------------------
 
 
-def test_ref_without_lockfile_is_exit_0_with_a_note(repo: Path) -> None:
+def test_ref_without_lockfile_is_exit_2_unless_allowed(repo: Path) -> None:
     edit(repo, ENUM_OLD, ENUM_ADDED)  # would be breaking against `locked`
     result = compat(repo, "--against", "before-lock")
-    assert result.code == 0, result.output
-    assert result.stdout == ""
-    assert "note: before-lock has no routines.lock: nothing to compare against" in result.stderr
-    assert compat(repo, "--against", "HEAD~1", "--format", "json").code == 0
+    assert result.code == 2, result.output  # never silently green
+    assert "before-lock has no routines.lock: there is nothing to compare against" in result.stdout
+    assert "--allow-missing" in result.stdout
+    allowed = compat(repo, "--against", "before-lock", "--allow-missing")
+    assert allowed.code == 0, allowed.output
+    assert "passing because of --allow-missing" in allowed.stderr
+    as_json = compat(repo, "--against", "HEAD~1", "--format", "json")
+    assert as_json.code == 2
+    assert [r.get("code") for r in _records(as_json)] == ["config"]
     assert compat(repo, "--against", "locked").code == 1
 
 
@@ -316,18 +330,18 @@ def test_ref_without_lockfile_is_exit_0_with_a_note(repo: Path) -> None:
 def test_unknown_ref_is_exit_2(repo: Path, ref: str) -> None:
     result = compat(repo, f"--against={ref}")
     assert result.code == 2, result.output
-    assert f"unknown git revision {ref!r}" in result.stderr
-    assert "check the branch, tag or commit name" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stdout == ""
+    assert f"unknown git revision {ref!r}" in result.output
+    assert "check the branch, tag or commit name" in result.output
+    assert "Traceback" not in result.output
+    assert result.stderr == ""  # the error is the result: stdout
 
 
 def test_not_a_git_repository_is_exit_2(template: Path, tmp_path: Path) -> None:
     plain = Path(shutil.copytree(template, tmp_path / "plain", ignore=shutil.ignore_patterns(".git")))
     result = compat(plain, "--against", "HEAD")
     assert result.code == 2, result.output
-    assert "is not inside a git repository" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "is not inside a git repository" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_shallow_clone_names_the_problem_and_the_fix(repo: Path, tmp_path: Path) -> None:
@@ -339,10 +353,10 @@ def test_shallow_clone_names_the_problem_and_the_fix(repo: Path, tmp_path: Path)
 
     result = compat(clone, "--against", "HEAD~1")
     assert result.code == 2, result.output
-    assert "unknown git revision 'HEAD~1'" in result.stderr
-    assert "shallow clone" in result.stderr
-    assert "git fetch --deepen" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "unknown git revision 'HEAD~1'" in result.output
+    assert "shallow clone" in result.output
+    assert "git fetch --deepen" in result.output
+    assert "Traceback" not in result.output
 
     # following the hint works
     git(clone, "fetch", "-q", "--deepen=1")
@@ -356,8 +370,8 @@ def test_corrupt_lockfile_at_ref_is_exit_2(repo: Path) -> None:
     git(repo, "commit", "-q", "-a", "-m", "corrupt")
     result = compat(repo, "--against", "HEAD")
     assert result.code == 2, result.output
-    assert "routines.lock at HEAD is not valid JSON" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "routines.lock at HEAD is not valid JSON" in result.output
+    assert "Traceback" not in result.output
 
 
 # --- a project in a subdirectory of the repository --------------------------------------------

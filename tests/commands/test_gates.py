@@ -110,8 +110,8 @@ def assert_lock_refused(root: Path, before: bytes, *needles: str) -> Result:
     result = run_cli("lock", cwd=root)
     assert result.code == 1, result.output
     for needle in needles:
-        assert needle in result.stderr, (needle, result.stderr)
-    assert "routines.lock left unchanged" in result.stderr
+        assert needle in result.output, (needle, result.output)
+    assert "routines.lock left unchanged" in result.output
     assert (root / "routines.lock").read_bytes() == before
     return result
 
@@ -150,16 +150,16 @@ def test_broken_consumer_edge_fails_lock_check_and_verify(project: Path, kind: s
     )
     result = assert_lock_refused(project, before, *lines)
     # the diagnostic points at the producer's declaration
-    assert f"{SPEC_PATH}:1:9: error: consumer {consumer!r}" in result.stderr
+    assert f"{SPEC_PATH}:1:9: error: consumer {consumer!r}" in result.output
 
     checked = run_cli("check", cwd=project)
     assert checked.code == 1, checked.output
     for needle in lines:
-        assert needle in checked.stderr, (needle, checked.stderr)
+        assert needle in checked.output, (needle, checked.output)
 
     verified = run_cli("verify", cwd=project)
     assert verified.code == 1, verified.output
-    assert f"consumer {consumer!r} does not accept the output of 'producer'" in verified.stderr
+    assert f"consumer {consumer!r} does not accept the output of 'producer'" in verified.output
     assert (project / "routines.lock").read_bytes() == before
 
 
@@ -169,10 +169,10 @@ def test_broken_edge_on_first_lock_writes_no_lockfile(tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", _files(bot=bot))
     result = run_cli("lock", cwd=root)
     assert result.code == 1, result.output
-    assert f"consumer '{BOT_PATH}' does not accept the output of 'producer'" in result.stderr
-    assert "[enum-value-removed]" in result.stderr
-    assert "#/properties/summary/maxLength: ERR [max-length-added]" in result.stderr
-    assert "counterexample:" in result.stderr
+    assert f"consumer '{BOT_PATH}' does not accept the output of 'producer'" in result.output
+    assert "[enum-value-removed]" in result.output
+    assert "#/properties/summary/maxLength: ERR [max-length-added]" in result.output
+    assert "counterexample:" in result.output
     assert not (root / "routines.lock").exists()
 
 
@@ -234,7 +234,7 @@ def test_breaking_output_change_without_bump_fails_lock_and_verify(alone: Path, 
     verified = run_cli("verify", cwd=alone)
     assert verified.code == 1, verified.output
     assert "producer: output schema changed" in verified.stdout  # the drift
-    assert "[compat-break]" in verified.stderr and finding in verified.stderr  # the finding
+    assert "[compat-break]" in verified.output and finding in verified.output  # the finding
     assert (alone / "routines.lock").read_bytes() == before
 
 
@@ -245,9 +245,9 @@ def test_breaking_output_change_with_bump_locks_version_2(alone: Path) -> None:
     # bumped but not re-locked: verify still fails on drift; the break is only a note
     pending = run_cli("verify", cwd=alone)
     assert pending.code == 1, pending.output
-    assert "producer: breaking output schema change, accepted by the bump to v2" in pending.stderr
-    assert finding in pending.stderr
-    assert "without a version bump" not in pending.stderr
+    assert "producer: breaking output schema change, accepted by the bump to v2" in pending.output
+    assert finding in pending.output
+    assert "without a version bump" not in pending.output
 
     locked = run_cli("lock", cwd=alone)
     assert locked.code == 0, locked.output
@@ -289,7 +289,7 @@ def test_breaking_input_change_needs_a_bump(alone: Path, change: str) -> None:
     verified = run_cli("verify", cwd=root)
     assert verified.code == 1, verified.output
     assert "producer: input schema changed" in verified.stdout
-    assert finding in verified.stderr
+    assert finding in verified.output
 
     edit(root, "routine producer v1 {", "routine producer v2 {")
     locked = run_cli("lock", cwd=root)
@@ -339,6 +339,6 @@ def test_compatible_output_change_still_checked_against_consumers(project: Path)
     edit(project, "routine producer v1 {", "routine producer v2 {")
     before = (project / "routines.lock").read_bytes()
     refused = assert_lock_refused(project, before, "[consumer-break]", '"critical"')
-    assert "consumer 'reader' does not accept" in refused.stderr
-    assert f"consumer '{BOT_PATH}' does not accept" in refused.stderr
-    assert "without a version bump" not in refused.stderr
+    assert "consumer 'reader' does not accept" in refused.output
+    assert f"consumer '{BOT_PATH}' does not accept" in refused.output
+    assert "without a version bump" not in refused.output

@@ -22,7 +22,7 @@ def test_version_going_down_fails_lock_and_keeps_the_lock(tmp_path: Path) -> Non
     (root / "specs" / "r.routine").write_text(SPEC.format(version=1), "utf-8")
     before = snapshot(root)
     result = run_cli("lock", cwd=root)
-    assert result.code == 1, result.stderr
-    assert "r: version went down (v2 → v1)  [compat-break]" in result.stderr
-    assert "use v3 for a new contract" in result.stderr
+    assert result.code == 1, result.output
+    assert "r: version went down (v2 → v1)  [compat-break]" in result.output
+    assert "use v3 for a new contract" in result.output
     assert snapshot(root) == before

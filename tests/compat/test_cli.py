@@ -47,7 +47,8 @@ def test_breaking_change_exits_1_with_err_line_and_counterexample(tmp_path: Path
         "maximum increased from 1 to 100"
     )
     assert lines[1].startswith('counterexample: {"score": ')
-    assert lines[-1].startswith("compatibility: BACKWARD (1 error(s)")
+    # One vocabulary: the verdict agrees with the exit code; the value-set relation follows.
+    assert lines[-1].startswith("compat: breaking (1 error(s), 0 warning(s), 0 info; fails on ERR); value sets: BACKWARD")
 
 
 def test_compatible_change_exits_0(tmp_path: Path) -> None:
@@ -58,7 +59,8 @@ def test_compatible_change_exits_0(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "INFO [minimum-added]" in proc.stdout
-    assert "compatibility: FORWARD" in proc.stdout
+    assert "compat: compatible (0 error(s)" in proc.stdout
+    assert "value sets: FORWARD" in proc.stdout
 
 
 def test_direction_in_flips_the_verdict(tmp_path: Path) -> None:
@@ -90,11 +92,15 @@ def test_json_format_parses(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert proc.returncode == 1
-    data = json.loads(proc.stdout)
-    assert data["compatibility"] == "BACKWARD"
-    assert [f["rule_id"] for f in data["findings"]] == ["additional-properties-opened"]
-    assert data["findings"][0]["level"] == "ERR"
-    assert data["counterexample"]["valid_in"] == "new"
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    findings = [r for r in records if r["kind"] == "finding"]
+    [example] = [r for r in records if r["kind"] == "counterexample"]
+    summary = records[-1]
+    assert summary["kind"] == "summary" and summary["exit_code"] == 1 and summary["verdict"] == "breaking"
+    assert summary["compatibility"] == "BACKWARD"
+    assert [f["rule_id"] for f in findings] == ["additional-properties-opened"]
+    assert findings[0]["level"] == "ERR"
+    assert example["valid_in"] == "new"
 
 
 def test_github_format_and_fail_on_warn(tmp_path: Path) -> None:

@@ -68,7 +68,7 @@ def test_union_of_types_cli_exits_0(tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "ERR" not in proc.stdout
+    assert " ERR [" not in proc.stdout and "compat: compatible" in proc.stdout
     assert "FULL" in proc.stdout
 
 

@@ -56,12 +56,12 @@ def assert_clean_failure(root: Path, command: str, code: int, *, located: bool =
     assert "Traceback" not in out
     assert "internal error" not in out
     if located:
-        assert LOCATED.search(result.stderr), f"{command}: no located message\n{out}"
+        assert LOCATED.search(result.output), f"{command}: no located message\n{out}"
     else:
-        assert re.search(r"^.+: error: .+  \[[a-z-]+\]$", result.stderr, re.MULTILINE), out
-        assert "  help: " in result.stderr, out
+        assert re.search(r"^.+: error: .+  \[[a-z-]+\]$", result.output, re.MULTILINE), out
+        assert "  help: " in result.output, out
     assert snapshot(root) == before, f"{command} changed files on disk"
-    return result.stderr
+    return result.output
 
 
 def break_all_three(root: Path, code: int = 2, *, verify: bool = False) -> str:
@@ -90,7 +90,7 @@ def test_only_an_empty_spec(tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", {"specs/empty.routine": ""})
     result = run_cli("check", cwd=root)
     assert result.code == 0, result.output
-    assert "checked 0 routines: 0 errors, 0 warnings" in result.stderr
+    assert "checked 0 routines: 0 errors, 0 warnings" in result.output
 
 
 def test_binary_file(project: Path) -> None:
@@ -156,7 +156,7 @@ def test_ten_megabyte_prompt_compiles(project: Path) -> None:
     (project / "specs" / "greet.routine").write_text(spec, "utf-8")
     result = run_cli("check", cwd=project, timeout=600)  # a hang guard, not a budget
     assert result.code == 0, result.output[-2000:]
-    assert "checked 1 routine: 0 errors, 0 warnings" in result.stderr
+    assert "checked 1 routine: 0 errors, 0 warnings" in result.output
 
 
 def test_five_hundred_deep_nesting(project: Path) -> None:
@@ -185,7 +185,7 @@ def test_deeply_nested_test_input_json_file(project: Path) -> None:
     result = run_cli("check", cwd=project)
     assert result.code == 2, result.output
     assert "Traceback" not in result.output
-    assert "golden/t.json" in result.stderr
+    assert "golden/t.json" in result.output
 
 
 def test_template_path_escapes_the_project(project: Path) -> None:
@@ -278,7 +278,7 @@ def test_lock_that_is_not_an_object(project: Path) -> None:
     before = snapshot(project)
     result = run_cli("verify", cwd=project)
     assert result.code == 2
-    assert "error: the lockfile is not a JSON object  [lock-corrupt]" in result.stderr
+    assert "error: the lockfile is not a JSON object  [lock-corrupt]" in result.output
     assert "Traceback" not in result.output
     assert snapshot(project) == before
 
@@ -296,15 +296,15 @@ def test_quoted_source_line_is_the_located_line(project: Path) -> None:
     (project / "specs" / "sep.routine").write_text(spec, "utf-8")
     result = run_cli("check", cwd=project)
     assert result.code == 2
-    assert "specs/sep.routine:2:11: error: unexpected '{'" in result.stderr
-    assert " 2 | routine r {" in result.stderr, result.stderr
+    assert "specs/sep.routine:2:11: error: unexpected '{'" in result.output
+    assert " 2 | routine r {" in result.output, result.output
 
 
 def test_bad_flag_is_exit_2(project: Path) -> None:
     before = snapshot(project)
     result = run_cli("verify", "--no-such-flag", cwd=project)
     assert result.code == 2
-    assert "No such option" in result.stderr
+    assert "No such option" in result.output
     assert "Traceback" not in result.output
     assert snapshot(project) == before
 
@@ -318,4 +318,4 @@ def test_bad_format_value_is_exit_2(project: Path) -> None:
 def test_check_of_a_missing_path_is_exit_2(project: Path) -> None:
     result = run_cli("check", "specs/nope.routine", cwd=project)
     assert result.code == 2
-    assert "no such file or directory: specs/nope.routine" in result.stderr
+    assert "no such file or directory: specs/nope.routine" in result.output

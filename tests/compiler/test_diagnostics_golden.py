@@ -1,5 +1,5 @@
 """Golden diagnostics: each tests/data/check/NAME/ is a tiny project; expected.txt is the exact
-stderr of `routinec check` (text format), its first line `exit: N`.
+stdout then stderr of `routinec check` (text format), its first line `exit: N`.
 
 Control files in a case directory (never copied into the project):
   expected.txt  the golden output (ROUTINEC_UPDATE_GOLDEN=1 rewrites it)
@@ -49,9 +49,11 @@ def render_case(case: Path, tmp_path: Path, *, subprocess: bool = False) -> str:
         ROUTINEC_TODAY=today.read_text("utf-8").strip() if today.exists() else DEFAULT_TODAY
     )
     result = (run_cli if subprocess else invoke)("check", cwd=project, env=env)
-    assert result.stdout == "", "text-format diagnostics belong on stderr"
-    stderr = result.stderr.replace(str(project.resolve()), "<root>").replace(str(project), "<root>")
-    return f"exit: {result.code}\n{stderr}"
+    # Diagnostics are results: stdout (as ruff and mypy); the summary line is a log: stderr.
+    assert not result.stderr.startswith(("specs/", "routinec: error")), "diagnostics belong on stdout"
+    both = result.stdout + result.stderr
+    both = both.replace(str(project.resolve()), "<root>").replace(str(project), "<root>")
+    return f"exit: {result.code}\n{both}"
 
 
 @pytest.mark.parametrize("case", _cases())
@@ -152,8 +154,8 @@ def test_inline_integer_test_input_is_valid(tmp_path: Path) -> None:
 
     root = write_project(tmp_path / "p", {"specs/r.routine": _INT_ROUTINE})
     result = invoke("check", cwd=root)
-    assert result.code == 0, result.stderr
-    assert "0 errors" in result.stderr
+    assert result.code == 0, result.output
+    assert "0 errors" in result.output
 
 
 @pytest.mark.parametrize(
@@ -175,7 +177,7 @@ def test_default_that_does_not_fit_its_type(tmp_path: Path, field: str) -> None:
     )
     root = write_project(tmp_path / "p", {"specs/r.routine": spec})
     result = invoke("check", cwd=root)
-    assert result.code == 2, result.stderr
+    assert result.code == 2, result.output
     assert re.search(
-        r"^specs/r\.routine:6:\d+: error: .*  \[invalid-default\]$", result.stderr, re.M
+        r"^specs/r\.routine:6:\d+: error: .*  \[invalid-default\]$", result.output, re.M
     )

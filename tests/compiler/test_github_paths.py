@@ -18,12 +18,12 @@ def test_project_in_a_subfolder_of_the_repository(tmp_path: Path) -> None:
     assert github.code == 2
     assert "::error file=svc/specs/r.routine,line=2,col=9," in github.stdout
     text = run_cli("check", cwd=root)
-    assert "specs/r.routine:2:9: error: unknown model 'nope'" in text.stderr
-    assert "svc/" not in text.stderr
+    assert "specs/r.routine:2:9: error: unknown model 'nope'" in text.output
+    assert "svc/" not in text.output
 
 
 def test_lock_paths_are_project_relative(tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", {"specs/r.routine": BAD.replace('"nope"', '"claude-haiku-4-5"')})
     result = run_cli("verify", cwd=root)
     assert result.code == 1
-    assert result.stderr.startswith("routines.lock: error: no lockfile at this path  [lock-missing]")
+    assert result.output.startswith("routines.lock: error: no lockfile at this path  [lock-missing]")

@@ -132,7 +132,7 @@ def test_lock_twice_does_not_rewrite(tmp_path: Path) -> None:
     stat = lock.stat()
     result = invoke("lock", cwd=project)
     assert result.code == 0
-    assert "already up to date" in result.stderr
+    assert "already up to date" in result.output
     assert lock.read_bytes() == first
     assert lock.stat().st_mtime_ns == stat.st_mtime_ns
     assert lock.stat().st_ino == stat.st_ino
@@ -145,8 +145,8 @@ def test_failed_lock_leaves_old_lock_untouched(tmp_path: Path) -> None:
     before = snapshot(project)
     result = run_cli("lock", cwd=project)
     assert result.code == 2
-    assert "specs/hello.routine:3:14: error: max_tokens 0" in result.stderr
-    assert "left unchanged" in result.stderr
+    assert "specs/hello.routine:3:14: error: max_tokens 0" in result.output
+    assert "left unchanged" in result.output
     assert snapshot(project) == before
     assert (project / "routines.lock").read_bytes() == first
 
@@ -161,7 +161,7 @@ def test_lock_with_a_deprecated_model_warns_and_writes(tmp_path: Path) -> None:
     )
     result = run_cli("lock", cwd=project)
     assert result.code == 0, result.output
-    assert "warning:" in result.stderr and "2026-11-30" in result.stderr
+    assert "warning:" in result.output and "2026-11-30" in result.output
     assert (project / "routines.lock").exists()
 
 
@@ -179,6 +179,6 @@ def test_lock_with_a_retired_model_fails_naming_the_routine(tmp_path: Path) -> N
     assert result.code == 1, result.output
     assert (
         "routine 'old_one' uses claude-sonnet-4-5-20250929, which retired on 2026-11-30"
-        in result.stderr
+        in result.output
     )
     assert not (project / "routines.lock").exists()

@@ -244,7 +244,7 @@ def test_resolve_online_unknown_model(tmp_path: Path, models_api: str) -> None:
     env = cli_env(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=models_api)
     result = run_cli("lock", "--resolve-online", cwd=root, env=env)
     assert result.code == 2, result.output
-    assert "unknown model 'claude-nope-1'  [unknown-model]" in result.stderr
+    assert "unknown model 'claude-nope-1'  [unknown-model]" in result.output
     assert not (root / "routines.lock").exists()
 
 
@@ -271,7 +271,7 @@ def test_resolve_online_without_a_key(tmp_path: Path) -> None:
     before = snapshot(root)
     result = run_cli("lock", "--resolve-online", cwd=root)
     assert result.code == 2
-    assert "--resolve-online needs ANTHROPIC_API_KEY" in result.stderr
-    assert "help: " in result.stderr
+    assert "--resolve-online needs ANTHROPIC_API_KEY" in result.output
+    assert "help: " in result.output
     assert "Traceback" not in result.output
     assert snapshot(root) == before

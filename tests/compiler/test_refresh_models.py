@@ -27,8 +27,8 @@ def _project(tmp_path: Path) -> Path:
 def test_unchanged_alias_reports_nothing(tmp_path: Path) -> None:
     root = _project(tmp_path)
     result = run_cli("verify", "--refresh-models", cwd=root)
-    assert result.code == 0, result.stderr
-    assert "now points to" not in result.stderr
+    assert result.code == 0, result.output
+    assert "now points to" not in result.output
 
 
 def test_moved_alias_is_a_warning_naming_both_snapshots(tmp_path: Path) -> None:
@@ -50,9 +50,9 @@ def test_moved_alias_is_a_warning_naming_both_snapshots(tmp_path: Path) -> None:
     assert "now points to" not in plain.stderr
 
     result = run_cli("verify", "--refresh-models", cwd=root)
-    assert result.code == 0, result.stderr
+    assert result.code == 0, result.output
     assert (
         "routine 'r': claude-haiku-4-5 now points to claude-haiku-4-5-20251001 "
-        "(locked: claude-haiku-4-5-20240101)" in result.stderr
+        "(locked: claude-haiku-4-5-20240101)" in result.output
     )
     assert lock_path.read_bytes() == before

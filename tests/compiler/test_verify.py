@@ -47,7 +47,7 @@ def project(tmp_path: Path) -> Path:
         {"specs/summarize_pr.routine": SPEC, "specs/prompts/summarize_pr.j2": PROMPT},
     )
     result = invoke("lock", cwd=root)
-    assert result.code == 0, result.stderr
+    assert result.code == 0, result.output
     return root
 
 
@@ -61,16 +61,16 @@ def edit(root: Path, old: str, new: str, rel: str = "specs/summarize_pr.routine"
 def drift_lines(root: Path) -> list[str]:
     lock_before = (root / "routines.lock").read_bytes()
     result = invoke("verify", cwd=root)
-    assert result.code == 1, result.stdout + result.stderr
-    assert "drifted from routines.lock; run 'routinec lock'" in result.stderr
+    assert result.code == 1, result.stdout + result.output
+    assert "drifted from routines.lock; run 'routinec lock'" in result.output
     assert (root / "routines.lock").read_bytes() == lock_before
     return result.stdout.splitlines()
 
 
 def test_verify_equal_is_exit_0(project: Path) -> None:
     result = invoke("verify", cwd=project)
-    assert result.code == 0, result.stderr
-    assert "routines.lock is up to date: 1 routine" in result.stderr
+    assert result.code == 0, result.output
+    assert "routines.lock is up to date: 1 routine" in result.output
 
 
 def test_temperature_drift(project: Path) -> None:
@@ -211,8 +211,11 @@ def test_format_json_is_json_lines(project: Path) -> None:
             "change": "changed",
             "message": f"summarize_pr: temperature 0 {ARROW} 0.2",
             "details": [],
+            "path": "specs/summarize_pr.routine",  # the spec line that drifted, not the lock
+            "line": 3,
         }
     ]
+    assert records[-1]["kind"] == "summary" and records[-1]["exit_code"] == 1 and records[-1]["drift"] == 1
     assert result.stderr == ""  # no human summary mixed into a machine format
 
 
@@ -221,8 +224,9 @@ def test_format_json_for_diagnostics(project: Path) -> None:
     result = invoke("verify", "--format", "json", cwd=project)
     assert result.code == 1
     records = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-    assert [r["code"] for r in records] == ["lock-missing"]
+    assert [r.get("code") for r in records] == ["lock-missing", None]
     assert records[0]["severity"] == "error"
+    assert records[-1] == {**records[-1], "kind": "summary", "errors": 1, "exit_code": 1}
 
 
 def test_format_github_annotations(project: Path) -> None:
@@ -237,7 +241,7 @@ def test_format_github_annotations(project: Path) -> None:
 def test_fast_path_when_sources_unchanged(project: Path) -> None:
     result = invoke("verify", cwd=project)
     assert result.code == 0
-    assert "(sources unchanged)" in result.stderr
+    assert "(sources unchanged)" in result.output
 
 
 def test_touching_a_template_keeps_the_fast_path(project: Path) -> None:
@@ -246,28 +250,28 @@ def test_touching_a_template_keeps_the_fast_path(project: Path) -> None:
     os.utime(prompt, ns=(stat.st_atime_ns + 10**9, stat.st_mtime_ns + 10**9))
     result = invoke("verify", cwd=project)
     assert result.code == 0
-    assert "(sources unchanged)" in result.stderr
+    assert "(sources unchanged)" in result.output
 
 
 def test_full_recompiles(project: Path) -> None:
     result = invoke("verify", "--full", cwd=project)
-    assert result.code == 0, result.stderr
-    assert "routines.lock is up to date: 1 routine" in result.stderr
-    assert "(sources unchanged)" not in result.stderr
+    assert result.code == 0, result.output
+    assert "routines.lock is up to date: 1 routine" in result.output
+    assert "(sources unchanged)" not in result.output
 
 
 def test_changed_bytes_leave_the_fast_path(project: Path) -> None:
     edit(project, "Title:", "Title: ", rel="specs/prompts/summarize_pr.j2")
     result = invoke("verify", cwd=project)
     assert result.code == 1
-    assert "(sources unchanged)" not in result.stderr
+    assert "(sources unchanged)" not in result.output
 
 
 def test_a_new_spec_file_leaves_the_fast_path(project: Path) -> None:
     (project / "specs" / "empty.routine").write_text("# nothing yet\n", "utf-8")
     result = invoke("verify", cwd=project)
-    assert result.code == 0, result.stderr
-    assert "(sources unchanged)" not in result.stderr
+    assert result.code == 0, result.output
+    assert "(sources unchanged)" not in result.output
 
 
 def test_verify_never_writes_the_lock(project: Path) -> None:
@@ -311,12 +315,12 @@ def test_verify_with_a_retired_locked_model(tmp_path: Path) -> None:
     assert invoke("lock", cwd=root).code == 0
     warn = invoke("verify", cwd=root)
     assert warn.code == 0
-    assert "deprecated and retires on 2026-11-30" in warn.stderr
+    assert "deprecated and retires on 2026-11-30" in warn.output
     late = invoke("verify", cwd=root, env=cli_env(ROUTINEC_TODAY="2026-12-01"))
     assert late.code == 1
     assert (
         "routine 'summarize_pr' uses claude-sonnet-4-5-20250929, which retired on 2026-11-30"
-        in late.stderr
+        in late.output
     )
 
 
@@ -332,8 +336,8 @@ def test_lifecycle_wording_is_the_same_from_the_spec_and_from_the_lock(tmp_path:
     )
     env = cli_env(ROUTINEC_TODAY="2026-11-01")
     assert invoke("lock", cwd=root, env=env).code == 0
-    from_spec = [ln for ln in invoke("check", cwd=root, env=env).stderr.splitlines() if "model-deprecated" in ln]
+    from_spec = [ln for ln in invoke("check", cwd=root, env=env).output.splitlines() if "model-deprecated" in ln]
     fast = invoke("verify", cwd=root, env=env)
     assert "sources unchanged" in fast.output
-    from_lock = [ln for ln in fast.stderr.splitlines() if "model-deprecated" in ln]
+    from_lock = [ln for ln in fast.output.splitlines() if "model-deprecated" in ln]
     assert from_spec and [ln.split(": ", 1)[1] for ln in from_lock] == [ln.split(": ", 1)[1] for ln in from_spec]

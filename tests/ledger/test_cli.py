@@ -19,7 +19,7 @@ def _record(project: Path, api: FakeAnthropic) -> list[dict[str, object]]:
     done = run_cli(project, "record", env=cli_env(api))
     assert done.returncode == 0, done.stdout + done.stderr
     listed = run_cli(project, "ledger", "ls", "--format", "json")
-    assert listed.returncode == 0, listed.stderr
+    assert listed.returncode == 0, (listed.stdout + listed.stderr)
     rows: list[dict[str, object]] = json.loads(listed.stdout)
     return rows
 
@@ -48,11 +48,11 @@ def test_record_outcome_ls_show(project: Path, fake_api: FakeAnthropic, tmp_path
     fix.write_text(json.dumps(corrected))
 
     first = run_cli(project, "outcome", run_id, "accepted", "--by", "alice", "--format", "json")
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 0, (first.stdout + first.stderr)
     accepted = json.loads(first.stdout)["outcome_id"]
     second = run_cli(project, "outcome", run_id, "modified", "--correction", str(fix), "--by", "bob",
                      "--comment", "risk was wrong", "--overrides", accepted)
-    assert second.returncode == 0, second.stderr
+    assert second.returncode == 0, (second.stdout + second.stderr)
     assert second.stdout.startswith("outcome ") and "modified" in second.stdout
 
     shown = json.loads(run_cli(project, "ledger", "show", run_id, "--format", "json").stdout)
@@ -111,8 +111,8 @@ def test_bad_input_is_one_diagnostic_and_changes_nothing(
     before = backend.rows(project)
     done = run_cli(project, *[names.get(a, a) for a in args])
     assert done.returncode == code, done.stdout + done.stderr
-    assert words in done.stderr
-    assert "Traceback" not in done.stderr and done.stderr.lower().count("error:") == 1, done.stderr
+    assert words in (done.stdout + done.stderr)
+    assert "Traceback" not in (done.stdout + done.stderr) and (done.stdout + done.stderr).lower().count("error:") == 1, (done.stdout + done.stderr)
     assert backend.rows(project) == before
 
 
@@ -123,7 +123,7 @@ def test_a_file_that_is_not_a_database_refuses(project: Path, fake_api: FakeAnth
     db.write_bytes(b"this is not a database at all, just some bytes\n" * 10)
     for args in (["ledger", "ls"], ["record"]):
         done = run_cli(project, *args, env=cli_env(fake_api))
-        assert done.returncode == 2 and "[ledger-corrupt]" in done.stderr and "help:" in done.stderr, done.stderr
+        assert done.returncode == 2 and "[ledger-corrupt]" in (done.stdout + done.stderr) and "help:" in (done.stdout + done.stderr), (done.stdout + done.stderr)
     assert fake_api.messages() == []  # refused before any model call
     assert db.read_bytes().startswith(b"this is not")
 
@@ -136,8 +136,8 @@ def test_foreign_and_newer_ledgers_refuse(project: Path, fake_api: FakeAnthropic
                     "insert into invoices values (1, 9.5)")
     for args in (["ledger", "ls"], ["record"]):
         done = run_cli(project, *args, env=cli_env(fake_api))
-        assert done.returncode == 2 and "not a routinec ledger" in done.stderr and "[ledger-corrupt]" in done.stderr, done.stderr
-        assert done.stderr.count("\n") == 2 and "help:" in done.stderr  # the error and its hint
+        assert done.returncode == 2 and "not a routinec ledger" in (done.stdout + done.stderr) and "[ledger-corrupt]" in (done.stdout + done.stderr), (done.stdout + done.stderr)
+        assert (done.stdout + done.stderr).count("\n") == 2 and "help:" in (done.stdout + done.stderr)  # the error and its hint
     assert fake_api.messages() == []  # refused before any model call
     assert backend.query(project, "select * from invoices") == [(1, 9.5)]
     assert not backend.exists(project)  # nothing created beside the foreign table
@@ -147,14 +147,14 @@ def test_foreign_and_newer_ledgers_refuse(project: Path, fake_api: FakeAnthropic
     backend.execute(project, "insert into schema_version values (99, '2099-01-01T00:00:00.000Z', '9.0.0')")
     before_rows = backend.rows(project)
     done = run_cli(project, "ledger", "ls")
-    assert done.returncode == 2 and "[ledger-format]" in done.stderr and "upgrade routinec" in done.stderr, done.stderr
-    assert "routinec 9.0.0" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "[ledger-format]" in (done.stdout + done.stderr) and "upgrade routinec" in (done.stdout + done.stderr), (done.stdout + done.stderr)
+    assert "routinec 9.0.0" in (done.stdout + done.stderr) and "Traceback" not in (done.stdout + done.stderr)
     assert backend.rows(project) == before_rows
 
     # A newer routinec's Alembic revision is refused the same way.
     backend.execute(project, "delete from schema_version where version = 99", "update alembic_version set version_num = '0099'")
     done = run_cli(project, "ledger", "ls")
-    assert done.returncode == 2 and "[ledger-format]" in done.stderr and "version 0099" in done.stderr, done.stderr
+    assert done.returncode == 2 and "[ledger-format]" in (done.stdout + done.stderr) and "version 0099" in (done.stdout + done.stderr), (done.stdout + done.stderr)
     assert backend.rows(project) == before_rows
 
 
@@ -163,7 +163,7 @@ def test_a_ledger_that_cannot_be_written_never_costs_the_answer(project: Path, f
     (project / ".routinec").write_text("a file where the ledger's directory should be\n")
     done = run_cli(project, "record", "summarize_pr", "--case", "small_fix", env=cli_env(fake_api))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 run record(s) not written to the ledger" in done.stderr and "Traceback" not in done.stderr
+    assert "1 run record(s) not written to the ledger" in (done.stdout + done.stderr) and "Traceback" not in (done.stdout + done.stderr)
     assert (project / "golden" / "summarize_pr" / "small_fix.transcript.json").is_file()
 
 
@@ -171,16 +171,16 @@ def test_spooled_records_are_delivered_exactly_once(project: Path, fake_api: Fak
     backend.break_connection(project)  # a directory in the file's place; a port that refuses
     done = run_cli(project, "record", "summarize_pr", env=cli_env(fake_api))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 run record(s) kept in .routinec/spool/" in done.stderr and "Traceback" not in done.stderr
+    assert "2 run record(s) kept in .routinec/spool/" in (done.stdout + done.stderr) and "Traceback" not in (done.stdout + done.stderr)
     spooled = sorted((project / ".routinec" / "spool").glob("*.run.json"))
     assert len(spooled) == 2
     down = run_cli(project, "ledger", "sync")
-    assert down.returncode == 2 and "[ledger-unavailable]" in down.stderr and "help:" in down.stderr, down.stderr
-    assert down.stderr.count("\n") == 2 and "Traceback" not in down.stderr
+    assert down.returncode == 2 and "[ledger-unavailable]" in (down.stdout + down.stderr) and "help:" in (down.stdout + down.stderr), (down.stdout + down.stderr)
+    assert (down.stdout + down.stderr).count("\n") == 2 and "Traceback" not in (down.stdout + down.stderr)
     backend.mend_connection(project)
     keep = spooled[0].read_bytes()
     first = run_cli(project, "ledger", "sync")
-    assert first.returncode == 0 and "2 run record(s) delivered, 0 already there, 0 left" in first.stdout, first.stderr
+    assert first.returncode == 0 and "2 run record(s) delivered, 0 already there, 0 left" in first.stdout, (first.stdout + first.stderr)
     # A delivery cut short after its commit and before removing a file: delivered again, never twice.
     spooled[0].write_bytes(keep)
     again = run_cli(project, "ledger", "sync")

@@ -83,11 +83,11 @@ def test_a_server_stopped_mid_run_costs_no_answer(
         assert json.loads(spooled.read_text())["run_id"] == result.run_id
 
         down = run_cli(project, "ledger", "sync")
-        assert down.returncode == 2 and "[ledger-unavailable]" in down.stderr and down.stderr.count("\n") == 2
+        assert down.returncode == 2 and "[ledger-unavailable]" in (down.stdout + down.stderr) and (down.stdout + down.stderr).count("\n") == 2
 
         own_server.start_again()
         synced = run_cli(project, "ledger", "sync")
-        assert synced.returncode == 0 and "1 run record(s) delivered, 0 already there, 0 left" in synced.stdout, synced.stderr
+        assert synced.returncode == 0 and "1 run record(s) delivered, 0 already there, 0 left" in synced.stdout, (synced.stdout + synced.stderr)
         assert not spooled.exists() and _count(url, result.run_id) == 1
         again = run_cli(project, "ledger", "sync")
         assert "0 run record(s) delivered, 0 already there, 0 left" in again.stdout
@@ -120,7 +120,7 @@ def _left(project: Path) -> set[str]:
 def _wait_for(condition: Any, what: str, proc: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 120  # a bound on a hang, not a timing assumption
     while not condition():
-        assert proc.poll() is None, f"sync ended before {what}: {proc.stderr.read() if proc.stderr else ''}"
+        assert proc.poll() is None, f"sync ended before {what}: {(proc.stdout + proc.stderr).read() if (proc.stdout + proc.stderr) else ''}"
         assert time.monotonic() < deadline, f"never saw {what}"
         time.sleep(0.005)
 
@@ -132,7 +132,7 @@ def _sync(project: Path) -> subprocess.Popen[str]:
 
 def _finish_and_check(backend: Backend, project: Path, ids: list[str]) -> None:
     done = run_cli(project, "ledger", "sync", timeout=300)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, (done.stdout + done.stderr)
     assert _counts(backend, project) == dict.fromkeys(ids, 1)
     assert _left(project) == set()
 

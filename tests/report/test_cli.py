@@ -22,18 +22,18 @@ def _run(cwd: Path, *args: str, today: str = TODAY) -> subprocess.CompletedProce
 
 def _one_error(done: subprocess.CompletedProcess[str], code: str) -> str:
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "Traceback" not in done.stderr
-    first = done.stderr.splitlines()[0]
-    assert f"[{code}]" in first, done.stderr
-    assert "help:" in done.stderr
+    assert "Traceback" not in (done.stdout + done.stderr)
+    first = (done.stdout + done.stderr).splitlines()[0]
+    assert f"[{code}]" in first, (done.stdout + done.stderr)
+    assert "help:" in (done.stdout + done.stderr)
     return first
 
 
 def test_html_and_json(scripted: Scripted, tmp_path: Path) -> None:
     page = tmp_path / "out" / "report.html"
     done = _run(scripted.root, "--since", SINCE, "-o", str(page))
-    assert done.returncode == 0, done.stderr
-    assert "18 run(s) of 2 routine(s)" in done.stderr
+    assert done.returncode == 0, (done.stdout + done.stderr)
+    assert "18 run(s) of 2 routine(s)" in (done.stdout + done.stderr)
     html = page.read_text("utf-8")
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "Versioned cleanly" in html
     for forbidden in ("<script", "<link", "http://", "https://", "@import", "url("):
@@ -41,7 +41,7 @@ def test_html_and_json(scripted: Scripted, tmp_path: Path) -> None:
         assert forbidden not in html.replace('xmlns="http://www.w3.org/2000/svg"', ""), forbidden
 
     listed = _run(scripted.root, "--since", SINCE, "--format", "json")
-    assert listed.returncode == 0, listed.stderr
+    assert listed.returncode == 0, (listed.stdout + listed.stderr)
     data = json.loads(listed.stdout)
     assert listed.stdout == json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     assert data["total_runs"] == 18 and data["schema_signal"]["consumer_edges_broken"] == 1
@@ -50,7 +50,7 @@ def test_html_and_json(scripted: Scripted, tmp_path: Path) -> None:
     assert to_file.read_text("utf-8") == listed.stdout
 
     default = _run(scripted.root, "--since", SINCE, "--routine", "chat")
-    assert default.returncode == 0, default.stderr
+    assert default.returncode == 0, (default.stdout + default.stderr)
     assert "chat" in (scripted.root / "report.html").read_text("utf-8")
 
 
@@ -108,6 +108,6 @@ def test_output_that_is_a_directory(scripted: Scripted, tmp_path: Path) -> None:
     target = tmp_path / "taken"
     target.mkdir()
     done = _run(scripted.root, "-o", str(target))
-    assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "is a directory" in done.stderr
+    assert done.returncode == 2 and "Traceback" not in (done.stdout + done.stderr)
+    assert "is a directory" in (done.stdout + done.stderr)
     assert list(target.iterdir()) == []

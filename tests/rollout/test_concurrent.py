@@ -72,7 +72,7 @@ def test_concurrent_weight_changes_serialise(project: Path) -> None:
     with _Watcher(project / "routines.lock") as watcher:
         done = _released_together(project, [["rollout", "canary", "summarize_pr", "--weight", str(w), "--format", "json"]
                                             for w in weights])
-    assert [d.returncode for d in done] == [0] * len(weights), [d.stderr for d in done]
+    assert [d.returncode for d in done] == [0] * len(weights), [(d.stdout + d.stderr) for d in done]
     assert watcher.problems == [] and watcher.reads > 0
     final = read_lock(project / "routines.lock").rollout["summarize_pr"].channels
     assert final.canary is not None and final.canary.weight in weights
@@ -91,9 +91,9 @@ def test_promote_and_abort_race_one_wins(project: Path) -> None:
     before = (project / "routines.lock").read_bytes()
     done = _released_together(project, [["rollout", "promote", "summarize_pr"], ["rollout", "abort", "summarize_pr"]])
     codes = sorted(d.returncode for d in done)
-    assert codes == [0, 2], [d.stderr for d in done]
+    assert codes == [0, 2], [(d.stdout + d.stderr) for d in done]
     loser = next(d for d in done if d.returncode == 2)
-    assert "[no-canary]" in loser.stderr and "Traceback" not in loser.stderr
+    assert "[no-canary]" in (loser.stdout + loser.stderr) and "Traceback" not in (loser.stdout + loser.stderr)
     winner = next(d for d in done if d.returncode == 0).args[1]
     channels = read_lock(project / "routines.lock").rollout["summarize_pr"].channels
     assert channels.canary is None and channels.stable == (2 if winner == "promote" else 1)

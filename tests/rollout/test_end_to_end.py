@@ -59,17 +59,17 @@ def test_canary_guard_aborts_and_runs_go_back(project: Path, fake_api: FakeAnthr
         for i, (run_id, _, _) in enumerate(stable[1:41]):
             ledger.outcome(run_id, "rolled-back" if i % 10 == 0 else "accepted", by="carol")  # 10%
 
-    status = json.loads(_ok(project, "rollout", "status", "summarize_pr", "--format", "json"))
+    status = json.loads(_ok(project, "rollout", "status", "summarize_pr", "--format", "json").splitlines()[0])
     assert status["guard"]["state"] == "fail" and status["counts"]["canary"]["outcomes"] == 12
     assert status["counts"]["canary"]["runs"] == len(canary) and status["counts"]["stable"]["runs"] == len(stable)
 
     before = (project / "routines.lock").read_bytes()
     checked = run_cli(project, "rollout", "check")
-    assert checked.returncode == 1 and "[guard-failed]" in checked.stderr and "--apply" in checked.stderr
+    assert checked.returncode == 1 and "[guard-failed]" in (checked.stdout + checked.stderr) and "--apply" in (checked.stdout + checked.stderr)
     assert (project / "routines.lock").read_bytes() == before  # without --apply nothing changes
 
     applied = run_cli(project, "rollout", "check", "--apply", "--format", "json")
-    assert applied.returncode == 1, applied.stderr
+    assert applied.returncode == 1, (applied.stdout + applied.stderr)
     lines = [json.loads(line) for line in applied.stdout.splitlines()]
     assert [line["kind"] for line in lines if "kind" in line][:2] == ["guard", "change"]
     channels = read_lock(project / "routines.lock").rollout["summarize_pr"].channels

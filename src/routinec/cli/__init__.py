@@ -18,6 +18,7 @@ __all__ = ["main"]
 
 # command name -> "module:attribute"; the order here is the order --help lists them in.
 _COMMANDS: dict[str, str] = {
+    "init": "routinec.cli.compile:init",
     "check": "routinec.cli.compile:check",
     "fmt": "routinec.cli.compile:fmt",
     "lock": "routinec.cli.compile:lock",
@@ -54,6 +55,18 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(module, attr)
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if args and name not in _COMMANDS and not name.startswith("-"):
+            import difflib
+
+            close = difflib.get_close_matches(name, list(self.list_commands(ctx)), n=3, cutoff=0.6)
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
 
 @click.group(
     cls=LazyGroup,
@@ -65,7 +78,8 @@ Example:
   routinec verify           # in CI: fail when the specs drifted from the lock
   routinec test             # replay transcripts offline, compare with goldens
 
-Exit codes: 0 all good; 1 the check found problems; 2 bad input or invocation.""",
+Exit codes: 0 all good; 1 the check found problems; 2 bad input or invocation.
+Common options: --format text|json|github[|sarif], -q/-v, --color auto|always|never, --strict.""",
 )
 @click.version_option(__version__, "-V", "--version", prog_name="routinec")
 def cli() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from routinec.cli.options import emit, guard, load_or_exit, project_option
+from routinec.cli.options import emit, guard, load_or_exit, output_options, project_option
 
 __all__ = ["attest"]
 
@@ -39,6 +39,7 @@ output's sha256, dependencies = lock file, git commit, model, prompt and schema 
               help="With --verify: the PEM public key the envelope's signature must verify with.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="For --verify: text for people, json for tools.")
+@output_options(with_format=False)
 @project_option
 @guard
 def attest(run_id: str | None, output: Path | None, sign: Path | None, verify: Path | None, key: Path | None,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from routinec.cli.options import format_option, project_option
+from routinec.cli.options import format_option, guard, log, project_option, summary_extra
 from routinec.diagnostics import github_escape
 
 __all__ = ["compat"]
@@ -48,13 +48,18 @@ Examples:
     metavar="REF",
     help="Compare the project's routines with routines.lock at this git ref (like buf breaking).",
 )
+@click.option(
+    "--allow-missing",
+    is_flag=True,
+    help="With --against: pass when REF has no lockfile yet (the first lock). Without it, that is exit 2.",
+)
 @policy_option
 @format_option
 @fail_on_option
 @project_option
 @click.pass_context
 def compat(
-    ctx: click.Context, ref: str | None, policy: str, fmt: str, fail_on: str, project: Path | None
+    ctx: click.Context, ref: str | None, allow_missing: bool, policy: str, fmt: str, fail_on: str, project: Path | None
 ) -> None:
     """Schema compatibility: the project against a git ref, or two schemas with `diff`."""
     if ctx.invoked_subcommand is not None:
@@ -66,10 +71,10 @@ def compat(
             err=True,
         )
         ctx.exit(2)
-    _against(ref, policy, fmt, fail_on, project)
+    guard(_against)(ref, policy, fmt, fail_on, project, allow_missing)
 
 
-def _against(ref: str, policy: str, fmt: str, fail_on: str, project: Path | None) -> None:
+def _against(ref: str, policy: str, fmt: str, fail_on: str, project: Path | None, allow_missing: bool) -> None:
     from routinec.cli.options import emit, load_or_exit
     from routinec.commands.compat import against
     from routinec.compat import SchemaError
@@ -83,9 +88,27 @@ def _against(ref: str, policy: str, fmt: str, fail_on: str, project: Path | None
         sys.exit(2)
     except SchemaError as exc:
         _fail(exc.message, exc.hint)
+    if result.missing:
+        if not allow_missing:
+            from routinec.codes import Code
+            from routinec.diagnostics import Diagnostic, Severity
+
+            emit([Diagnostic(
+                Code.CONFIG, Severity.ERROR, f"{ref} has no {config.lockfile}: there is nothing to compare against",
+                None, "check the ref (e.g. origin/main after 'git fetch'), or pass --allow-missing for a project's first lock",
+            )], fmt, config.root)
+            summary_extra(ref=ref, compared=0, verdict="bad input")
+            sys.exit(2)
+        log(f"compat against {ref}: {ref} has no {config.lockfile}; passing because of --allow-missing")
+        summary_extra(ref=ref, compared=0, verdict="compatible", missing=True)
+        sys.exit(0)
+    code = result.exit_code(fail_on)
+    bumped = sum(1 for f in result.findings if f.bumped and f.level == "ERR" and f.direction in ("out", "in"))
+    summary_extra(ref=ref, compared=result.compared, findings=len(result.findings),
+                  verdict="breaking" if code else "compatible", allowed_by_bump=bumped)
     if fmt == "json":
         for finding in result.findings:
-            click.echo(json.dumps(finding.to_json(), sort_keys=True, default=str))
+            click.echo(json.dumps({"kind": "finding", **finding.to_json()}, sort_keys=True, default=str))
     elif fmt == "github":
         for finding in result.findings:
             kind = {"ERR": "error", "WARN": "warning"}.get(finding.level, "notice")
@@ -99,16 +122,13 @@ def _against(ref: str, policy: str, fmt: str, fail_on: str, project: Path | None
                 value = json.dumps(finding.counterexample, sort_keys=True, default=str)
                 click.echo(f"  counterexample: {value[:300]}")
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
-    if fmt == "text":
-        code = result.exit_code(fail_on)
-        verdict = "breaking changes found" if code else "no breaking change"
-        click.echo(
-            f"compat against {ref}: {result.compared} routine"
-            f"{'s' if result.compared != 1 else ''} compared, {verdict}",
-            err=True,
-        )
-    sys.exit(result.exit_code(fail_on))
+        log(f"note: {note}")
+    # One vocabulary (as `compat diff`): "breaking" exactly when the exit code is 1.
+    verdict = "breaking" if code else "compatible"
+    if bumped and not code:
+        verdict += f" ({bumped} breaking change{'s' if bumped != 1 else ''} released as a new version)"
+    log(f"compat against {ref}: {result.compared} routine{'s' if result.compared != 1 else ''} compared: {verdict}")
+    sys.exit(code)
 
 
 @compat.command(
@@ -137,6 +157,7 @@ all valid under the new schema). Exit codes: 0 compatible; 1 a finding at or abo
 @policy_option
 @format_option
 @fail_on_option
+@guard
 def diff(old: str, new: str, direction: str, policy: str, fmt: str, fail_on: str) -> None:
     """Compare two schemas: JSON Schema files or pydantic models (module:Model)."""
     from routinec.compat import Level, SchemaError, compare
@@ -151,19 +172,28 @@ def diff(old: str, new: str, direction: str, policy: str, fmt: str, fail_on: str
         _fail(exc.message, exc.hint)
     except RecursionError:
         _fail("schema nested too deeply to compare", "flatten it with $defs and $ref")
-    except Exception as exc:  # a bug: still one line, never a traceback
-        _fail(f"internal error: {type(exc).__name__}: {exc}", "please report this")
+    threshold = Level.ERR if fail_on == "ERR" else Level.WARN
+    breaking = report.breaking(threshold)
     if fmt == "json":
-        click.echo(json.dumps(report.to_json(), sort_keys=True, indent=2, ensure_ascii=False))
+        # JSON lines: one record per finding, the counterexample, then the shared summary.
+        doc = report.to_json()
+        for finding in doc["findings"]:
+            click.echo(json.dumps({"kind": "finding", **finding}, sort_keys=True, ensure_ascii=False))
+        if doc["counterexample"] is not None:
+            click.echo(json.dumps({"kind": "counterexample", **doc["counterexample"]}, sort_keys=True, ensure_ascii=False))
+        summary_extra(
+            verdict="breaking" if breaking else "compatible", compatibility=doc["compatibility"],
+            direction=doc["direction"], policy=doc["policy"], fail_on=fail_on,
+            **{f"{lv.value.lower()}_findings": report.count(lv) for lv in Level},
+        )
     elif fmt == "github":
         for line in report.github_lines(old, new):
             click.echo(line)
+        log(report.summary_line(threshold))
     else:
-        for line in report.text_lines(old, new):
+        for line in report.text_lines(old, new, threshold):
             click.echo(line)
-    threshold = Level.ERR if fail_on == "ERR" else Level.WARN
-    worst = report.worst()
-    sys.exit(1 if worst is not None and worst.rank >= threshold.rank else 0)
+    sys.exit(1 if breaking else 0)
 
 
 def _prop(value: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from routinec.cli.options import guard, load_or_exit, project_option
+from routinec.cli.options import guard, load_or_exit, output_options, project_option
 from routinec.ledger.model import SOURCES, STATUSES, VERDICTS  # plain data: no database import
 
 __all__ = ["ledger", "outcome"]
@@ -41,6 +41,7 @@ Examples:
 @click.option("--source", type=click.Choice(SOURCES), default="human", show_default=True)
 @click.option("--overrides", default=None, help="The outcome id this one supersedes.")
 @format_option
+@output_options(with_format=False)
 @project_option
 @guard
 def outcome(
@@ -74,6 +75,7 @@ Examples:
 @click.option("--since", default=None, help="30d, 12h, 45m, or a date (2026-11-01).")
 @click.option("--limit", type=click.IntRange(0), default=100, show_default=True, help="The most recent N (0: all).")
 @format_option
+@output_options(with_format=False)
 @project_option
 @guard
 def ls(routine: str | None, version: int | None, status: str | None, since: str | None, limit: int,
@@ -99,6 +101,7 @@ def ls(routine: str | None, version: int | None, status: str | None, since: str 
 @ledger.command("show")
 @click.argument("run_id")
 @format_option
+@output_options(with_format=False)
 @project_option
 @guard
 def show(run_id: str, fmt: str, project: Path | None) -> None:
@@ -124,6 +127,7 @@ def show(run_id: str, fmt: str, project: Path | None) -> None:
 
 
 @ledger.command("sync")
+@output_options(with_format=False)
 @project_option
 @guard
 def sync(project: Path | None) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from routinec.cli.options import guard, load_or_exit, project_option
+from routinec.cli.options import guard, load_or_exit, output_options, project_option
 
 __all__ = ["report"]
 
@@ -24,6 +24,7 @@ Examples:
               help="Where to write (default: report.html; JSON goes to stdout). '-' is stdout.")
 @click.option("--format", "report_format", type=click.Choice(["html", "json"]), default="html", show_default=True,
               help="html: one self-contained page (inline CSS and SVG, no network); json: the same figures.")
+@output_options(with_format=False)
 @project_option
 @guard
 def report(since: str, routine: str | None, output: Path | None, report_format: str, project: Path | None) -> None:

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from routinec.cli.options import emit, format_option, guard, load_or_exit, project_option
+from routinec.cli.options import (
+    emit,
+    format_option,
+    guard,
+    load_or_exit,
+    project_option,
+    state,
+    summary_extra,
+)
 from routinec.diagnostics import DiagnosticError, exit_code_for
 
 if TYPE_CHECKING:
@@ -66,7 +74,16 @@ def _finish(
 
     # The project's own [tool.routinec] redact patterns apply to reports as to transcripts.
     redactor = Redactor(patterns)
-    click.echo(render(items, seconds, fmt, verbose, redactor))
+    text = render(items, seconds, fmt, verbose or state().verbose, redactor)
+    if fmt == "json":
+        # The closing summary record is the shared one (options.finish), with these figures.
+        text = text.rpartition("\n")[0] if "\n" in text else ""
+        counts: dict[str, int] = {}
+        for o in items:
+            counts[o.status] = counts.get(o.status, 0) + 1
+        summary_extra(cases=len(items), seconds=round(seconds, 3), **{k: counts.get(k, 0) for k in ("pass", "fail", "error", "updated", "recorded", "drift")})
+    if text:
+        click.echo(text)
     if junit is not None:
         write_junit(junit, items, seconds, redactor)
     sys.exit(exit_code(items))
@@ -98,7 +115,6 @@ Examples:
     help="Tool results in replay: from the transcript, or re-run the read tools and report differences.",
 )
 @click.option("--junit-xml", "junit", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
 @jobs_option
 @_channel_option
 @format_option
@@ -112,7 +128,6 @@ def test(
     ledger: bool,
     tools: str,
     junit: Path | None,
-    verbose: bool,
     jobs: int,
     channel: str | None,
     fmt: str,
@@ -133,7 +148,7 @@ def test(
     if run.interrupted:
         click.echo("routinec: interrupted; nothing was written", err=True)
         sys.exit(130)
-    _finish(run.outcomes, run.seconds, fmt, junit, verbose, config.redact)
+    _finish(run.outcomes, run.seconds, fmt, junit, False, config.redact)
 
 
 @click.command(

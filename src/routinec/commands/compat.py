@@ -58,6 +58,7 @@ class AgainstResult:
     findings: list[RoutineFinding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     compared: int = 0
+    missing: bool = False  # the ref has no lockfile (exit 2 unless --allow-missing)
     # The project root relative to the repository root ("" when they are the same): CI
     # annotations name files from the repository root.
     repo_prefix: str = ""
@@ -139,7 +140,7 @@ def against(config: Config, ref: str, *, policy: str = "default") -> AgainstResu
     old = locked_at(config, ref)
     result = AgainstResult(ref, repo_prefix=repo_prefix(config))
     if old is None:
-        result.notes.append(f"{ref} has no {config.lockfile}: nothing to compare against")
+        result.missing = True
         return result
     built = build(config)
     if built.lock is None:

@@ -54,6 +54,14 @@ def effect_of(old_in_new: bool | None, new_in_old: bool | None) -> Effect:
     return Effect.CHANGE
 
 
+_RELATION = {
+    Compatibility.FULL: "old and new accept the same values",
+    Compatibility.BACKWARD: "new accepts every old value, old rejects some new ones",
+    Compatibility.FORWARD: "old accepts every new value, new rejects some old ones",
+    Compatibility.NONE: "each accepts values the other rejects",
+}
+
+
 @dataclass
 class Finding:
     """One atomic difference. `old_in_new`/`new_in_old` are the value-set facts behind it."""
@@ -160,7 +168,7 @@ class Report:
             return "producer", "consumer"
         return old_label, new_label
 
-    def text_lines(self, old_label: str = "old", new_label: str = "new") -> list[str]:
+    def text_lines(self, old_label: str = "old", new_label: str = "new", fail_on: Level = Level.ERR) -> list[str]:
         """`FILE:#/pointer: LEVEL [rule-id] message`, then the counterexample and a summary."""
         old_label, new_label = self._labels(old_label, new_label)
         lines: list[str] = []
@@ -177,13 +185,25 @@ class Report:
             lines.append(
                 f"counterexample: {value} is valid under {accepted}, rejected by {rejected}"
             )
-        errs, warns, infos = (self.count(lv) for lv in (Level.ERR, Level.WARN, Level.INFO))
-        lines.append(
-            f"compatibility: {self.compatibility.value} ({errs} error(s), {warns} warning(s), "
-            f"{infos} info; direction {'edge' if self.edge else self.direction}, "
-            f"policy {self.policy})"
-        )
+        lines.append(self.summary_line(fail_on))
         return lines
+
+    def breaking(self, fail_on: Level = Level.ERR) -> bool:
+        """What the exit code says: a finding at or above `fail_on` (exit 1)."""
+        worst = self.worst()
+        return worst is not None and worst.rank >= fail_on.rank
+
+    def summary_line(self, fail_on: Level = Level.ERR) -> str:
+        """One vocabulary in every compat command: the verdict (`breaking` exactly when the
+        exit code is 1, else `compatible`), then the counts and what the value sets say."""
+        errs, warns, infos = (self.count(lv) for lv in (Level.ERR, Level.WARN, Level.INFO))
+        verdict = "breaking" if self.breaking(fail_on) else "compatible"
+        relation = _RELATION[self.compatibility]
+        return (
+            f"compat: {verdict} ({errs} error(s), {warns} warning(s), {infos} info; fails on {fail_on.value}); "
+            f"value sets: {self.compatibility.value}, {relation}; "
+            f"direction {'edge' if self.edge else self.direction}, policy {self.policy}"
+        )
 
     def github_lines(self, old_label: str = "old", new_label: str = "new") -> list[str]:
         old_label, new_label = self._labels(old_label, new_label)

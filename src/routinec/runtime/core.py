@@ -84,6 +84,23 @@ class Route:
     split_by: str | None = None
 
 
+def _read_lock_for(config: Config, project_root: str | Path | None) -> Lock:
+    """The project's lock; a missing one is a RoutineError naming the path it looked at."""
+    from routinec.diagnostics import DiagnosticError
+
+    try:
+        return read_lock(config.lock_path)
+    except DiagnosticError as exc:
+        if isinstance(exc, RoutineError) or config.lock_path.exists():
+            raise
+        hint = "run 'routinec lock' in the project (the directory holding pyproject.toml)"
+        if project_root is not None and not (config.root / "pyproject.toml").is_file():
+            hint = (f"Runtime({str(project_root)!r}) takes the project root (the directory holding pyproject.toml "
+                    "and routines.lock), not the specs folder; or run 'routinec lock' there")
+        raise RoutineError(Code.LOCK_MISSING, f"no lockfile at {config.lock_path}", hint=hint,
+                           path=config.lock_path) from None
+
+
 class Runtime:
     """Runs locked routines. Thread-safe: `record --jobs N` shares one Runtime."""
 
@@ -107,7 +124,7 @@ class Runtime:
         self.mode = mode or default_mode()
         if self.mode not in MODES:
             raise RoutineError(Code.CONFIG, f"unknown mode {self.mode!r}", hint=f"use one of {', '.join(MODES)}")
-        self.lock = lock or read_lock(self.config.lock_path)
+        self.lock = lock or _read_lock_for(self.config, project_root)
         # `routinec test/record --channel`: routine() and runs without a pick use this channel's version.
         self.channel = channel
         # Tool-using routines: write tools run only when allowed (their dry run otherwise, and

@@ -92,7 +92,10 @@ class RoutinecLockFile(pytest.File):
         try:
             runtime = _runtime(self.config)
         except DiagnosticError as exc:
-            yield RoutineCaseItem.from_parent(self, name="lock", routine="", case="", problem=str(exc))
+            # The whole diagnostic: its path (the lockfile) and its hint, not only the message.
+            from routinec.diagnostics import render
+
+            yield RoutineCaseItem.from_parent(self, name="lock", routine="", case="", problem=render(exc.diagnostics))
             return
         for name in runtime.routine_names:
             for case in sorted(runtime.lock.routines[name].tests):
@@ -139,7 +142,12 @@ class RoutineCaseItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        label = f"routine {self.routine} case {self.case}" if self.routine else "routinec orphans"
+        if self.routine:
+            label = f"routine {self.routine} case {self.case}"
+        elif self.problem is not None:
+            label = f"routinec lockfile {self.path}"
+        else:
+            label = "routinec orphans"
         return self.path, None, label
 
 
@@ -152,7 +160,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
     lock_path = load_config(_root(config)).lock_path
     node = RoutinecLockFile.from_parent(session, path=lock_path)
-    items.extend(item for item in node.collect() if isinstance(item, pytest.Item))
+    added = [item for item in node.collect() if isinstance(item, pytest.Item)]
+    items.extend(added)
+    # Report them as collected, so "collected N items" counts the cases that then run.
+    config.hook.pytest_collectreport(
+        report=pytest.CollectReport(node.nodeid, "passed", None, list(added))
+    )
 
 
 @pytest.fixture(scope="session")
