@@ -37,7 +37,7 @@ def test_the_shipped_client_is_what_the_lock_generates(app: Path, tmp_path: Path
     before = snapshot(app)
     done = run_cli("gen", "python", cwd=app, env=_env(tmp_path))
     assert done.code == 0, done.output
-    assert "2 routines, already up to date" in done.stderr
+    assert "2 routines, already up to date" in (done.stdout + done.stderr)
     assert snapshot(app) == before
     assert (app / MODULE).read_bytes() == shipped
     verify = run_cli("verify", cwd=app, env=_env(tmp_path))
@@ -51,7 +51,7 @@ def test_gen_writes_the_module_and_records_it_in_the_lock(app: Path, tmp_path: P
     (app / "routines.lock").write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n", "utf-8")
     done = run_cli("gen", "python", cwd=app, env=_env(tmp_path))
     assert done.code == 0, done.output
-    assert f"{MODULE}: 2 routines, written (recorded in routines.lock)" in done.stderr
+    assert f"{MODULE}: 2 routines, written (recorded in routines.lock)" in (done.stdout + done.stderr)
     written = json.loads((app / "routines.lock").read_text("utf-8"))["generated"]
     assert list(written) == [MODULE]
     assert written[MODULE]["generator"] == "python"
@@ -76,11 +76,11 @@ def test_verify_names_the_routine_a_spec_change_left_stale(app: Path, tmp_path: 
     assert MODULE in json.loads((app / "routines.lock").read_text("utf-8"))["generated"]
     stale = run_cli("verify", cwd=app, env=env)
     assert stale.code == 1, stale.output
-    assert f"{MODULE} is stale: routine 'triage_issue' changed since it was generated  [generated-stale]" in stale.stderr
-    assert "summarize_pr" not in stale.stderr
-    assert "help: run 'routinec gen python' and commit the result" in stale.stderr
+    assert f"{MODULE} is stale: routine 'triage_issue' changed since it was generated  [generated-stale]" in (stale.stdout + stale.stderr)
+    assert "summarize_pr" not in (stale.stdout + stale.stderr)
+    assert "help: run 'routinec gen python' and commit the result" in (stale.stdout + stale.stderr)
     # The fast path (a verify of unchanged lock bytes) says the same.
-    assert run_cli("verify", cwd=app, env=env).stderr == stale.stderr
+    assert run_cli("verify", cwd=app, env=env).stdout == stale.stdout
     assert run_cli("gen", "python", cwd=app, env=env).code == 0
     assert "confidence: float | _Skip[None]" in (app / MODULE).read_text("utf-8")
     fixed = run_cli("verify", cwd=app, env=env)
@@ -94,12 +94,12 @@ def test_verify_finds_a_hand_edited_or_missing_client(app: Path, tmp_path: Path)
     module.write_text(module.read_text("utf-8") + "\nEXTRA = 1\n", "utf-8")
     edited = run_cli("verify", cwd=app, env=env)
     assert edited.code == 1
-    assert f"{MODULE} was edited after it was generated" in edited.stderr
-    assert "put custom code in another module" in edited.stderr
+    assert f"{MODULE} was edited after it was generated" in (edited.stdout + edited.stderr)
+    assert "put custom code in another module" in (edited.stdout + edited.stderr)
     module.unlink()
     missing = run_cli("verify", "--full", cwd=app, env=env)
     assert missing.code == 1
-    assert f"{MODULE} is missing (the lock records it as generated)" in missing.stderr
+    assert f"{MODULE} is missing (the lock records it as generated)" in (missing.stdout + missing.stderr)
 
 
 def test_a_removed_routine_is_named(app: Path, tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_a_removed_routine_is_named(app: Path, tmp_path: Path) -> None:
     assert run_cli("lock", cwd=app, env=env).code == 0
     stale = run_cli("verify", cwd=app, env=env)
     assert stale.code == 1
-    assert "routine 'summarize_pr' is no longer in the lock" in stale.stderr
+    assert "routine 'summarize_pr' is no longer in the lock" in (stale.stdout + stale.stderr)
 
 
 @pytest.mark.parametrize(
@@ -127,8 +127,8 @@ def test_bad_input_is_one_line_and_exit_2(app: Path, tmp_path: Path, args: list[
     before = snapshot(app)
     done = run_cli("gen", "python", *args, cwd=app, env=_env(tmp_path))
     assert done.code == 2, done.output
-    assert message in done.stderr
-    assert "help:" in done.stderr
+    assert message in (done.stdout + done.stderr)
+    assert "help:" in (done.stdout + done.stderr)
     assert "Traceback" not in done.output
     assert snapshot(app) == before
 
@@ -137,7 +137,7 @@ def test_no_lock_says_how_to_make_one(app: Path, tmp_path: Path) -> None:
     (app / "routines.lock").unlink()
     done = run_cli("gen", "python", cwd=app, env=_env(tmp_path))
     assert done.code != 0
-    assert "no lockfile at this path" in done.stderr and "run 'routinec lock'" in done.stderr
+    assert "no lockfile at this path" in (done.stdout + done.stderr) and "run 'routinec lock'" in (done.stdout + done.stderr)
     assert "Traceback" not in done.output
 
 
@@ -147,7 +147,7 @@ def test_a_corrupt_generated_table_is_lock_corrupt(app: Path, tmp_path: Path) ->
     (app / "routines.lock").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", "utf-8")
     done = run_cli("gen", "python", cwd=app, env=_env(tmp_path))
     assert done.code == 2
-    assert "needs a 'generator' string and a 'sha256' digest  [lock-corrupt]" in done.stderr
+    assert "needs a 'generator' string and a 'sha256' digest  [lock-corrupt]" in (done.stdout + done.stderr)
 
 
 def _no_big_files(limit: int) -> None:
@@ -169,6 +169,6 @@ def test_a_failed_lock_write_leaves_both_files_as_they_were(app: Path, tmp_path:
         [sys.executable, "-m", "routinec", "gen", "python"], cwd=app, env=_env(tmp_path),
         capture_output=True, text=True, preexec_fn=lambda: _no_big_files(size + 100), check=False,
     )
-    assert proc.returncode == 2, proc.stderr
-    assert "cannot write the lockfile" in proc.stderr
+    assert proc.returncode == 2, (proc.stdout + proc.stderr)
+    assert "cannot write the lockfile" in (proc.stdout + proc.stderr)
     assert snapshot(app) == before

@@ -40,9 +40,9 @@ def test_check_refuses_with_a_hint(tmp_path: Path, spec: str, code: str, message
     root = write_project(tmp_path, {"specs/x.routine": spec})
     done = invoke("check", cwd=root)
     assert done.code == 2, done.output
-    assert f"[{code}]" in done.stderr
-    assert message in done.stderr
-    assert "help: rename it: the typed client (`routinec gen python`) makes it a Python name" in done.stderr
+    assert f"[{code}]" in (done.stdout + done.stderr)
+    assert message in (done.stdout + done.stderr)
+    assert "help: rename it: the typed client (`routinec gen python`) makes it a Python name" in (done.stdout + done.stderr)
 
 
 def test_fine_names_pass_and_consumer_only_types_are_not_judged(tmp_path: Path) -> None:

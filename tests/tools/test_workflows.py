@@ -77,7 +77,7 @@ def test_cron_validity(cron: str, problem: str | None) -> None:
 
 def test_gen_workflows_writes_schema_valid_yaml(triggered: Path) -> None:
     done = run_cli(triggered, "gen", "workflows")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, (done.stdout + done.stderr)
     files = sorted((triggered / ".github" / "workflows").iterdir())
     assert [f.name for f in files] == ["routinec-greet.yml"]
     text = files[0].read_text()
@@ -92,7 +92,7 @@ def test_gen_workflows_writes_schema_valid_yaml(triggered: Path) -> None:
     assert runs.index("routinec verify") < next(i for i, r in enumerate(runs) if r.startswith("routinec run greet"))
     # Deterministic: a second run writes nothing.
     again = run_cli(triggered, "gen", "workflows")
-    assert "0 written, 1 unchanged" in again.stderr
+    assert "0 written, 1 unchanged" in (again.stdout + again.stderr)
     assert files[0].read_text() == text
 
 
@@ -107,7 +107,7 @@ def test_the_schema_rejects_a_broken_workflow(triggered: Path) -> None:
 def test_verify_fails_on_stale_workflows(triggered: Path) -> None:
     done = run_cli(triggered, "verify")
     assert done.returncode == 1
-    assert "routinec-greet.yml is missing" in done.stderr
+    assert "routinec-greet.yml is missing" in (done.stdout + done.stderr)
     assert run_cli(triggered, "gen", "workflows").returncode == 0
     assert run_cli(triggered, "verify").returncode == 0
     spec = triggered / "specs" / "greet.routine"
@@ -115,14 +115,14 @@ def test_verify_fails_on_stale_workflows(triggered: Path) -> None:
     lock(triggered)
     done = run_cli(triggered, "verify")
     assert done.returncode == 1
-    assert "routinec-greet.yml is stale" in done.stderr
-    assert "workflow-stale" in done.stderr
+    assert "routinec-greet.yml is stale" in (done.stdout + done.stderr)
+    assert "workflow-stale" in (done.stdout + done.stderr)
     assert run_cli(triggered, "gen", "workflows").returncode == 0
     assert run_cli(triggered, "verify").returncode == 0
     spec.write_text(spec.read_text().replace("  on ", "  # on "))
     lock(triggered)
     done = run_cli(triggered, "verify")
-    assert done.returncode == 1 and "no longer declares triggers" in done.stderr
+    assert done.returncode == 1 and "no longer declares triggers" in (done.stdout + done.stderr)
     done = run_cli(triggered, "gen", "workflows")
     assert "removed .github/workflows/routinec-greet.yml" in done.stdout
     assert run_cli(triggered, "verify").returncode == 0
@@ -136,18 +136,18 @@ def test_run_reads_a_file_stdin_or_an_event(triggered: Path, tmp_path: Path) -> 
         env = cli_env(api)
         (tmp_path / "in.json").write_text('{"title": "Ada"}')
         done = run_cli(triggered, "run", "greet", "--input", str(tmp_path / "in.json"), "--output", str(tmp_path / "out.json"), env=env)
-        assert done.returncode == 0, done.stderr
+        assert done.returncode == 0, (done.stdout + done.stderr)
         assert json.loads(done.stdout) == {"reply": "x"}
         assert json.loads((tmp_path / "out.json").read_text()) == {"reply": "x"}
         piped = subprocess.run(
             [sys.executable, "-m", "routinec", "run", "greet", "--input", "-"], input='{"title": "Bob"}',
             cwd=triggered, env=env, capture_output=True, text=True, timeout=60,
         )
-        assert piped.returncode == 0, piped.stderr
+        assert piped.returncode == 0, (piped.stdout + piped.stderr)
         event = {"action": "opened", "pull_request": {"title": "Fix the parser", "number": 7, "body": "…"}}
         (tmp_path / "event.json").write_text(json.dumps(event))
         done = run_cli(triggered, "run", "greet", "--event", str(tmp_path / "event.json"), env=env)
-        assert done.returncode == 0, done.stderr
+        assert done.returncode == 0, (done.stdout + done.stderr)
         dispatch = {"inputs": {"inputs": '{"title": "from dispatch"}'}}
         (tmp_path / "dispatch.json").write_text(json.dumps(dispatch))
         assert run_cli(triggered, "run", "greet", "--event", str(tmp_path / "dispatch.json"), env=env).returncode == 0
@@ -159,11 +159,11 @@ def test_run_bad_inputs_are_one_line_exit_2(triggered: Path, tmp_path: Path) -> 
     (tmp_path / "bad.json").write_text("{not json")
     done = run_cli(triggered, "run", "greet", "--input", str(tmp_path / "bad.json"))
     assert done.returncode == 2
-    assert "are not JSON" in done.stderr and "Traceback" not in done.stderr
+    assert "are not JSON" in (done.stdout + done.stderr) and "Traceback" not in (done.stdout + done.stderr)
     done = run_cli(triggered, "run", "greet")
-    assert done.returncode == 2 and "exactly one of" in done.stderr
+    assert done.returncode == 2 and "exactly one of" in (done.stdout + done.stderr)
     (tmp_path / "wrong.json").write_text('{"title": 5}')
     with FakeAnthropic() as api:
         done = run_cli(triggered, "run", "greet", "--input", str(tmp_path / "wrong.json"), env=cli_env(api))
         assert api.messages() == []
-    assert done.returncode == 2 and "invalid-input" in done.stderr
+    assert done.returncode == 2 and "invalid-input" in (done.stdout + done.stderr)

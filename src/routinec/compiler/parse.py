@@ -370,6 +370,8 @@ class _Build:
             out[key] = value
         return out
 
+    stmt_object = object
+
     def pair(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
         key = children[0]
         name = self.unq(key) if key.type == "STRING" else str(key)
@@ -464,6 +466,15 @@ class _Build:
     # ---- tools, limits and triggers
     def option_word(self, meta: Any, c: list[Token]) -> str:
         return str(c[0])
+
+    # an option's values build as `_value`'s do (their own rules only for the grammar's sake)
+    option_string = string
+    option_number = number
+    option_true = true
+    option_false = false
+    option_null = null
+    option_array = array
+    option_object = object
 
     def tool_option(self, meta: Any, c: list[Any]) -> ast.ToolOption:
         return ast.ToolOption(str(c[0]), _plain(c[1]), self.span(meta))
