@@ -146,10 +146,12 @@ def constraints(session: nox.Session) -> None:
     """Refresh constraints.txt from what the index serves today (review the diff, then commit)."""
     session.install("--upgrade", "pip")
     session.install("-e", *EVERYTHING)
-    frozen = session.run("pip", "freeze", "--exclude-editable", silent=True)
+    # --all: setuptools too (the build backend `nox -s build` and the wheel test build with);
+    # never pip itself (`--upgrade pip` above must stay free to move).
+    frozen = session.run("pip", "freeze", "--all", "--exclude-editable", silent=True)
     assert isinstance(frozen, str)
     lines = sorted(
-        (line for line in frozen.splitlines() if line and not line.startswith("#")),
+        (line for line in frozen.splitlines() if line and not line.startswith(("#", "pip=="))),
         key=str.lower,
     )
     header = (
@@ -167,7 +169,9 @@ def build(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, "build", "twine")
     dist = ROOT / "dist"
     shutil.rmtree(dist, ignore_errors=True)
-    session.run("python", "-m", "build", "--outdir", str(dist), str(ROOT))
+    # the isolated build environment takes its setuptools from constraints.txt too
+    session.run("python", "-m", "build", "--outdir", str(dist), str(ROOT),
+                env={"PIP_CONSTRAINT": str(ROOT / "constraints.txt")})
     built = sorted(str(p) for p in dist.iterdir())
     session.run("twine", "check", "--strict", *built)
     session.log("built: " + ", ".join(Path(p).name for p in built))

@@ -24,7 +24,10 @@ def test_built_wheel_in_a_fresh_venv(tmp_path: Path) -> None:
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
         ".git", ".venv", ".nox", "*.egg-info", "__pycache__", "build", "dist", ".routinec"))
     dist = tmp_path / "dist"
-    built = _run(sys.executable, "-m", "build", "--wheel", "--sdist", "--outdir", str(dist), str(source), cwd=source)
+    # the isolated build environment's setuptools is pinned like everything else
+    pinned = {**os.environ, "PIP_CONSTRAINT": str(REPO / "constraints.txt")}
+    built = _run(sys.executable, "-m", "build", "--wheel", "--sdist", "--outdir", str(dist), str(source), cwd=source,
+                 env=pinned)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     [wheel] = sorted(dist.glob("routinec-*.whl"))
     checked = _run(sys.executable, "-m", "twine", "check", "--strict", *map(str, sorted(dist.iterdir())), cwd=tmp_path)
