@@ -66,15 +66,18 @@ def test_the_keyword_list_is_the_grammars() -> None:
 
 
 @pytest.mark.parametrize("default", DEFAULTS)
-def test_every_keyword_is_a_field_name_after_every_default(default: str) -> None:
-    fields = "\n".join(f"  {kw}: string" for kw in KEYWORDS)
-    for block in ("type T {{\n  a: string = {d}\n{f}\n}}\n", "routine r v1 {{\n  output {{\n    a: string = {d}\n{f}\n  }}\n}}\n"):
-        text = block.format(d=default, f=fields)
-        file = parse_text(text, "k.routine")
-        node = file.items[0]
-        names = [f.name for f in (node.fields if hasattr(node, "fields") else node.outputs)]
-        assert names == ["a", *KEYWORDS], text
-        _same(text)
+def test_every_keyword_is_a_field_name_right_after_every_default(default: str) -> None:
+    for kw in KEYWORDS:  # each keyword the very next token after the value
+        for block in (
+            "type T {{\n  a: string = {d}\n  {k}: string\n}}\n",
+            "routine r v1 {{\n  output {{\n    a: string = {d}\n    {k}: string\n  }}\n}}\n",
+            "routine r v1 {{\n  input {{\n    a: string = {d}\n    {k}: string\n  }}\n}}\n",
+        ):
+            text = block.format(d=default, k=kw)
+            node = parse_text(text, "k.routine").items[0]
+            fields = node.fields if hasattr(node, "fields") else (node.outputs or node.inputs)
+            assert [f.name for f in fields] == ["a", kw], text
+            _same(text)
 
 
 def test_keywords_after_a_tool_option_and_an_inline_input() -> None:
