@@ -164,3 +164,12 @@ def reference_table() -> str:
     for code in Code:
         rows.append(f"| `{code.value}` | {code.phase.value} | {int(code.exit_class)} | {code.doc} |")
     return "\n".join(rows) + "\n"
+
+
+def extra_hint(extra: str) -> str:
+    """The hint of every `missing-extra` diagnostic. routinec is installed from its checkout or
+    a built wheel (it is on no package index), so an extra is added the same way."""
+    return (
+        f"pip install '.[{extra}]' from the routinec checkout "
+        f"(or 'routinec-<version>-py3-none-any.whl[{extra}]' from a built wheel)"
+    )

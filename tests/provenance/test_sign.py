@@ -97,7 +97,7 @@ def test_missing_sign_extra(project: Path, recorded: dict[str, dict[str, Any]], 
     done = run_cli(project, "attest", str(recorded["typo"]["run_id"]), "--sign", str(key), "-o", str(out),
                    env=cli_env(PYTHONPATH=str(shadow.parent)))
     assert done.returncode == 2, (done.stdout + done.stderr)
-    assert "[missing-extra]" in (done.stdout + done.stderr) and "pip install 'routinec[sign]'" in (done.stdout + done.stderr)
+    assert "[missing-extra]" in (done.stdout + done.stderr) and "pip install '.[sign]'" in (done.stdout + done.stderr)
     assert "Traceback" not in (done.stdout + done.stderr) and not out.exists()
     plain = run_cli(project, "attest", str(recorded["typo"]["run_id"]), env=cli_env(PYTHONPATH=str(shadow.parent)))
     assert plain.returncode == 0  # an unsigned statement needs no extra

@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from routinec.codes import extra_hint
+
 __all__ = ["lsp"]
 
 
@@ -25,6 +27,6 @@ def lsp(stdio: bool) -> None:
         if exc.name is None or exc.name.split(".")[0] not in ("pygls", "lsprotocol", "cattrs", "attrs"):
             raise
         click.echo(f"routinec: error: the language server needs {exc.name}, which is not installed  [missing-extra]", err=True)
-        click.echo("  help: pip install 'routinec[lsp]'", err=True)
+        click.echo(f"  help: {extra_hint('lsp')}", err=True)
         sys.exit(2)
     build_server().start_io()

@@ -16,7 +16,7 @@ from typing import Any
 
 from routinec import telemetry
 from routinec.canonical import canonical_bytes, digest, loads
-from routinec.codes import Code
+from routinec.codes import Code, extra_hint
 from routinec.config import Config, display_url, env, ledger_url_from_env, load_config
 from routinec.ledger.errors import LedgerError
 from routinec.ledger.ids import uuid7
@@ -107,7 +107,7 @@ class Ledger:
             if exc.name != "sqlalchemy":
                 raise
             raise LedgerError(Code.MISSING_EXTRA, "the run ledger needs SQLAlchemy, which is not installed",
-                              hint="pip install 'routinec[ledger]'") from None
+                              hint=extra_hint("ledger")) from None
 
         self.config = config
         self.path = store_path(config)  # None for a server

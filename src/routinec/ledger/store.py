@@ -32,7 +32,7 @@ from sqlalchemy.exc import (
 )
 
 from routinec import __version__
-from routinec.codes import Code
+from routinec.codes import Code, extra_hint
 from routinec.config import display_url
 from routinec.ledger.errors import LedgerError
 from routinec.ledger.model import Outcome, RolloutRecord, RunRecord, utc_now
@@ -332,7 +332,7 @@ class Store:
             if exc.name != "alembic":
                 raise
             raise LedgerError(Code.MISSING_EXTRA, "migrating the run ledger needs Alembic, which is not installed",
-                              hint="pip install 'routinec[ledger]'") from None
+                              hint=extra_hint("ledger")) from None
         config = AlembicConfig()
         config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
         config.attributes["connection"] = conn
@@ -577,7 +577,7 @@ def _postgres_engine(url: sa.URL) -> Engine:
         if exc.name != "psycopg":
             raise
         raise LedgerError(Code.MISSING_EXTRA, "a PostgreSQL ledger needs psycopg, which is not installed",
-                          hint="pip install 'routinec[postgres]'") from None
+                          hint=extra_hint("postgres")) from None
 
 
 def _sqlite_engine(path: Path) -> Engine:

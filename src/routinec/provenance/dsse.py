@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from routinec.codes import Code
+from routinec.codes import Code, extra_hint
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 from routinec.provenance.statement import PAYLOAD_TYPE
 
@@ -40,7 +40,7 @@ def _sslib() -> Any:
         from cryptography.hazmat.primitives import serialization
     except ImportError:
         raise _error(Code.MISSING_EXTRA, "signing and checking DSSE signatures needs securesystemslib, which is not installed",
-                     None, "pip install 'routinec[sign]'") from None
+                     None, extra_hint("sign")) from None
     return signer, serialization
 
 

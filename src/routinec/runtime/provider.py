@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from routinec.canonical import loads
-from routinec.codes import Code
+from routinec.codes import Code, extra_hint
 from routinec.config import env
 from routinec.params import SAMPLING_KEYS
 from routinec.runtime.errors import RoutineError
@@ -68,7 +68,7 @@ class SdkProvider:
             raise RoutineError(
                 Code.MISSING_EXTRA,
                 "record and live mode call the API through the anthropic SDK, which is not installed",
-                hint="install the extra from the routinec checkout: pip install '.[anthropic]'",
+                hint=extra_hint("anthropic"),
             ) from None
         settings = env()
         self.base_url = base_url or settings.base_url
