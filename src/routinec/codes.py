@@ -113,7 +113,7 @@ class Code(StrEnum):
     UNKNOWN_CASE = ("unknown-case", "a test case name the routine does not have", Phase.RUNTIME, _I)
     INVALID_INPUT = ("invalid-input", "inputs that do not validate against the input schema", Phase.RUNTIME, _I)
     TEMPLATE_ERROR = ("template-error", "a template that failed to render with these inputs", Phase.RUNTIME, _I)
-    API_KEY = ("api-key", "a missing or placeholder API key in record or live mode", Phase.RUNTIME, _I)
+    API_KEY = ("api-key", "a missing, placeholder or refused API key (record, live runs, lock --resolve-online)", Phase.RUNTIME, _I)
     MISSING_EXTRA = ("missing-extra", "an optional dependency the command needs is not installed", Phase.RUNTIME, _I)
     API_ERROR = ("api-error", "the model API failed or refused the request", Phase.RUNTIME, _F)
     INVALID_OUTPUT = ("invalid-output", "a model output that does not validate against the output schema", Phase.RUNTIME, _F)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import subprocess
+import sys
 import threading
 import typing
 from collections.abc import Iterator
@@ -271,7 +273,17 @@ def test_resolve_online_without_a_key(tmp_path: Path) -> None:
     before = snapshot(root)
     result = run_cli("lock", "--resolve-online", cwd=root)
     assert result.code == 2
-    assert "--resolve-online needs ANTHROPIC_API_KEY" in result.output
+    assert "--resolve-online needs ANTHROPIC_API_KEY  [api-key]" in result.output
     assert "help: " in result.output
     assert "Traceback" not in result.output
     assert snapshot(root) == before
+    # The missing key is found before the SDK (~0.8 s to import) is loaded.
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('sdk loaded:', 'anthropic' in sys.modules))\n"
+        "from routinec.cli import main\n"
+        "main(['lock', '--resolve-online'])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=root, env=cli_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "sdk loaded: False" in proc.stdout

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from routinec.codes import Code
+from routinec.codes import Code, extra_hint
 from routinec.compiler.check import Resolver
 from routinec.config import env
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity
@@ -19,8 +19,8 @@ from routinec.modeltable import EFFORT_LEVELS, ModelInfo, lookup
 __all__ = ["online_resolver"]
 
 
-def _fail(message: str, hint: str | None = None) -> DiagnosticError:
-    return DiagnosticError([Diagnostic(Code.UNKNOWN_MODEL, Severity.ERROR, message, None, hint)])
+def _fail(message: str, hint: str | None = None, code: Code = Code.API_ERROR) -> DiagnosticError:
+    return DiagnosticError([Diagnostic(code, Severity.ERROR, message, None, hint)])
 
 
 def _supported(obj: Any, *names: str) -> bool:
@@ -70,21 +70,22 @@ def from_model_info(info: Any, table: ModelInfo | None) -> ModelInfo:
 
 
 def online_resolver() -> Resolver:
+    # The key first: it is the cheaper question, and importing the SDK costs ~0.8 s.
+    key = env().api_key or ""
+    if not key:
+        raise _fail(
+            "--resolve-online needs ANTHROPIC_API_KEY",
+            "set the key, or run 'routinec lock' without --resolve-online to use the shipped model table",
+            Code.API_KEY,
+        )
     try:
         import anthropic
     except ImportError:
         raise DiagnosticError([Diagnostic(
             Code.MISSING_EXTRA, Severity.ERROR,
             "--resolve-online asks the Models API through the anthropic SDK, which is not installed", None,
-            "install the extra from the routinec checkout: pip install '.[anthropic]';"
-            " or lock without --resolve-online",
+            f"{extra_hint('anthropic')}; or lock without --resolve-online",
         )]) from None
-    key = env().api_key or ""
-    if not key:
-        raise _fail(
-            "--resolve-online needs ANTHROPIC_API_KEY",
-            "set the key, or run 'routinec lock' without --resolve-online to use the shipped model table",
-        )
     client = anthropic.Anthropic(api_key=key, max_retries=2, timeout=30.0)
     cache: dict[str, ModelInfo | None] = {}
 
@@ -97,7 +98,7 @@ def online_resolver() -> Resolver:
             cache[name] = None
             return None
         except anthropic.AuthenticationError:
-            raise _fail("the Models API refused ANTHROPIC_API_KEY (401)", "check the key") from None
+            raise _fail("the Models API refused ANTHROPIC_API_KEY (401)", "check the key", Code.API_KEY) from None
         except anthropic.APIStatusError as exc:
             raise _fail(f"the Models API answered {exc.status_code} for {name!r}", "retry later") from None
         except anthropic.APIConnectionError as exc:
