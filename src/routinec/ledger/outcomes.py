@@ -12,8 +12,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from routinec.canonical import json_number
 from routinec.codes import Code
 from routinec.config import Config
@@ -63,6 +61,8 @@ def validate_correction(config: Config, run: RunRecord, correction: Any) -> None
             f"{config.lockfile} no longer holds the output schema run {run.run_id} used ({run.routine} v{run.version})",
             hint="record the outcome from a checkout whose lock has that version (git checkout the run's commit)",
         )
+    from jsonschema import Draft202012Validator  # only a correction is validated (~70 ms to import)
+
     validator = Draft202012Validator(_plain(entry.output_schema))
     errors = sorted(validator.iter_errors(_plain(correction)), key=lambda e: list(e.absolute_path))
     if errors:
