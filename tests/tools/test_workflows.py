@@ -18,6 +18,8 @@ import pytest
 import yaml
 
 from routinec.compiler.tools import cron_problem
+from routinec.lockfile import entry_hash, read_lock
+from routinec.lockfile.entry import Trigger
 from tests.helpers import DATA
 from tests.runtime.conftest import cli_env, lock, run_cli
 from tests.support.fake_api import FakeAnthropic
@@ -79,6 +81,25 @@ def triggered(tmp_path: Path) -> Path:
 def test_cron_validity(cron: str, problem: str | None) -> None:
     found = cron_problem(cron)
     assert (found is None) if problem is None else (found is not None and problem in found), found
+
+
+def test_triggers_are_typed_in_the_lock_and_round_trip_byte_for_byte(triggered: Path) -> None:
+    path = triggered / "routines.lock"
+    data = path.read_bytes()
+    entry = read_lock(path).routines["greet"]
+    assert entry.triggers == (
+        Trigger("schedule", cron="0 9 * * 1-5"), Trigger("schedule", cron="*/15 * * * *"),
+        Trigger("pull_request", types=("opened", "synchronize")), Trigger("dispatch"),
+    )
+    assert read_lock(path).to_bytes() == data
+    # a trigger the compiler never writes is a corrupt entry, not a workflow quietly missing an event
+    raw = json.loads(data)
+    raw["routines"]["greet"]["triggers"][3] = {"event": "push"}
+    raw["routines"]["greet"]["entry_hash"] = entry_hash(raw["routines"]["greet"])
+    path.write_text(json.dumps(raw))
+    done = run_cli(triggered, "gen", "workflows")
+    assert done.returncode == 2
+    assert "lock entry 'greet' is corrupt: triggers[3].event is 'push', not one of schedule, pull_request, dispatch" in done.stdout
 
 
 def test_gen_workflows_writes_schema_valid_yaml(triggered: Path) -> None:

@@ -12,7 +12,6 @@ the published GitHub workflow JSON Schema.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from routinec.client.install import install_step
 from routinec.config import Config
@@ -51,18 +50,17 @@ def workflow_text(entry: LockEntry, config: Config) -> str:
         f"name: {_q('routinec: ' + name)}",
         '"on":',
     ]
-    schedules = [t for t in entry.triggers if t.get("event") == "schedule"]
+    schedules = [t for t in entry.triggers if t.event == "schedule"]
     if schedules:
         lines.append("  schedule:")
-        lines.extend(f"    - cron: {_q(str(t['cron']))}" for t in schedules)
+        lines.extend(f"    - cron: {_q(str(t.cron))}" for t in schedules)
     for trigger in entry.triggers:
-        if trigger.get("event") == "pull_request":
-            types: list[Any] = list(trigger.get("types") or [])
+        if trigger.event == "pull_request":
             lines.append("  pull_request:")
-            if types:
-                lines.append("    types: [" + ", ".join(str(t) for t in types) + "]")
+            if trigger.types:
+                lines.append("    types: [" + ", ".join(trigger.types) + "]")
             break
-    if any(t.get("event") == "dispatch" for t in entry.triggers):
+    if any(t.event == "dispatch" for t in entry.triggers):
         lines += [
             "  workflow_dispatch:",
             "    inputs:",
