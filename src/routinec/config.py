@@ -22,7 +22,7 @@ from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
 __all__ = ["Config", "Env", "check_ledger_url", "discover_specs", "display_url", "env", "find_root", "ledger_url_from_env",
            "load_config", "root_note"]
 
-_KNOWN = {"specs", "golden", "lockfile", "redact", "ledger", "client", "ignore"}
+_KNOWN = {"specs", "golden", "lockfile", "redact", "ledger", "client", "ignore", "install"}
 _LEDGER_KNOWN = {"content", "path", "url"}
 LEDGER_CONTENT = ("redacted", "digests")
 
@@ -41,6 +41,9 @@ class Config:
     ledger_file: str = ".routinec/ledger.db"
     ledger_url: str | None = None  # sqlite:///PATH or postgresql://… (ROUTINEC_LEDGER_URL wins)
     client: str = "routinec_client.py"  # where `routinec gen python` writes the typed client
+    # Where generated CI workflows install routinec from (a git URL or a wheel); None: the
+    # repository variable ROUTINEC_SOURCE (routinec.client.install).
+    install: str | None = None
 
     @property
     def ledger_path(self) -> Path:
@@ -205,6 +208,7 @@ def load_config(root: Path | None = None) -> Config:
         golden_dir=_relative_dir(root, "golden", section.get("golden", "golden")),
         lockfile=_relative_dir(root, "lockfile", section.get("lockfile", "routines.lock")),
         client=_client_path(root, section.get("client", "routinec_client.py")),
+        install=_install_source(root, section.get("install")),
         redact=tuple(redact),
         ignore=ignore,
         configured="routinec" in data.get("tool", {}),
@@ -223,6 +227,18 @@ def _client_path(root: Path, value: object) -> str:
             'use a path ending in an importable module name, e.g. "src/app/routines.py"',
         )
     return path
+
+
+def _install_source(root: Path, value: object) -> str | None:
+    if value is None:
+        return None
+    hint = 'e.g. install = "git+https://github.com/acme/routinec@v0.1.0" or "dist/routinec-0.1.0-py3-none-any.whl"'
+    if not isinstance(value, str) or not value.strip():
+        raise _bad(root, "[tool.routinec] install must be a non-empty string: a git URL or a wheel routinec installs from", hint)
+    if any(ord(c) < 32 for c in value) or "${{" in value:
+        raise _bad(root, f"[tool.routinec] install = {value!r} cannot go into a workflow (a control character or '${{{{')",
+                   hint)
+    return value.strip()
 
 
 def _ignore_setting(root: Path, value: object) -> tuple[str, ...]:

@@ -1,10 +1,16 @@
 """Triggers: cron validity at check time, `routinec gen workflows` (validated against the
-published GitHub workflow schema, vendored in tests/data/workflows), `verify` failing on stale
-workflows, and `routinec run` on inputs from a file, stdin and an event payload."""
+published GitHub workflow schema, vendored in tests/data/workflows; its install step run with
+bash and a real pip), the workflows recorded in the lock's `generated` table and `verify`
+failing on stale ones, and `routinec run` on inputs from a file, stdin and an event payload."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import jsonschema
@@ -12,6 +18,8 @@ import pytest
 import yaml
 
 from routinec.compiler.tools import cron_problem
+from routinec.lockfile import entry_hash, read_lock
+from routinec.lockfile.entry import Trigger
 from tests.helpers import DATA
 from tests.runtime.conftest import cli_env, lock, run_cli
 from tests.support.fake_api import FakeAnthropic
@@ -75,6 +83,25 @@ def test_cron_validity(cron: str, problem: str | None) -> None:
     assert (found is None) if problem is None else (found is not None and problem in found), found
 
 
+def test_triggers_are_typed_in_the_lock_and_round_trip_byte_for_byte(triggered: Path) -> None:
+    path = triggered / "routines.lock"
+    data = path.read_bytes()
+    entry = read_lock(path).routines["greet"]
+    assert entry.triggers == (
+        Trigger("schedule", cron="0 9 * * 1-5"), Trigger("schedule", cron="*/15 * * * *"),
+        Trigger("pull_request", types=("opened", "synchronize")), Trigger("dispatch"),
+    )
+    assert read_lock(path).to_bytes() == data
+    # a trigger the compiler never writes is a corrupt entry, not a workflow quietly missing an event
+    raw = json.loads(data)
+    raw["routines"]["greet"]["triggers"][3] = {"event": "push"}
+    raw["routines"]["greet"]["entry_hash"] = entry_hash(raw["routines"]["greet"])
+    path.write_text(json.dumps(raw))
+    done = run_cli(triggered, "gen", "workflows")
+    assert done.returncode == 2
+    assert "lock entry 'greet' is corrupt: triggers[3].event is 'push', not one of schedule, pull_request, dispatch" in done.stdout
+
+
 def test_gen_workflows_writes_schema_valid_yaml(triggered: Path) -> None:
     done = run_cli(triggered, "gen", "workflows")
     assert done.returncode == 0, (done.stdout + done.stderr)
@@ -90,10 +117,27 @@ def test_gen_workflows_writes_schema_valid_yaml(triggered: Path) -> None:
     steps = workflow["jobs"]["run"]["steps"]
     runs = [s.get("run", "") for s in steps]
     assert runs.index("routinec verify") < next(i for i, r in enumerate(runs) if r.startswith("routinec run greet"))
+    # routinec installs from the repository variable (it is on no package index), with the extra
+    [install] = [s for s in steps if s.get("name") == "Install routinec"]
+    assert steps.index(install) < runs.index("routinec verify")
+    assert install["env"] == {"ROUTINEC_SOURCE": "${{ vars.ROUTINEC_SOURCE }}"}
+    assert 'requirement="routinec[anthropic] @ $ROUTINEC_SOURCE"' in install["run"]
+    assert 'requirement="$ROUTINEC_SOURCE[anthropic]"' in install["run"]
+    assert "==" not in install["run"] and 'python -m pip install "$requirement"' in install["run"]
+    # recorded in the lock's `generated` table, like the typed client
+    recorded = json.loads((triggered / "routines.lock").read_text())["generated"]
+    assert recorded == {".github/workflows/routinec-greet.yml": {
+        "generator": "workflows", "routines": {"greet": recorded[".github/workflows/routinec-greet.yml"]["routines"]["greet"]},
+        "sha256": "sha256:" + hashlib.sha256(text.encode()).hexdigest()}}
+    lock_bytes = (triggered / "routines.lock").read_bytes()
     # Deterministic: a second run writes nothing.
     again = run_cli(triggered, "gen", "workflows")
     assert "0 written, 1 unchanged" in (again.stdout + again.stderr)
     assert files[0].read_text() == text
+    assert (triggered / "routines.lock").read_bytes() == lock_bytes
+    # `lock` keeps the record
+    lock(triggered)
+    assert (triggered / "routines.lock").read_bytes() == lock_bytes
 
 
 def test_the_schema_rejects_a_broken_workflow(triggered: Path) -> None:
@@ -126,6 +170,147 @@ def test_verify_fails_on_stale_workflows(triggered: Path) -> None:
     done = run_cli(triggered, "gen", "workflows")
     assert "removed .github/workflows/routinec-greet.yml" in done.stdout
     assert run_cli(triggered, "verify").returncode == 0
+
+
+def test_verify_names_hand_edits_and_unrecorded_workflows(triggered: Path) -> None:
+    before = (triggered / "routines.lock").read_bytes()
+    assert run_cli(triggered, "gen", "workflows").returncode == 0
+    path = triggered / ".github" / "workflows" / "routinec-greet.yml"
+    generated = path.read_text()
+    path.write_text(generated.replace("timeout-minutes: 30", "timeout-minutes: 60"))
+    done = run_cli(triggered, "verify")
+    assert done.returncode == 1
+    assert "routinec-greet.yml was edited after it was generated" in done.stdout, done.stdout
+    path.write_text(generated)
+    assert run_cli(triggered, "verify").returncode == 0
+    # a lock that does not record the file (as before `gen workflows` recorded its files)
+    (triggered / "routines.lock").write_bytes(before)
+    done = run_cli(triggered, "verify")
+    assert done.returncode == 1
+    assert "routinec-greet.yml is not recorded in routines.lock: routine 'greet' declares triggers" in done.stdout
+
+
+def test_the_install_setting_goes_into_the_workflow(triggered: Path) -> None:
+    pyproject = triggered / "pyproject.toml"
+    source = "git+https://github.com/acme/routinec@v0.1.0"
+    pyproject.write_text(pyproject.read_text() + f'[tool.routinec]\ninstall = "{source}"\n')
+    assert run_cli(triggered, "gen", "workflows").returncode == 0
+    workflow = yaml.safe_load((triggered / ".github" / "workflows" / "routinec-greet.yml").read_text())
+    jsonschema.Draft7Validator(SCHEMA).validate(workflow)
+    [install] = [s for s in workflow["jobs"]["run"]["steps"] if s.get("name") == "Install routinec"]
+    assert install["env"] == {"ROUTINEC_SOURCE": source}
+    assert run_cli(triggered, "verify").returncode == 0
+    # changing the setting makes the workflow stale
+    pyproject.write_text(pyproject.read_text().replace(source, "dist/routinec-0.1.0-py3-none-any.whl"))
+    done = run_cli(triggered, "verify")
+    assert done.returncode == 1
+    assert "routinec-greet.yml is stale: it differs from what the lock and pyproject.toml generate" in done.stdout
+    assert run_cli(triggered, "gen", "workflows").returncode == 0
+    assert run_cli(triggered, "verify").returncode == 0
+    pyproject.write_text(pyproject.read_text().replace('"dist/routinec-0.1.0-py3-none-any.whl"', '""'))
+    done = run_cli(triggered, "gen", "workflows")
+    assert done.returncode == 2
+    assert "[tool.routinec] install must be a non-empty string" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_init_and_gen_workflows_install_routinec_alike(tmp_path: Path, triggered: Path) -> None:
+    assert run_cli(tmp_path, "init", "fresh").returncode == 0
+    init_workflow = yaml.safe_load((tmp_path / "fresh" / ".github" / "workflows" / "routinec.yml").read_text())
+    [init_step] = [s for s in init_workflow["jobs"]["routinec"]["steps"] if s.get("name") == "Install routinec"]
+    assert run_cli(triggered, "gen", "workflows").returncode == 0
+    workflow = yaml.safe_load((triggered / ".github" / "workflows" / "routinec-greet.yml").read_text())
+    [gen_step] = [s for s in workflow["jobs"]["run"]["steps"] if s.get("name") == "Install routinec"]
+    assert init_step["env"] == gen_step["env"] == {"ROUTINEC_SOURCE": "${{ vars.ROUTINEC_SOURCE }}"}
+    # the same check of the variable; init's replays offline so it needs no extra
+    guard = init_step["run"].split("python -m pip")[0]
+    assert guard.startswith('if [ -z "$ROUTINEC_SOURCE" ]') and gen_step["run"].startswith(guard)
+    assert init_step["run"].endswith('python -m pip install "$ROUTINEC_SOURCE"\n')
+
+
+# A stand-in distribution named routinec with an `anthropic` extra: a PEP 517 in-tree backend
+# that writes its metadata, so pip resolves a directory or git URL of it without a network or
+# setuptools (the real checkout would need its build backend from an index).
+_BACKEND = """\
+import os
+
+METADATA = "Metadata-Version: 2.1\\nName: routinec\\nVersion: 0.1.0\\nProvides-Extra: anthropic\\n"
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    info = os.path.join(metadata_directory, "routinec-0.1.0.dist-info")
+    os.makedirs(info)
+    with open(os.path.join(info, "METADATA"), "w") as handle:
+        handle.write(METADATA)
+    return "routinec-0.1.0.dist-info"
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    raise NotImplementedError("the install step is only resolved (pip --dry-run)")
+"""
+
+
+def _stand_in(root: Path) -> Path:
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+        '[project]\nname = "routinec"\nversion = "0.1.0"\n'
+    )
+    (root / "backend.py").write_text(_BACKEND)
+    return root
+
+
+def _wheel(folder: Path) -> Path:
+    wheel = folder / "routinec-0.1.0-py3-none-any.whl"
+    info = "routinec-0.1.0.dist-info"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: routinec\nVersion: 0.1.0\nProvides-Extra: anthropic\n")
+        archive.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        archive.writestr(f"{info}/RECORD", "")
+    return wheel
+
+
+def test_the_install_step_runs(triggered: Path, tmp_path: Path) -> None:
+    """The generated step's own shell, run by bash with a real pip (`--dry-run`, no index):
+    an empty ROUTINEC_SOURCE stops with the error; a directory, a wheel and a git URL each
+    resolve to routinec with the anthropic extra."""
+    assert run_cli(triggered, "gen", "workflows").returncode == 0
+    workflow = yaml.safe_load((triggered / ".github" / "workflows" / "routinec-greet.yml").read_text())
+    [install] = [s for s in workflow["jobs"]["run"]["steps"] if s.get("name") == "Install routinec"]
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    base["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base.get('PATH', '')}"
+
+    def step(source: str, report: Path | None = None) -> subprocess.CompletedProcess[str]:
+        env = {**base, "ROUTINEC_SOURCE": source, "PIP_CONFIG_FILE": os.devnull, "PIP_DRY_RUN": "1",
+               "PIP_NO_INDEX": "1", "PIP_NO_DEPS": "1", "PIP_CACHE_DIR": str(tmp_path / "pip-cache"),
+               "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+        if report is not None:
+            env["PIP_REPORT"] = str(report)
+        return subprocess.run(["bash", "-e", "-c", install["run"]], env=env, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120)
+
+    empty = step("")
+    assert empty.returncode == 2, empty.stdout + empty.stderr
+    assert empty.stdout.startswith("::error::set the repository variable ROUTINEC_SOURCE"), empty.stdout
+    package = _stand_in(tmp_path / "routinec-src")
+    for command in (["init", "-q"], ["add", "."], ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "x"]):
+        subprocess.run(["git", *command], cwd=package, check=True, capture_output=True)
+    wheel = _wheel(tmp_path)
+    for source, url in [
+        (str(package), package.as_uri()),
+        (str(wheel), wheel.as_uri()),
+        # a URL with a host, as git+https://… has (pip refuses `git+file:///…` in `name @ URL`)
+        (f"git+file://localhost{package.as_posix()}", None),
+    ]:
+        report = tmp_path / "report.json"
+        report.unlink(missing_ok=True)
+        done = step(source, report)
+        assert done.returncode == 0, (source, done.stdout + done.stderr)
+        [item] = json.loads(report.read_text())["install"]
+        assert item["metadata"]["name"] == "routinec" and item["requested_extras"] == ["anthropic"], item
+        if url is not None:
+            assert item["download_info"]["url"] == url
+        else:
+            assert item["download_info"]["vcs_info"]["vcs"] == "git"
 
 
 def test_run_reads_a_file_stdin_or_an_event(triggered: Path, tmp_path: Path) -> None:

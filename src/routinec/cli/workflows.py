@@ -25,7 +25,7 @@ Examples:
 def workflows(fmt: str, project: Path | None) -> None:
     """Write a GitHub Actions workflow for each routine with triggers (`on schedule`, `on
     pull_request`, `on dispatch`): it verifies the lock, then runs `routinec run NAME`."""
-    from routinec.commands.workflows import write_workflows
+    from routinec.client import write_workflows
     from routinec.diagnostics import DiagnosticError
     from routinec.lockfile import read_lock
 
@@ -35,7 +35,12 @@ def workflows(fmt: str, project: Path | None) -> None:
     except DiagnosticError as exc:
         emit(exc.diagnostics, fmt, config.root)
         sys.exit(2)
-    written, unchanged, removed = write_workflows(config, lock)
+    try:
+        result = write_workflows(config, lock)
+    except DiagnosticError as exc:
+        emit(exc.diagnostics, fmt, config.root)
+        sys.exit(2)
+    written, unchanged, removed = result.written, result.unchanged, result.removed
     if fmt == "json":
         click.echo(json.dumps({"written": written, "unchanged": unchanged, "removed": removed}, sort_keys=True))
         return
@@ -44,4 +49,6 @@ def workflows(fmt: str, project: Path | None) -> None:
     for path in removed:
         click.echo(f"removed {path}")
     total = len(written) + len(unchanged)
-    click.echo(f"{total} workflow{'s' if total != 1 else ''}: {len(written)} written, {len(unchanged)} unchanged, {len(removed)} removed", err=True)
+    recorded = f" (recorded in {config.lockfile})" if result.lock_changed else ""
+    click.echo(f"{total} workflow{'s' if total != 1 else ''}: {len(written)} written, {len(unchanged)} unchanged, "
+               f"{len(removed)} removed{recorded}", err=True)

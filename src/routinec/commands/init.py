@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from routinec.canonical import atomic_write
+from routinec.client.install import install_step
 from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity
 
@@ -77,6 +78,7 @@ def init_project(directory: Path, name: str | None = None) -> InitResult:
     try:
         for template, rel in TEMPLATE.items():
             text = (package / template).read_text("utf-8").replace("__NAME__", name)
+            text = text.replace("__INSTALL_STEP__\n", install_step())  # the workflow's (routinec.client.install)
             target = root / rel
             for parent in reversed(target.parents):
                 if not parent.exists():

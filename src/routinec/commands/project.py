@@ -315,8 +315,6 @@ def refreshed_models(locked: Lock, *, online: bool) -> list[Diagnostic]:
 
 def verify(config: Config, *, full: bool = False, refresh_models: bool = False) -> Outcome:
     outcome = _verify(config, full=full)
-    if outcome.exit_code != 2:
-        _check_workflows(config, outcome)
     if refresh_models and outcome.exit_code != 2:
         try:
             locked = read_lock(config.lock_path)
@@ -325,19 +323,6 @@ def verify(config: Config, *, full: bool = False, refresh_models: bool = False) 
 
         outcome.diagnostics.extend(refreshed_models(locked, online=env().api_key is not None))
     return outcome
-
-
-def _check_workflows(config: Config, outcome: Outcome) -> None:
-    """Generated GitHub workflows must be what the lock generates (`routinec gen workflows`)."""
-    from routinec.commands import workflows
-
-    if not workflows.wants_check(config):
-        return
-    try:
-        locked = read_lock(config.lock_path)
-    except DiagnosticError:
-        return
-    outcome.diagnostics.extend(workflows.stale_workflows(config, locked))
 
 
 def _verify(config: Config, *, full: bool = False) -> Outcome:
@@ -387,22 +372,24 @@ def _verify(config: Config, *, full: bool = False) -> Outcome:
 
 
 def generated_findings(config: Config, locked: Lock | None) -> list[Diagnostic]:
-    """`generated-stale` findings for the files the lock records as generated from it
-    (`routinec.client.stale`). `locked` None: read the lock only if it records any (the
-    lock's canonical bytes put the top-level `generated` table before `routines`)."""
+    """`generated-stale` / `workflow-stale` findings for the files the lock records as
+    generated from it, and for triggered routines' workflows it does not record
+    (`routinec.client.stale`). `locked` None: read the lock only if it records any or has a
+    routine with triggers (the lock's canonical bytes put the top-level `generated` table
+    before `routines`)."""
     if locked is None:
         try:
-            with open(config.lock_path, "rb") as handle:
-                head = handle.read(4096)  # "generated" sorts right after "format_version"
+            data = config.lock_path.read_bytes()
         except OSError:
             return []
-        if b'\n  "generated": ' not in head.split(b'\n  "routines": ')[0]:
+        head = data[:4096]  # "generated" sorts right after "format_version"
+        if b'\n  "generated": ' not in head.split(b'\n  "routines": ')[0] and b'"triggers": ' not in data:
             return []
         try:
             locked = read_lock(config.lock_path)
         except DiagnosticError as exc:
             return list(exc.diagnostics)
-    if not locked.generated:
+    if not locked.generated and not any(entry.triggers for entry in locked.routines.values()):
         return []
     from routinec.client import stale
 

@@ -21,6 +21,7 @@ from routinec.lockfile.entry import (
     PromptPart,
     TestCase,
     ToolSet,
+    Trigger,
 )
 from routinec.modeltable import ModelInfo
 from routinec.params import PARAMS, ParamValue
@@ -178,7 +179,7 @@ def lower_routine(
     sources: dict[str, str],
     *,
     tools: ToolSet | None = None,
-    triggers: tuple[dict[str, Any], ...] = (),
+    triggers: tuple[Trigger, ...] = (),
 ) -> LockEntry:
     """Assemble and seal one lock entry; everything passed in was checked already."""
     input_schema = routine_schema(routine.inputs, project)

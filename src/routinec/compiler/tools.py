@@ -28,7 +28,7 @@ from routinec.compiler import ast
 from routinec.compiler.lower import object_schema, with_defs
 from routinec.compiler.symbols import Project
 from routinec.diagnostics import Diagnostic, Severity, Span
-from routinec.lockfile.entry import ToolPin, ToolSet
+from routinec.lockfile.entry import ToolPin, ToolSet, Trigger
 from routinec.modeltable import SERVER_TOOL_TYPES, ModelInfo
 
 __all__ = [
@@ -305,15 +305,16 @@ def _check_trigger(trigger: ast.Trigger, out: list[Diagnostic]) -> None:
         out.append(_err(Code.INVALID_TRIGGER, f"unknown trigger {event!r}", trigger.span, "use schedule, pull_request or dispatch"))
 
 
-def lower_triggers(routine: ast.RoutineDef) -> tuple[dict[str, Any], ...]:
-    out: list[dict[str, Any]] = []
+def lower_triggers(routine: ast.RoutineDef) -> tuple[Trigger, ...]:
+    out: list[Trigger] = []
     for trigger in routine.triggers:
-        item: dict[str, Any] = {"event": trigger.event}
         if trigger.event == "schedule":
-            item["cron"] = trigger.arg
+            out.append(Trigger(trigger.event, cron=str(trigger.arg)))
         elif trigger.event == "pull_request":
-            item["types"] = list(trigger.arg or ())
-        out.append(item)
+            names = trigger.arg if isinstance(trigger.arg, tuple) else ()
+            out.append(Trigger(trigger.event, types=tuple(str(n) for n in names)))
+        else:
+            out.append(Trigger(trigger.event))
     return tuple(out)
 
 

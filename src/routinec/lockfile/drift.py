@@ -176,7 +176,7 @@ def _tool_drift(name: str, old: LockEntry, new: LockEntry) -> list[Drift]:
 
 
 def _show_triggers(entry: LockEntry) -> str:
-    return "[" + ", ".join(str(t.get("event")) for t in entry.triggers) + "]"
+    return "[" + ", ".join(t.event for t in entry.triggers) + "]"
 
 
 def _pointer_token(key: str) -> str:

@@ -31,6 +31,7 @@ __all__ = [
     "TestCase",
     "ToolPin",
     "ToolSet",
+    "Trigger",
     "entry_hash",
 ]
 
@@ -376,6 +377,42 @@ class ToolSet:
         return next((t for t in self.tools if t.name == name), None)
 
 
+TRIGGER_EVENTS = ("schedule", "pull_request", "dispatch")
+
+
+@by_constructor
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """When a routine runs (`on schedule "cron"`, `on pull_request [types]`, `on dispatch`)."""
+
+    event: str  # schedule | pull_request | dispatch
+    cron: str | None = None  # schedule only
+    types: tuple[str, ...] = ()  # pull_request only; empty: GitHub's default activity types
+
+    @classmethod
+    def from_json(cls, value: Any, where: str) -> Trigger:
+        data = _obj(value, where)
+        event = _str(data, "event", where)
+        if event == "schedule":
+            return cls(event, cron=_str(data, "cron", where))
+        if event == "pull_request":
+            types = _field(data, "types", where)
+            if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+                _fail(f"{where}.types", "a list of strings", types)
+            return cls(event, types=tuple(types))
+        if event == "dispatch":
+            return cls(event)
+        raise _Corrupt(f"{where}.event is {event!r}, not one of {', '.join(TRIGGER_EVENTS)}")
+
+    def to_json(self) -> JsonObject:
+        out: JsonObject = {"event": self.event}
+        if self.event == "schedule":
+            out["cron"] = self.cron
+        elif self.event == "pull_request":
+            out["types"] = list(self.types)
+        return out
+
+
 @by_constructor
 @dataclass(frozen=True, slots=True)
 class LockEntry:
@@ -401,7 +438,7 @@ class LockEntry:
     # Optional parts, written only when the routine has them (an entry without them keeps
     # the JSON, and the entry hash, it had before they existed).
     tools: ToolSet | None = None
-    triggers: tuple[JsonObject, ...] = ()  # {"event": …, "cron"? / "types"?}
+    triggers: tuple[Trigger, ...] = ()
 
     @classmethod
     def from_json(cls, value: Any, name: str = "?", *, path: str = "routines.lock") -> LockEntry:
@@ -464,7 +501,7 @@ class LockEntry:
         if self.tools is not None:
             out["tools"] = self.tools.to_json()
         if self.triggers:
-            out["triggers"] = [dict(t) for t in self.triggers]
+            out["triggers"] = [t.to_json() for t in self.triggers]
         out["entry_hash"] = self.entry_hash
         return out
 
@@ -508,14 +545,10 @@ def _state(data: JsonObject) -> str:
     return str(state)
 
 
-def _triggers(value: Any) -> tuple[JsonObject, ...]:
+def _triggers(value: Any) -> tuple[Trigger, ...]:
     if not isinstance(value, list):
         _fail("triggers", "a list", value)
-    out = []
-    for i, item in enumerate(value):
-        _str(_obj(item, f"triggers[{i}]"), "event", f"triggers[{i}]")
-        out.append(dict(item))
-    return tuple(out)
+    return tuple(Trigger.from_json(item, f"triggers[{i}]") for i, item in enumerate(value))
 
 
 OPTIONAL_KEYS = ("tools", "triggers")
