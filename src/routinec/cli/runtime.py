@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from routinec.cli.options import (
+    annotated,
     emit,
     format_option,
     guard,
@@ -20,6 +21,7 @@ from routinec.cli.options import (
     project_option,
     state,
     summary_extra,
+    tally,
 )
 from routinec.diagnostics import DiagnosticError, exit_code_for
 
@@ -82,6 +84,11 @@ def _finish(
         for o in items:
             counts[o.status] = counts.get(o.status, 0) + 1
         summary_extra(cases=len(items), seconds=round(seconds, 3), **{k: counts.get(k, 0) for k in ("pass", "fail", "error", "updated", "recorded", "drift")})
+    if fmt == "github":
+        from routinec.cli.summary import findings
+
+        annotated(findings((d for d in (o.diagnostic() for o in items) if d is not None), redactor))
+    tally(passed=sum(1 for o in items if o.exit_code == 0), failed=sum(1 for o in items if o.exit_code != 0))
     if text:
         click.echo(text)
     if junit is not None:
