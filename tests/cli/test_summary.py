@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from routinec.cli.summary import HEADER, MAX_FINDINGS, CommandResult, Finding, append, cell, render
+from routinec.cli.summary import (
+    HEADER,
+    MAX_FINDINGS,
+    Annotation,
+    CommandResult,
+    append,
+    cell,
+    render,
+)
 from tests.helpers import cli_env, copy_examples, run_cli
 
 
@@ -21,8 +29,8 @@ def test_cell_escapes_markdown_pipes_and_line_breaks() -> None:
     assert "|" not in cell("|||").replace("\\|", "")
 
 
-def _finding(path: str, line: int | None, message: str = "m", code: str = "lock-drift") -> Finding:
-    return Finding("error", path, line, code, message)
+def _finding(path: str, line: int | None, message: str = "m", code: str = "lock-drift") -> Annotation:
+    return Annotation("error", path, line, code, message)
 
 
 def test_rows_are_sorted_deduplicated_and_capped() -> None:
@@ -79,3 +87,27 @@ def test_only_github_format_with_the_variable_writes_a_summary(tmp_path: Path) -
     assert "title=lock-drift" in drift.stdout
     assert f"routinec: warning: job summary not written to {unwritable}" in drift.stderr
     assert "Traceback" not in drift.stderr
+
+
+def test_commands_that_print_their_own_annotations_count_them(tmp_path: Path) -> None:
+    """`compat diff` and `fmt --check` print annotations without `emit`; their rows count them too."""
+    summary = tmp_path / "summary.md"
+    env = cli_env(GITHUB_STEP_SUMMARY=str(summary))
+    (tmp_path / "old.json").write_text('{"type": "object", "properties": {"risk": {"enum": ["low", "high"]}}}', "utf-8")
+    (tmp_path / "new.json").write_text('{"type": "object", "properties": {"risk": {"enum": ["low", "high", "x"]}}}', "utf-8")
+    diff = run_cli("compat", "diff", "old.json", "new.json", "--format", "github", cwd=tmp_path, env=env)
+    assert diff.code == 1, diff.output
+    annotations = [line for line in diff.stdout.splitlines() if line.startswith("::")]
+    assert annotations
+    project = copy_examples(tmp_path / "p")
+    spec = project / "specs/summarize_pr.routine"
+    spec.write_text(spec.read_text("utf-8").replace("  temperature 0\n", "  temperature   0\n"), "utf-8")
+    fmt = run_cli("fmt", "--check", "--format", "github", cwd=project, env=env)
+    assert fmt.code == 1, fmt.output
+    rows = [line for line in summary.read_text("utf-8").splitlines() if line.startswith("| `routinec")]
+    assert rows == [
+        f"| `routinec compat diff` | ❌ failed (exit 1) | {len(annotations)} | – | – |  |  |  |",
+        "| `routinec fmt` | ❌ failed (exit 1) | 1 | – | – |  |  |  |",
+    ]
+    assert "| ↳ | error |  |  |  | new.json | enum-value-added |" in summary.read_text("utf-8")
+    assert "| ↳ | error |  |  |  | specs/summarize\\_pr.routine | fmt | not formatted: run routinec fmt |" in summary.read_text("utf-8")

@@ -122,14 +122,14 @@ def _against(ref: str, policy: str, fmt: str, fail_on: str, project: Path | None
         for finding in result.findings:
             click.echo(json.dumps({"kind": "finding", **finding.to_json()}, sort_keys=True, default=str))
     elif fmt == "github":
-        from routinec.cli.summary import Finding
+        from routinec.cli.summary import Annotation
 
-        shown: list[Finding] = []
+        shown: list[Annotation] = []
         for finding in result.findings:
             kind = {"ERR": "error", "WARN": "warning"}.get(finding.level, "notice")
             path = result.repo_path(finding.source)
             click.echo(f"::{kind} file={_prop(path)},title={_prop(finding.rule_id)}::{github_escape(finding.text())}")
-            shown.append(Finding(kind, path, None, finding.rule_id, finding.text()))
+            shown.append(Annotation(kind, path, None, finding.rule_id, finding.text()))
         annotated(shown)
     else:
         for finding in result.findings:
@@ -203,8 +203,13 @@ def diff(old: str, new: str, direction: str, policy: str, fmt: str, fail_on: str
             **{f"{lv.value.lower()}_findings": report.count(lv) for lv in Level},
         )
     elif fmt == "github":
+        from routinec.cli.summary import Annotation
+
         for line in report.github_lines(old, new):
             click.echo(line)
+        kinds = {Level.ERR: "error", Level.WARN: "warning", Level.INFO: "notice"}
+        annotated(Annotation(kinds[f.level], old if f.side == "old" else new, None, f.rule_id, f"{f.path}: {f.message}")
+                  for f in report.findings)
         log(report.summary_line(threshold))
     else:
         for line in report.text_lines(old, new, threshold):

@@ -141,12 +141,12 @@ def fmt(paths: tuple[Path, ...], check_only: bool, fmt: str, project: Path | Non
         if fmt == "json":
             click.echo(json.dumps({"kind": "reformat", "path": rel, "written": not check_only, "diff": diff}, sort_keys=True))
         elif fmt == "github" and check_only:
-            from routinec.cli.summary import Finding
+            from routinec.cli.summary import Annotation
             from routinec.diagnostics import github_escape
 
             message = "not formatted: run routinec fmt"
             click.echo(f"::error file={github_escape(rel, prop=True)},title=fmt::{github_escape(message)}")
-            annotated([Finding("error", rel, None, "fmt", message)])
+            annotated([Annotation("error", rel, None, "fmt", message)])
         elif check_only:
             sys.stdout.write(diff)
     emit(problems, fmt, config.root)

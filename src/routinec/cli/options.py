@@ -14,7 +14,7 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
-from routinec.cli.summary import Finding
+from routinec.cli.summary import Annotation
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, exit_code_for, render
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,7 +46,7 @@ class Output:
     sarif: list[Diagnostic] = field(default_factory=list)
     # For the job summary (`--format github` with GITHUB_STEP_SUMMARY set): every annotation
     # printed, and the command's pass/fail figures when it has them (`tally`).
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Annotation] = field(default_factory=list)
     passed: int | None = None
     failed: int | None = None
     label: str | None = None
@@ -147,7 +147,7 @@ def tally(passed: int | None = None, failed: int | None = None, *, label: str | 
         out.label = label
 
 
-def annotated(findings: Iterable[Finding]) -> None:
+def annotated(findings: Iterable[Annotation]) -> None:
     """Annotations a command printed itself (not through `emit`), for the job summary."""
     state().findings.extend(findings)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from routinec.diagnostics import Diagnostic
 from routinec.redact import Redactor, redact_text
 
-__all__ = ["HEADER", "CommandResult", "Finding", "append", "cell", "render"]
+__all__ = ["HEADER", "Annotation", "CommandResult", "append", "cell", "render"]
 
 HEADING = "### routinec"
 HEADER = "| command | status | findings | passed | failed | where | code | message |"
@@ -28,8 +28,9 @@ _MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~#&!"})
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One annotation as the summary lists it."""
+class Annotation:
+    """One annotation a command printed, as the summary lists it (a diagnostic, or a compat
+    finding, which has a rule id rather than a diagnostic code)."""
 
     severity: str  # error | warning | notice (the workflow command's name)
     path: str
@@ -38,7 +39,7 @@ class Finding:
     message: str
 
     @classmethod
-    def of(cls, diag: Diagnostic, redactor: Redactor | None = None) -> Finding:
+    def of(cls, diag: Diagnostic, redactor: Redactor | None = None) -> Annotation:
         """The diagnostic as its `::error file=…` annotation says it (message, help, notes)."""
         text = diag.message + (f"\nhelp: {diag.help}" if diag.help else "") + "".join(f"\nnote: {n}" for n in diag.notes)
         span = diag.span
@@ -61,7 +62,7 @@ class CommandResult:
 
     command: str  # as typed after `routinec`, e.g. "verify" or "compat --against origin/main"
     exit_code: int
-    findings: tuple[Finding, ...] = ()
+    findings: tuple[Annotation, ...] = ()
     passed: int | None = None  # routines up to date, cases passed, routines compatible
     failed: int | None = None
 
@@ -86,7 +87,7 @@ def _clip(text: str) -> str:
 
 def render(result: CommandResult) -> list[str]:
     """The command's rows (no header): deterministic, findings sorted by place."""
-    findings = sorted(set(result.findings), key=Finding.sort_key)
+    findings = sorted(set(result.findings), key=Annotation.sort_key)
     rows = [
         f"| `routinec {cell(result.command)}` | {_status(result.exit_code)} | {len(findings)} | "
         f"{_count(result.passed)} | {_count(result.failed)} |  |  |  |"
@@ -125,5 +126,5 @@ def append(path: Path, result: CommandResult) -> None:
         stream.write("\n".join(lines) + "\n")
 
 
-def findings(items: Iterable[Diagnostic], redactor: Redactor | None = None) -> list[Finding]:
-    return [Finding.of(d, redactor) for d in items]
+def findings(items: Iterable[Diagnostic], redactor: Redactor | None = None) -> list[Annotation]:
+    return [Annotation.of(d, redactor) for d in items]
