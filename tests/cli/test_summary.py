@@ -4,6 +4,7 @@ with GITHUB_STEP_SUMMARY set writes it, and an unwritable summary fails nothing.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from routinec.cli.summary import (
@@ -16,6 +17,7 @@ from routinec.cli.summary import (
     render,
 )
 from tests.helpers import cli_env, copy_examples, run_cli
+from tests.support.secrets import shapes
 
 
 def test_cell_escapes_markdown_pipes_and_line_breaks() -> None:
@@ -111,3 +113,19 @@ def test_commands_that_print_their_own_annotations_count_them(tmp_path: Path) ->
     ]
     assert "| ↳ | error |  |  |  | new.json | enum-value-added |" in summary.read_text("utf-8")
     assert "| ↳ | error |  |  |  | specs/summarize\\_pr.routine | fmt | not formatted: run routinec fmt |" in summary.read_text("utf-8")
+
+
+def test_summary_redacts_secrets_as_the_annotations_do(tmp_path: Path) -> None:
+    token = shapes()["github-token"]
+    project = copy_examples(tmp_path / "p")
+    golden = project / "golden/summarize_pr/small_fix.output.json"
+    value = json.loads(golden.read_text("utf-8"))
+    value["risk"] = token
+    golden.write_text(json.dumps(value), "utf-8")
+    summary = tmp_path / "summary.md"
+    run = run_cli("test", "--format", "github", cwd=project, env=cli_env(CI="true", GITHUB_STEP_SUMMARY=str(summary)))
+    assert run.code == 1, run.output
+    text = summary.read_text("utf-8")
+    assert "| `routinec test` | ❌ failed (exit 1) | 1 | 4 | 1 |" in text
+    assert "golden-invalid" in text and "REDACTED:github-token" in text
+    assert token not in text and token not in run.stdout

@@ -46,7 +46,7 @@ class Output:
     sarif: list[Diagnostic] = field(default_factory=list)
     # For the job summary (`--format github` with GITHUB_STEP_SUMMARY set): every annotation
     # printed, and the command's pass/fail figures when it has them (`tally`).
-    findings: list[Annotation] = field(default_factory=list)
+    annotations: list[Annotation] = field(default_factory=list)
     passed: int | None = None
     failed: int | None = None
     label: str | None = None
@@ -149,7 +149,7 @@ def tally(passed: int | None = None, failed: int | None = None, *, label: str | 
 
 def annotated(findings: Iterable[Annotation]) -> None:
     """Annotations a command printed itself (not through `emit`), for the job summary."""
-    state().findings.extend(findings)
+    state().annotations.extend(findings)
 
 
 def _set_format(ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -363,9 +363,7 @@ def emit(diagnostics: Iterable[Diagnostic], fmt: str, root: Path | None) -> None
     if not items:
         return
     if fmt == "github":
-        from routinec.cli.summary import findings
-
-        out.findings.extend(findings(items))
+        out.annotations.extend(Annotation.of(d) for d in items)
     if fmt == "sarif":
         out.sarif.extend(items)
         return
@@ -428,7 +426,7 @@ def _step_summary(out: Output, code: int) -> None:
         return
     from routinec.cli.summary import CommandResult, append
 
-    result = CommandResult(out.label or out.command, code, tuple(out.findings), out.passed, out.failed)
+    result = CommandResult(out.label or out.command, code, tuple(out.annotations), out.passed, out.failed)
     try:
         append(path, result)
     except OSError as exc:

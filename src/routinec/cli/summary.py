@@ -7,12 +7,11 @@ their rows to the same table; a finding's row follows its command's row."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from routinec.diagnostics import Diagnostic
-from routinec.redact import Redactor, redact_text
+from routinec.redact import redact_text
 
 __all__ = ["HEADER", "Annotation", "CommandResult", "append", "cell", "render"]
 
@@ -39,13 +38,14 @@ class Annotation:
     message: str
 
     @classmethod
-    def of(cls, diag: Diagnostic, redactor: Redactor | None = None) -> Annotation:
-        """The diagnostic as its `::error file=…` annotation says it (message, help, notes)."""
+    def of(cls, diag: Diagnostic) -> Annotation:
+        """The diagnostic as its `::error file=…` annotation says it (message, help, notes),
+        secrets redacted as the renderer redacts them."""
         text = diag.message + (f"\nhelp: {diag.help}" if diag.help else "") + "".join(f"\nnote: {n}" for n in diag.notes)
         span = diag.span
         return cls(
             _KIND[diag.severity.value], span.path if span is not None else "",
-            span.line if span is not None and span.located else None, str(diag.code), redact_text(text, redactor),
+            span.line if span is not None and span.located else None, str(diag.code), redact_text(text),
         )
 
     @property
@@ -124,7 +124,3 @@ def append(path: Path, result: CommandResult) -> None:
     lines += render(result)
     with path.open("a", encoding="utf-8") as stream:
         stream.write("\n".join(lines) + "\n")
-
-
-def findings(items: Iterable[Diagnostic], redactor: Redactor | None = None) -> list[Annotation]:
-    return [Annotation.of(d, redactor) for d in items]
