@@ -88,6 +88,7 @@ class Env:
     base_url: str | None = None  # ANTHROPIC_BASE_URL
     under_pytest: bool = False  # PYTEST_CURRENT_TEST: the runtime replays under a test run
     ledger_url: str | None = None  # ROUTINEC_LEDGER_URL: the ledger's database (over [tool.routinec.ledger] url)
+    step_summary: Path | None = None  # GITHUB_STEP_SUMMARY: `--format github` appends a markdown table there
     # The CI and user variables that name who ran a routine (routinec.ledger.invoker reads them).
     invoker_vars: tuple[tuple[str, str], ...] = ()
 
@@ -108,6 +109,7 @@ class Env:
             base_url=e.get("ANTHROPIC_BASE_URL") or None,
             under_pytest="PYTEST_CURRENT_TEST" in e,
             ledger_url=(e.get("ROUTINEC_LEDGER_URL") or "").strip() or None,
+            step_summary=Path(e["GITHUB_STEP_SUMMARY"]) if e.get("GITHUB_STEP_SUMMARY") else None,
             invoker_vars=tuple(sorted((k, v) for k, v in e.items() if k in INVOKER_VARS or k.startswith(_INVOKER_PREFIXES))),
         )
 

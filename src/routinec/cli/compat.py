@@ -12,7 +12,15 @@ from pathlib import Path
 
 import click
 
-from routinec.cli.options import format_option, guard, log, project_option, summary_extra
+from routinec.cli.options import (
+    annotated,
+    format_option,
+    guard,
+    log,
+    project_option,
+    summary_extra,
+    tally,
+)
 from routinec.diagnostics import github_escape
 
 __all__ = ["compat"]
@@ -80,6 +88,7 @@ def _against(ref: str, policy: str, fmt: str, fail_on: str, project: Path | None
     from routinec.compat import SchemaError
     from routinec.diagnostics import DiagnosticError
 
+    tally(label=f"compat --against {ref}")
     config = load_or_exit(project, fmt)
     try:
         result = against(config, ref, policy=policy)
@@ -101,8 +110,11 @@ def _against(ref: str, policy: str, fmt: str, fail_on: str, project: Path | None
             sys.exit(2)
         log(f"compat against {ref}: {ref} has no {config.lockfile}; passing because of --allow-missing")
         summary_extra(ref=ref, compared=0, verdict="compatible", missing=True)
+        tally(label=f"compat --against {ref} (no lock there yet: --allow-missing)")
         sys.exit(0)
     code = result.exit_code(fail_on)
+    failing = len({f.routine for f in result.blocking(fail_on)})
+    tally(passed=max(result.compared - failing, 0), failed=failing)
     bumped = sum(1 for f in result.findings if f.bumped and f.level == "ERR" and f.direction in ("out", "in"))
     summary_extra(ref=ref, compared=result.compared, findings=len(result.findings),
                   verdict="breaking" if code else "compatible", allowed_by_bump=bumped)
@@ -110,11 +122,15 @@ def _against(ref: str, policy: str, fmt: str, fail_on: str, project: Path | None
         for finding in result.findings:
             click.echo(json.dumps({"kind": "finding", **finding.to_json()}, sort_keys=True, default=str))
     elif fmt == "github":
+        from routinec.cli.summary import Annotation
+
+        shown: list[Annotation] = []
         for finding in result.findings:
             kind = {"ERR": "error", "WARN": "warning"}.get(finding.level, "notice")
-            message = github_escape(finding.text())
-            path = _prop(result.repo_path(finding.source))
-            click.echo(f"::{kind} file={path},title={_prop(finding.rule_id)}::{message}")
+            path = result.repo_path(finding.source)
+            click.echo(f"::{kind} file={_prop(path)},title={_prop(finding.rule_id)}::{github_escape(finding.text())}")
+            shown.append(Annotation(kind, path, None, finding.rule_id, finding.text()))
+        annotated(shown)
     else:
         for finding in result.findings:
             click.echo(finding.text())
@@ -187,8 +203,13 @@ def diff(old: str, new: str, direction: str, policy: str, fmt: str, fail_on: str
             **{f"{lv.value.lower()}_findings": report.count(lv) for lv in Level},
         )
     elif fmt == "github":
+        from routinec.cli.summary import Annotation
+
         for line in report.github_lines(old, new):
             click.echo(line)
+        kinds = {Level.ERR: "error", Level.WARN: "warning", Level.INFO: "notice"}
+        annotated(Annotation(kinds[f.level], old if f.side == "old" else new, None, f.rule_id, f"{f.path}: {f.message}")
+                  for f in report.findings)
         log(report.summary_line(threshold))
     else:
         for line in report.text_lines(old, new, threshold):

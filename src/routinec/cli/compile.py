@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from routinec.cli.options import (
+    annotated,
     counts_text,
     emit,
     format_option,
@@ -20,6 +21,7 @@ from routinec.cli.options import (
     project_option,
     sarif_format_option,
     summary_extra,
+    tally,
     unused_suppressions,
 )
 from routinec.codes import Code
@@ -139,9 +141,12 @@ def fmt(paths: tuple[Path, ...], check_only: bool, fmt: str, project: Path | Non
         if fmt == "json":
             click.echo(json.dumps({"kind": "reformat", "path": rel, "written": not check_only, "diff": diff}, sort_keys=True))
         elif fmt == "github" and check_only:
+            from routinec.cli.summary import Annotation
             from routinec.diagnostics import github_escape
 
-            click.echo(f"::error file={github_escape(rel, prop=True)},title=fmt::{github_escape('not formatted: run routinec fmt')}")
+            message = "not formatted: run routinec fmt"
+            click.echo(f"::error file={github_escape(rel, prop=True)},title=fmt::{github_escape(message)}")
+            annotated([Annotation("error", rel, None, "fmt", message)])
         elif check_only:
             sys.stdout.write(diff)
     emit(problems, fmt, config.root)
@@ -220,6 +225,8 @@ def verify(full: bool, refresh_models: bool, fmt: str, project: Path | None) -> 
                 for detail in d.details:
                     click.echo(f"  at {detail}")
     code = outcome.exit_code
+    drifted = len({d.routine for d in outcome.drift})
+    tally(passed=max(outcome.routines - drifted, 0), failed=drifted)
     if outcome.drift:
         names = sorted({d.routine for d in outcome.drift})
         _summary(fmt, f"error: {len(names)} routine{'s' if len(names) != 1 else ''} drifted from {config.lockfile}; run 'routinec lock' and commit it")

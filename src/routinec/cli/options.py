@@ -14,6 +14,7 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
+from routinec.cli.summary import Annotation
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, exit_code_for, render
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,6 +44,12 @@ class Output:
     ignore: frozenset[str] = frozenset()
     used: set[tuple[str, int, str]] = field(default_factory=set)
     sarif: list[Diagnostic] = field(default_factory=list)
+    # For the job summary (`--format github` with GITHUB_STEP_SUMMARY set): every annotation
+    # printed, and the command's pass/fail figures when it has them (`tally`).
+    annotations: list[Annotation] = field(default_factory=list)
+    passed: int | None = None
+    failed: int | None = None
+    label: str | None = None
     root: Path | None = None
     finished: bool = False
 
@@ -125,6 +132,24 @@ def counts_text() -> str:
 def summary_extra(**fields: Any) -> None:
     """Command-specific figures for the closing JSON summary record (values keep their types)."""
     state().extra.update(fields)
+
+
+def tally(passed: int | None = None, failed: int | None = None, *, label: str | None = None) -> None:
+    """The command's pass/fail figures for the job summary (routines up to date, cases
+    passed, routines compatible); `label` names the command there when its name alone
+    does not say enough (`compat --against REF`)."""
+    out = state()
+    if passed is not None:
+        out.passed = passed
+    if failed is not None:
+        out.failed = failed
+    if label is not None:
+        out.label = label
+
+
+def annotated(findings: Iterable[Annotation]) -> None:
+    """Annotations a command printed itself (not through `emit`), for the job summary."""
+    state().annotations.extend(findings)
 
 
 def _set_format(ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -337,6 +362,8 @@ def emit(diagnostics: Iterable[Diagnostic], fmt: str, root: Path | None) -> None
     out.count(items)
     if not items:
         return
+    if fmt == "github":
+        out.annotations.extend(Annotation.of(d) for d in items)
     if fmt == "sarif":
         out.sarif.extend(items)
         return
@@ -385,7 +412,26 @@ def finish(code: int) -> int:
         from routinec.diagnostics import sarif
 
         click.echo(json.dumps(sarif(out.sarif, __version__), sort_keys=True, indent=2))
+    elif out.fmt == "github":
+        _step_summary(out, code)
     return code
+
+
+def _step_summary(out: Output, code: int) -> None:
+    """Under GitHub Actions, this command's rows in the job summary's table."""
+    from routinec.config import env
+
+    path = env().step_summary
+    if path is None:
+        return
+    from routinec.cli.summary import CommandResult, append
+
+    result = CommandResult(out.label or out.command, code, tuple(out.annotations), out.passed, out.failed)
+    try:
+        append(path, result)
+    except OSError as exc:
+        # The findings are on stdout already; a summary that cannot be written fails nothing.
+        click.echo(f"routinec: warning: job summary not written to {path}: {exc.strerror or exc}", err=True)
 
 
 def _debug() -> bool:

@@ -20,10 +20,13 @@ from routinec.cli.options import (
     project_option,
     state,
     summary_extra,
+    tally,
 )
 from routinec.diagnostics import DiagnosticError, exit_code_for
 
 if TYPE_CHECKING:
+    from routinec.diagnostics import Diagnostic
+    from routinec.redact import Redactor
     from routinec.runtime.record import Progress
     from routinec.runtime.suite import CaseOutcome
 
@@ -82,11 +85,30 @@ def _finish(
         for o in items:
             counts[o.status] = counts.get(o.status, 0) + 1
         summary_extra(cases=len(items), seconds=round(seconds, 3), **{k: counts.get(k, 0) for k in ("pass", "fail", "error", "updated", "recorded", "drift")})
+    tally(passed=sum(1 for o in items if o.exit_code == 0), failed=sum(1 for o in items if o.exit_code != 0))
+    if fmt == "github":
+        # Failed cases are annotations like every other command's: through `emit`, so their
+        # paths are named from the repository root (a project in a subdirectory) and they
+        # reach the job summary. The counts line follows, as in the report.
+        emit([_redacted(d, redactor) for d in (o.diagnostic() for o in items) if d is not None], fmt, state().root)
+        text = text.rpartition("\n")[2]
     if text:
         click.echo(text)
     if junit is not None:
         write_junit(junit, items, seconds, redactor)
     sys.exit(exit_code(items))
+
+
+def _redacted(diag: Diagnostic, redactor: Redactor) -> Diagnostic:
+    from dataclasses import replace
+
+    from routinec.redact import redact_text
+
+    return replace(
+        diag, message=redact_text(diag.message, redactor),
+        help=redact_text(diag.help, redactor) if diag.help else diag.help,
+        notes=tuple(redact_text(n, redactor) for n in diag.notes),
+    )
 
 
 _channel_option = click.option(

@@ -66,10 +66,13 @@ class AgainstResult:
     def repo_path(self, source: str) -> str:
         return f"{self.repo_prefix}/{source}" if self.repo_prefix else source
 
-    def exit_code(self, fail_on: str = "ERR") -> int:
+    def blocking(self, fail_on: str = "ERR") -> list[RoutineFinding]:
+        """The findings that fail the run: at or above `fail_on`, not released as a new version."""
         threshold = _LEVELS[fail_on]
-        blocking = [f for f in self.findings if _LEVELS[f.level] >= threshold and not (f.bumped and f.direction in ("out", "in"))]
-        return 1 if blocking else 0
+        return [f for f in self.findings if _LEVELS[f.level] >= threshold and not (f.bumped and f.direction in ("out", "in"))]
+
+    def exit_code(self, fail_on: str = "ERR") -> int:
+        return 1 if self.blocking(fail_on) else 0
 
 
 def _bad(message: str, hint: str | None = None) -> DiagnosticError:
