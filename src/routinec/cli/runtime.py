@@ -82,6 +82,10 @@ def _finish(
         for o in items:
             counts[o.status] = counts.get(o.status, 0) + 1
         summary_extra(cases=len(items), seconds=round(seconds, 3), **{k: counts.get(k, 0) for k in ("pass", "fail", "error", "updated", "recorded", "drift")})
+        if counts.get("recorded"):
+            # record: how many new outputs differ from their golden, or have none yet.
+            golden = [o.golden.status for o in items if o.golden is not None]
+            summary_extra(golden_differs=golden.count("differs"), golden_missing=golden.count("missing"))
     if text:
         click.echo(text)
     if junit is not None:
