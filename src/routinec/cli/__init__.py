@@ -25,6 +25,7 @@ _COMMANDS: dict[str, str] = {
     "verify": "routinec.cli.compile:verify",
     "record": "routinec.cli.runtime:record",
     "test": "routinec.cli.runtime:test",
+    "show": "routinec.cli.show:show",
     "run": "routinec.cli.run:run",
     "compat": "routinec.cli.compat:compat",
     "outcome": "routinec.cli.ledger:outcome",

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from routinec.cli.complete import complete_routine
 from routinec.cli.options import guard, load_or_exit, output_options, project_option
 from routinec.ledger.model import SOURCES, STATUSES, VERDICTS  # plain data: no database import
 
@@ -69,7 +70,7 @@ def ledger() -> None:
 Examples:
   routinec ledger ls --routine summarize_pr --since 30d
   routinec ledger ls --status invalid-output --format json""")
-@click.option("--routine", default=None)
+@click.option("--routine", default=None, help="Only this routine.", shell_complete=complete_routine)
 @click.option("--version", "version", type=int, default=None)
 @click.option("--status", type=click.Choice(STATUSES), default=None)
 @click.option("--since", default=None, help="30d, 12h, 45m, or a date (2026-11-01).")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from routinec.cli.complete import complete_case, complete_routine
 from routinec.cli.options import (
     emit,
     format_option,
@@ -32,7 +33,7 @@ __all__ = ["record", "test"]
 jobs_option = click.option(
     "--jobs", "-j", type=click.IntRange(1, 64), default=4, show_default=True, help="Cases run concurrently."
 )
-case_option = click.option("--case", "case", default=None, help="Only this test case.")
+case_option = click.option("--case", "case", default=None, help="Only this test case.", shell_complete=complete_case)
 
 
 def _refused(exc: DiagnosticError, fmt: str, root: Path) -> NoReturn:
@@ -109,7 +110,7 @@ Examples:
   routinec test --live                  # drift report against the live model; writes nothing
   routinec test --format github --junit-xml report.xml"""
 )
-@click.argument("routines", nargs=-1)
+@click.argument("routines", nargs=-1, shell_complete=complete_routine)
 @case_option
 @click.option("--update-golden", is_flag=True, help="Write goldens from the outputs (refused under CI=true).")
 @click.option("--live", is_flag=True, help="Call the model instead of replaying; report drift, write nothing.")
@@ -165,7 +166,7 @@ Examples:
 
 Needs ANTHROPIC_API_KEY (ANTHROPIC_BASE_URL optional). Ctrl-C keeps finished transcripts."""
 )
-@click.argument("routines", nargs=-1)
+@click.argument("routines", nargs=-1, shell_complete=complete_routine)
 @case_option
 @jobs_option
 @click.option("--check", "check_only", is_flag=True, help="Compare live outputs with goldens; write nothing.")
