@@ -248,7 +248,7 @@ def test_record_prints_outputs_field_by_field_and_the_golden_verdict(project: Pa
     assert '  files[0].change: "modified"' in lines and '  files[0].path: "a.py"' in lines
     assert '  risk: "low"' in lines
     [summary] = [line for line in lines if line.startswith("  summary: ")]
-    assert summary.endswith("… (1,000 chars)") and len(summary) < 100  # a long value is cut, its length kept
+    assert summary.endswith("… (1,000 chars)") and len(summary) < 140  # a long value is cut, its length kept
     assert "  golden: differs in 3 fields (files[0].change, risk, summary)" in lines
     assert '    risk: expected "high", got "low"  [exact]' in lines
 
@@ -269,3 +269,25 @@ def test_record_prints_outputs_field_by_field_and_the_golden_verdict(project: Pa
     (golden / "typo.output.json").unlink()
     missing = run_cli(project, "record", "summarize_pr", "--case", "typo", env=cli_env(fake_api))
     assert "  golden: none yet; review the output, then run 'routinec test summarize_pr --update-golden'" in missing.stdout
+
+
+def test_readme_record_example_is_real_output(tmp_path: Path, fake_api: FakeAnthropic) -> None:
+    """The README's `record` example: the shipped summarize_pr case recorded against a golden
+    that says risk=high (the loopback API answers with the shipped golden's output)."""
+    import shutil
+
+    repo = Path(__file__).resolve().parents[2]
+    readme = (repo / "README.md").read_text("utf-8")
+    block = readme.split("`record` prints what it recorded, field by field, and what `test` will say about it:\n\n```\n")[1]
+    expected = block.split("```")[0]
+    root = tmp_path / "demo"
+    for name in ("specs", "golden", "consumers"):
+        shutil.copytree(repo / name, root / name)
+    shutil.copy(repo / "routines.lock", root / "routines.lock")
+    (root / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "0"\n')
+    golden = root / "golden" / "summarize_pr" / "small_fix.output.json"
+    fake_api.push(output_reply({}, json.loads(golden.read_text("utf-8"))))
+    golden.write_text(golden.read_text("utf-8").replace('"risk": "low"', '"risk": "high"'), "utf-8")
+    result = run_cli(root, "record", "summarize_pr", env=cli_env(fake_api))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith(expected), result.stdout

@@ -107,7 +107,7 @@ def flatten(value: Any, path: str = "") -> list[tuple[str, Any]]:
     return [(path or "(root)", value)]
 
 
-def field_lines(value: Any, width: int = 80) -> list[str]:
+def field_lines(value: Any, width: int = 120) -> list[str]:
     """`field: value` per leaf, values as `show_value` renders them."""
     return [f"{path}: {show_value(leaf, width)}" for path, leaf in flatten(value)]
 
