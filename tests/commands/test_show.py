@@ -109,8 +109,19 @@ def test_show_stale_transcript_still_shows_what_was_recorded(tmp_path: Path) -> 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "recorded output (golden/summarize_pr/small_fix.transcript.json, recorded, stale):" in result.stdout
     assert '  risk: "low"' in result.stdout
-    assert "(stale) summarize_pr/small_fix: the recorded request no longer matches: prompt" in result.stdout
+    assert "  (stale) the recorded request no longer matches: prompt" in result.stdout
     assert "run 'routinec record summarize_pr --case small_fix'" in result.stdout
+
+    # A golden or transcript that cannot be read is shown as such, never a traceback.
+    golden = root / "golden" / "summarize_pr" / "small_fix.output.json"
+    golden.write_text("{not json")
+    (root / "golden" / "summarize_pr" / "small_fix.transcript.json").write_text("[]")
+    broken = run_cli(root, "show", "summarize_pr/small_fix", "--format", "json")
+    assert broken.returncode == 0, broken.stdout + broken.stderr
+    case = json.loads(broken.stdout.splitlines()[0])
+    assert (case["transcript"]["state"], case["golden"]["state"], case["verdict"]) == ("corrupt", "unusable", "not-recorded")
+    assert case["golden"]["problem"].startswith("the golden output cannot be read")
+    assert case["output"] is None and "Traceback" not in broken.stderr
 
 
 def test_show_unknown_names_exit_2_with_did_you_mean(recorded: Path) -> None:

@@ -118,14 +118,14 @@ def _case(runtime: Runtime, routine: str, case: str) -> CaseView:
         inputs: Any = locked.case_input(case)
         input_problem = None
     except RoutineError as exc:
-        inputs, input_problem = None, exc.one_line()
+        inputs, input_problem = None, exc.brief()
     transcript = _transcript(runtime, routine, case)
     gpath = golden_file(runtime, routine, case)
     if transcript.has_output:
         checked = compare_with_golden(runtime, routine, case, transcript.output)
         golden, diffs = checked.golden, checked.diffs
         state = {"missing": "missing", "unusable": "unusable"}.get(checked.status, "present")
-        problem = checked.error.one_line() if checked.error is not None and state == "unusable" else None
+        problem = checked.error.brief() if checked.error is not None and state == "unusable" else None
         verdict = {"missing": "no-golden"}.get(checked.status, checked.status)
     else:
         diffs = []
@@ -133,7 +133,7 @@ def _case(runtime: Runtime, routine: str, case: str) -> CaseView:
             golden, state, problem = read_golden(gpath, routine=routine, case=case), "present", None
         except RoutineError as exc:
             missing = exc.kind is Code.GOLDEN_MISSING
-            golden, state, problem = None, "missing" if missing else "unusable", None if missing else exc.one_line()
+            golden, state, problem = None, "missing" if missing else "unusable", None if missing else exc.brief()
         verdict = "not-recorded"
     return CaseView(
         routine=routine, case=case, input=inputs, input_problem=input_problem, transcript=transcript,
@@ -168,5 +168,5 @@ def _transcript(runtime: Runtime, routine: str, case: str) -> Transcript:
         if data is not None and state == "stale":
             with contextlib.suppress(RoutineError):
                 output, has_output = extract_output(locked, data["responses"][-1], case, where), True
-        return Transcript(where, state, origin if isinstance(origin, str) else None, output, has_output, exc.one_line())
+        return Transcript(where, state, origin if isinstance(origin, str) else None, output, has_output, exc.brief())
     return Transcript(where, "current", origin if isinstance(origin, str) else None, result.output, True)

@@ -53,6 +53,11 @@ class RoutineError(DiagnosticError):
     def diagnostic(self) -> Diagnostic:
         return self.diagnostics[0]
 
+    def brief(self) -> str:
+        """The message and hint without the `routine/case:` prefix or the path, for a report
+        that shows both beside it (`routinec show`, `record`)."""
+        return self.text + (f"; {self.hint}" if self.hint else "")
+
     def one_line(self) -> str:
         """The message and hint on one line, for reports."""
         text = self.diagnostic.message

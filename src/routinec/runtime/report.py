@@ -60,7 +60,7 @@ def golden_line(o: CaseOutcome) -> str:
     if checked.status == "missing":
         return f"golden: none yet; review the output, then run 'routinec test {o.routine} --update-golden'"
     assert checked.error is not None
-    return f"golden: unusable: {checked.error.one_line()}"
+    return f"golden: unusable ({checked.where}): {checked.error.brief()}"
 
 
 def _recorded(o: CaseOutcome) -> list[str]:
@@ -115,7 +115,7 @@ def to_json(o: CaseOutcome) -> dict[str, object]:
             "status": checked.status,
             "path": checked.where,
             "fields": checked.fields(),
-            "error": checked.error.one_line() if checked.error is not None and checked.status == "unusable" else None,
+            "error": checked.error.brief() if checked.error is not None and checked.status == "unusable" else None,
         }
     return record
 
