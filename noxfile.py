@@ -54,7 +54,10 @@ def demo(session: nox.Session) -> None:
         session.run("routinec", "test", "--ledger", env={"CI": "true"})
         session.run("routinec", "ledger", "ls")
         listed = session.run("routinec", "ledger", "ls", "--routine", "summarize_pr", "--format", "json", silent=True)
-        run_id = json.loads(str(listed))[-1]["run_id"]
+        # JSON lines: one run per line, then the closing summary record.
+        records = [json.loads(line) for line in str(listed).splitlines() if line.startswith("{")]
+        runs = [r for r in records if r["kind"] == "run"]
+        run_id = runs[-1]["run_id"]
         session.log(f"6. an outcome for run {run_id}: accepted")
         session.run("routinec", "outcome", run_id, "accepted", "--by", "demo", "--comment", "looks right")
         session.run("routinec", "ledger", "show", run_id)
@@ -65,6 +68,8 @@ def demo(session: nox.Session) -> None:
         golden.write_text(golden.read_text("utf-8").replace('"risk": "low"', '"risk": "high"'), "utf-8")
         session.log("8. a copy whose golden says risk=high while the recorded answer says low: test must fail (exit 1)")
         session.run("routinec", "test", env={"CI": "true"}, success_codes=[1])
+        session.log("   routinec show: the case's input, the recorded output, the golden and the field diff")
+        session.run("routinec", "show", "summarize_pr/small_fix")
         spec = copy / "specs" / "summarize_pr.routine"
         spec.write_text(spec.read_text("utf-8").replace("temperature 0", "temperature 0.2", 1), "utf-8")
         session.log("9. the same copy with temperature 0 → 0.2 in the spec: verify must fail (exit 1)")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "DATA",
@@ -18,6 +19,7 @@ __all__ = [
     "cli_env",
     "copy_case",
     "invoke",
+    "json_lines",
     "run_cli",
     "snapshot",
     "write_project",
@@ -136,6 +138,17 @@ def invoke(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Result:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Result(result.exit_code, result.stdout, result.stderr)
+
+
+def json_lines(stdout: str, kind: str | None = None) -> list[dict[str, Any]]:
+    """A `--format json` output: JSON lines ending in exactly one summary record. Returns the
+    records of `kind` (every record before the summary when None)."""
+    import json
+
+    records = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    assert records and records[-1].get("kind") == "summary", stdout
+    assert sum(1 for r in records if r.get("kind") == "summary") == 1, stdout
+    return [r for r in records[:-1] if kind is None or r.get("kind") == kind]
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

@@ -22,6 +22,7 @@ __all__ = [
     "DiagnosticError",
     "Severity",
     "Span",
+    "did_you_mean",
     "exit_code_for",
     "github_escape",
     "render",
@@ -99,6 +100,15 @@ def sort_unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
             seen.add(key)
             result.append(diag)
     return result
+
+
+def did_you_mean(name: str, known: Iterable[str], *, n: int = 1, cutoff: float = 0.6) -> str | None:
+    """`did you mean 'check'?` (or `'a' or 'b'`) for a name that is close to a known one;
+    None when nothing is. One helper for commands, routines, cases and codes."""
+    from difflib import get_close_matches
+
+    close = get_close_matches(name, sorted(set(known)), n=n, cutoff=cutoff)
+    return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else None
 
 
 def exit_code_for(diagnostics: Iterable[Diagnostic], *, findings: bool = False) -> int:

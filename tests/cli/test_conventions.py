@@ -82,8 +82,9 @@ def test_diagnostics_on_stdout_summary_on_stderr(tmp_path: Path) -> None:
         (("test",), 0, {"command": "test", "cases": CASES, "pass": CASES, "fail": 0}),
         (("compat", "diff", "consumers/triage-bot.schema.json", "consumers/triage-bot.schema.json"), 0,
          {"command": "compat diff", "verdict": "compatible", "compatibility": "FULL"}),
+        (("show", "summarize_pr"), 0, {"command": "show", "cases": 1, "matches": 1, "differs": 0}),
     ],
-    ids=["check", "fmt", "lock", "verify", "test", "compat-diff"],
+    ids=["check", "fmt", "lock", "verify", "test", "compat-diff", "show"],
 )
 def test_json_summary_record_with_no_findings(tmp_path: Path, args: tuple[str, ...], code: int, fields: dict[str, object]) -> None:
     root = demo_copy(tmp_path)
@@ -252,7 +253,7 @@ def test_every_command_takes_the_shared_options() -> None:
     from routinec.cli import _COMMANDS, cli
 
     ctx = click.Context(cli)
-    for name in ("check", "fmt", "lock", "verify", "record", "test", "compat"):
+    for name in ("check", "fmt", "lock", "verify", "record", "test", "show", "compat"):
         assert name in _COMMANDS
         command = cli.get_command(ctx, name)
         assert command is not None

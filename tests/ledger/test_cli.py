@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import json_lines
 from tests.ledger.backends import Backend
 from tests.runtime.conftest import cli_env, run_cli
 from tests.support.fake_api import FakeAnthropic
@@ -20,7 +21,7 @@ def _record(project: Path, api: FakeAnthropic) -> list[dict[str, object]]:
     assert done.returncode == 0, done.stdout + done.stderr
     listed = run_cli(project, "ledger", "ls", "--format", "json")
     assert listed.returncode == 0, (listed.stdout + listed.stderr)
-    rows: list[dict[str, object]] = json.loads(listed.stdout)
+    rows: list[dict[str, object]] = json_lines(listed.stdout, "run")
     return rows
 
 
@@ -41,7 +42,7 @@ def test_record_outcome_ls_show(project: Path, fake_api: FakeAnthropic, tmp_path
     run = next(r for r in rows if r["case"] == "small_fix")
     run_id = str(run["run_id"])
 
-    shown = json.loads(run_cli(project, "ledger", "show", run_id, "--format", "json").stdout)
+    [shown] = json_lines(run_cli(project, "ledger", "show", run_id, "--format", "json").stdout, "run")
     original = shown["output"]
     corrected = {**original, "risk": "high" if original["risk"] != "high" else "low"}
     fix = tmp_path / "fix.json"
@@ -49,13 +50,14 @@ def test_record_outcome_ls_show(project: Path, fake_api: FakeAnthropic, tmp_path
 
     first = run_cli(project, "outcome", run_id, "accepted", "--by", "alice", "--format", "json")
     assert first.returncode == 0, (first.stdout + first.stderr)
-    accepted = json.loads(first.stdout)["outcome_id"]
+    [stored] = json_lines(first.stdout, "outcome")
+    accepted = stored["outcome_id"]
     second = run_cli(project, "outcome", run_id, "modified", "--correction", str(fix), "--by", "bob",
                      "--comment", "risk was wrong", "--overrides", accepted)
     assert second.returncode == 0, (second.stdout + second.stderr)
     assert second.stdout.startswith("outcome ") and "modified" in second.stdout
 
-    shown = json.loads(run_cli(project, "ledger", "show", run_id, "--format", "json").stdout)
+    [shown] = json_lines(run_cli(project, "ledger", "show", run_id, "--format", "json").stdout, "run")
     assert shown["verdict"] == ["modified"]
     assert [(o["verdict"], o["superseded"]) for o in shown["outcomes"]] == [("accepted", True), ("modified", False)]
     assert shown["outcomes"][1]["diff"] == [{"path": "/risk", "op": "changed", "from": original["risk"], "to": corrected["risk"]}]
@@ -65,7 +67,9 @@ def test_record_outcome_ls_show(project: Path, fake_api: FakeAnthropic, tmp_path
     assert text.returncode == 0 and "changed /risk" in text.stdout and "(superseded)" in text.stdout
     listed = run_cli(project, "ledger", "ls", "--routine", "summarize_pr", "--since", "1d")
     assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 2 and "modified" in listed.stdout
-    assert run_cli(project, "ledger", "ls", "--since", "2999-01-01", "--format", "json").stdout.strip() == "[]"
+    none = run_cli(project, "ledger", "ls", "--since", "2999-01-01", "--format", "json")
+    assert none.stdout.count("\n") == 1 and json_lines(none.stdout) == []  # the summary record alone
+    assert json.loads(none.stdout)["runs"] == 0
 
 
 def test_replay_records_only_with_ledger_flag(project: Path, fake_api: FakeAnthropic, backend: Backend) -> None:
@@ -80,7 +84,7 @@ def test_replay_records_only_with_ledger_flag(project: Path, fake_api: FakeAnthr
     live = run_cli(project, "test", "--live", env=cli_env(fake_api))
     check = run_cli(project, "record", "--check", env=cli_env(fake_api))
     assert live.returncode in (0, 1) and check.returncode in (0, 1)
-    modes = [r["mode"] for r in json.loads(run_cli(project, "ledger", "ls", "--format", "json").stdout)]
+    modes = [r["mode"] for r in json_lines(run_cli(project, "ledger", "ls", "--format", "json").stdout, "run")]
     assert modes == ["record"] * 3 + ["replay"] * 3 + ["live"] * 6
 
 
@@ -185,7 +189,7 @@ def test_spooled_records_are_delivered_exactly_once(project: Path, fake_api: Fak
     spooled[0].write_bytes(keep)
     again = run_cli(project, "ledger", "sync")
     assert "0 run record(s) delivered, 1 already there, 0 left" in again.stdout
-    rows = json.loads(run_cli(project, "ledger", "ls", "--format", "json").stdout)
+    rows = json_lines(run_cli(project, "ledger", "ls", "--format", "json").stdout, "run")
     assert sorted(r["case"] for r in rows) == ["small_fix", "typo"]
 
 
@@ -195,5 +199,52 @@ def test_the_next_working_write_drains_the_spool(project: Path, fake_api: FakeAn
     backend.mend_connection(project)
     assert run_cli(project, "record", "summarize_pr", "--case", "typo", env=cli_env(fake_api)).returncode == 0
     assert list((project / ".routinec" / "spool").glob("*.run.json")) == []
-    rows = json.loads(run_cli(project, "ledger", "ls", "--format", "json").stdout)
+    rows = json_lines(run_cli(project, "ledger", "ls", "--format", "json").stdout, "run")
     assert sorted(r["case"] for r in rows) == ["hello", "typo"]
+
+
+@SQLITE_ONLY
+def test_json_output_is_json_lines_with_one_summary(project: Path, fake_api: FakeAnthropic, tmp_path: Path) -> None:
+    """`ledger ls|show|sync`, `outcome` and `attest` print JSON lines and the closing summary
+    record, as every command does; `report --format json` stays one document (the report)."""
+    rows = _record(project, fake_api)
+    listed = run_cli(project, "ledger", "ls", "--format", "json")
+    lines = listed.stdout.splitlines()
+    assert len(lines) == len(rows) + 1 == 4  # one run per line, then the summary
+    assert all(json.loads(line)["kind"] == "run" for line in lines[:-1])
+    summary = json.loads(lines[-1])
+    assert (summary["command"], summary["runs"], summary["exit_code"]) == ("ledger ls", 3, 0)
+    assert isinstance(rows[0]["latency_ms"], float) and isinstance(rows[0]["version"], int)  # JSON types kept
+    assert listed.stderr == ""
+
+    run_id = str(rows[0]["run_id"])
+    shown = run_cli(project, "ledger", "show", run_id, "--format", "json")
+    [run] = json_lines(shown.stdout, "run")
+    assert run["run_id"] == run_id and isinstance(run["output"], dict)
+    assert json.loads(shown.stdout.splitlines()[-1])["command"] == "ledger show"
+    stored = run_cli(project, "outcome", run_id, "accepted", "--format", "json")
+    [outcome] = json_lines(stored.stdout, "outcome")
+    assert outcome["run_id"] == run_id and outcome["verdict"] == "accepted"
+    synced = run_cli(project, "ledger", "sync", "--format", "json")
+    assert json_lines(synced.stdout) == []
+    assert {k: json.loads(synced.stdout)[k] for k in ("delivered", "duplicates", "left")} == {"delivered": 0, "duplicates": 0, "left": 0}
+
+    # Bad input in JSON too: the diagnostic as a record, the summary says exit 2.
+    unknown = run_cli(project, "ledger", "show", "0193f0f0-0000-7000-8000-000000000000", "--format", "json")
+    assert unknown.returncode == 2
+    [diag] = json_lines(unknown.stdout)
+    assert diag["code"] == "unknown-run" and json.loads(unknown.stdout.splitlines()[-1])["exit_code"] == 2
+
+    # attest: the default is the statement's own bytes; --format json wraps it in a record.
+    raw = run_cli(project, "attest", run_id)
+    as_json = run_cli(project, "attest", run_id, "--format", "json")
+    [statement] = json_lines(as_json.stdout, "statement")
+    assert statement["document"] == json.loads(raw.stdout) and statement["path"] is None
+    out = tmp_path / "run.intoto.json"
+    written = run_cli(project, "attest", run_id, "-o", str(out), "--format", "json")
+    [where] = json_lines(written.stdout, "statement")
+    assert where["path"] == str(out) and "document" not in where and out.read_text() == raw.stdout
+
+    report = run_cli(project, "report", "--format", "json")
+    assert report.returncode == 0
+    assert json.loads(report.stdout)["routines"]  # one document of figures, not JSON lines

@@ -6,7 +6,6 @@ database on the server upgrades the same way."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from alembic.script import ScriptDirectory
 from routinec.ledger import Ledger
 from routinec.ledger import store as store_module
 from routinec.ledger.store import HEAD, REVISIONS, SCHEMA_VERSION, Store, metadata
+from tests.helpers import json_lines
 from tests.ledger.backends import Backend
 from tests.runtime.conftest import run_cli
 from tests.support.ledger_records import make_run
@@ -77,7 +77,7 @@ def test_a_version_1_sqlite_ledger_upgrades_with_its_rows(tmp_path: Path) -> Non
 
     listed = run_cli(project, "ledger", "ls", "--format", "json")  # opening it upgrades it
     assert listed.returncode == 0, listed.stderr
-    assert sorted(r["case"] for r in json.loads(listed.stdout)) == ["c0", "c1", "c2"]
+    assert sorted(r["case"] for r in json_lines(listed.stdout, "run")) == ["c0", "c1", "c2"]
     con = sqlite3.connect(db)
     after = (con.execute("select * from runs order by run_id").fetchall(),
              con.execute("select * from outcomes order by outcome_id").fetchall())

@@ -156,8 +156,8 @@ _CLI_MODULES = textwrap.dedent('''
 ''')
 
 
-@pytest.mark.parametrize("command", [["verify"], ["check"], ["test"]])
-def test_verify_check_and_replay_load_no_database_library(command: list[str]) -> None:
+@pytest.mark.parametrize("command", [["verify"], ["check"], ["test"], ["show", "summarize_pr"]])
+def test_verify_check_replay_and_show_load_no_database_library(command: list[str]) -> None:
     from tests.runtime.conftest import cli_env
 
     script = _CLI_MODULES.format(heavy=HEAVY)

@@ -3,13 +3,13 @@ remote, recorded through the CLI against the loopback Messages API."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import json_lines
 from tests.runtime.conftest import cli_env, fake_api, project, run_cli
 from tests.support.fake_api import FakeAnthropic
 
@@ -43,4 +43,4 @@ def recorded(project: Path, fake_api: FakeAnthropic) -> dict[str, dict[str, obje
     assert done.returncode == 0, done.stdout + done.stderr
     listed = run_cli(project, "ledger", "ls", "--format", "json")
     assert listed.returncode == 0, listed.stderr
-    return {str(row["case"]): row for row in json.loads(listed.stdout)}
+    return {str(row["case"]): row for row in json_lines(listed.stdout, "run")}

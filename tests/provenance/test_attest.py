@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from routinec.canonical import canonical_bytes, loads
+from tests.helpers import json_lines
 from tests.provenance.conftest import commit_all, git
 from tests.runtime.conftest import cli_env, run_cli, snapshot, write_project
 from tests.support.fake_api import FakeAnthropic, error_reply
@@ -34,7 +35,7 @@ def _one_line_error(done: Any, code: str, exit_code: int) -> None:
 def test_statement_names_what_the_run_used(project: Path, recorded: dict[str, dict[str, Any]]) -> None:
     run = recorded["small_fix"]
     run_id = str(run["run_id"])
-    shown = json.loads(run_cli(project, "ledger", "show", run_id, "--format", "json").stdout)
+    [shown] = json_lines(run_cli(project, "ledger", "show", run_id, "--format", "json").stdout, "run")
     lock = json.loads((project / "routines.lock").read_text())["routines"]["summarize_pr"]
     head = git(project, "rev-parse", "HEAD")
 
@@ -94,8 +95,10 @@ def test_bytes_are_deterministic_and_o_writes_them(project: Path, recorded: dict
     checked = run_cli(project, "attest", "--verify", str(out))
     assert checked.returncode == 0, (checked.stdout + checked.stderr)
     assert f"verified: run {run_id}" in checked.stdout
-    as_json = json.loads(run_cli(project, "attest", "--verify", str(out), "--format", "json").stdout)
-    assert as_json["ok"] is True and as_json["findings"] == [] and as_json["signature"] == "not checked"
+    verified = run_cli(project, "attest", "--verify", str(out), "--format", "json")
+    [as_json] = json_lines(verified.stdout)  # no findings: the attestation record, then the summary
+    assert as_json["kind"] == "attestation" and as_json["ok"] is True and as_json["signature"] == "not checked"
+    assert json.loads(verified.stdout.splitlines()[-1])["verified"] is True
 
 
 def test_verify_lists_each_field_that_differs(project: Path, recorded: dict[str, dict[str, Any]], tmp_path: Path) -> None:
@@ -168,7 +171,7 @@ def test_bad_input_is_one_line_and_writes_nothing(project: Path, recorded: dict[
     fake_api.push(error_reply(400, "bad request"))
     failed = run_cli(project, "record", "summarize_pr", "--case", "typo", env=cli_env(fake_api))
     assert failed.returncode != 0
-    rows = json.loads(run_cli(project, "ledger", "ls", "--status", "error", "--format", "json").stdout)
+    rows = json_lines(run_cli(project, "ledger", "ls", "--status", "error", "--format", "json").stdout, "run")
     _one_line_error(run_cli(project, "attest", rows[0]["run_id"]), "not-attestable", 2)
     before = snapshot(project, ledger=True)
     out = tmp_path / "never.json"

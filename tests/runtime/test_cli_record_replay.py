@@ -229,3 +229,65 @@ def test_project_redact_patterns_apply_to_reports(project: Path, fake_api: FakeA
     assert "summary" in result.stdout and "REDACTED" in result.stdout
     for text in (result.stdout, (result.stdout + result.stderr), junit.read_text("utf-8")):
         assert "acct-123456" not in text
+
+
+def test_record_prints_outputs_field_by_field_and_the_golden_verdict(project: Path, fake_api: FakeAnthropic) -> None:
+    golden = project / "golden" / "summarize_pr"
+    (golden / "small_fix.output.json").write_text(
+        json.dumps({"summary": "x", "risk": "high", "files": [{"path": "a.py", "change": "added"}]})
+    )
+    (golden / "typo.output.json").write_text(json.dumps({"summary": "x", "risk": "low", "files": []}))
+    long = "word " * 200
+    fake_api.push(
+        output_reply({}, {"summary": long, "risk": "low", "files": [{"path": "a.py", "change": "modified"}]}),
+    )
+    text = run_cli(project, "record", "summarize_pr", "--case", "small_fix", env=cli_env(fake_api))
+    assert text.returncode == 0, text.stdout + text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0] == "RECORDED summarize_pr/small_fix -> golden/summarize_pr/small_fix.transcript.json"
+    assert '  files[0].change: "modified"' in lines and '  files[0].path: "a.py"' in lines
+    assert '  risk: "low"' in lines
+    [summary] = [line for line in lines if line.startswith("  summary: ")]
+    assert summary.endswith("… (1,000 chars)") and len(summary) < 140  # a long value is cut, its length kept
+    assert "  golden: differs in 3 fields (files[0].change, risk, summary)" in lines
+    assert '    risk: expected "high", got "low"  [exact]' in lines
+
+    # JSON lines: the output as a JSON value, the golden's verdict, then the shared summary record.
+    as_json = run_cli(project, "record", "summarize_pr", "--format", "json", env=cli_env(fake_api))
+    assert as_json.returncode == 0, as_json.stdout + as_json.stderr
+    records = [json.loads(line) for line in as_json.stdout.splitlines()]
+    cases = {r["case"]: r for r in records if r["kind"] == "case"}
+    assert cases["typo"]["output"] == {"files": [], "risk": "low", "summary": "x"}
+    assert cases["typo"]["golden"] == {
+        "status": "matches", "path": "golden/summarize_pr/typo.output.json", "fields": [], "error": None,
+    }
+    assert cases["small_fix"]["golden"]["status"] == "differs"
+    assert cases["small_fix"]["golden"]["fields"] == ["files", "risk"]  # 1 item -> 0: the list differs
+    assert records[-1]["kind"] == "summary" and records[-1]["command"] == "record"
+    assert (records[-1]["recorded"], records[-1]["golden_differs"], records[-1]["golden_missing"]) == (2, 1, 0)
+
+    (golden / "typo.output.json").unlink()
+    missing = run_cli(project, "record", "summarize_pr", "--case", "typo", env=cli_env(fake_api))
+    assert "  golden: none yet; review the output, then run 'routinec test summarize_pr --update-golden'" in missing.stdout
+
+
+def test_readme_record_example_is_real_output(tmp_path: Path, fake_api: FakeAnthropic) -> None:
+    """The README's `record` example: the shipped summarize_pr case recorded against a golden
+    that says risk=high (the loopback API answers with the shipped golden's output)."""
+    import shutil
+
+    repo = Path(__file__).resolve().parents[2]
+    readme = (repo / "README.md").read_text("utf-8")
+    block = readme.split("`record` prints what it recorded, field by field, and what `test` will say about it:\n\n```\n")[1]
+    expected = block.split("```")[0]
+    root = tmp_path / "demo"
+    for name in ("specs", "golden", "consumers"):
+        shutil.copytree(repo / name, root / name)
+    shutil.copy(repo / "routines.lock", root / "routines.lock")
+    (root / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "0"\n')
+    golden = root / "golden" / "summarize_pr" / "small_fix.output.json"
+    fake_api.push(output_reply({}, json.loads(golden.read_text("utf-8"))))
+    golden.write_text(golden.read_text("utf-8").replace('"risk": "low"', '"risk": "high"'), "utf-8")
+    result = run_cli(root, "record", "summarize_pr", env=cli_env(fake_api))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith(expected), result.stdout

@@ -22,6 +22,7 @@ from opentelemetry.util._once import Once
 
 from routinec.ledger import Ledger
 from routinec.runtime import RoutineError, Runtime
+from tests.helpers import json_lines
 from tests.runtime.conftest import cli_env, run_cli
 from tests.support.fake_api import TEST_KEY, FakeAnthropic, error_reply, message_reply
 
@@ -230,7 +231,7 @@ def test_without_opentelemetry_installed(project: Path, fake_api: FakeAnthropic,
     for args in (("test", "chat", "--ledger"), ("verify",)):
         done = run_cli(project, *args, env=env)
         assert done.returncode == 0, (args, done.stdout + done.stderr)
-    listed = json.loads(run_cli(project, "ledger", "ls", "--format", "json", env=env).stdout)
+    listed = json_lines(run_cli(project, "ledger", "ls", "--format", "json", env=env).stdout, "run")
     assert [r["mode"] for r in listed] == ["record", "replay"]
     done = run_cli(project, "outcome", str(listed[0]["run_id"]), "accepted", env=env)
     assert done.returncode == 0, done.stderr

@@ -25,6 +25,7 @@ _COMMANDS: dict[str, str] = {
     "verify": "routinec.cli.compile:verify",
     "record": "routinec.cli.runtime:record",
     "test": "routinec.cli.runtime:test",
+    "show": "routinec.cli.show:show",
     "run": "routinec.cli.run:run",
     "compat": "routinec.cli.compat:compat",
     "outcome": "routinec.cli.ledger:outcome",
@@ -60,10 +61,10 @@ class LazyGroup(click.Group):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
         if args and name not in _COMMANDS and not name.startswith("-"):
-            import difflib
+            from routinec.diagnostics import did_you_mean
 
-            close = difflib.get_close_matches(name, list(self.list_commands(ctx)), n=3, cutoff=0.6)
-            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            close = did_you_mean(name, self.list_commands(ctx), n=3)
+            hint = f" D{close[1:]}" if close else ""
             raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
         return super().resolve_command(ctx, args)
 

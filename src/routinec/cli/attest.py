@@ -11,7 +11,15 @@ from pathlib import Path
 
 import click
 
-from routinec.cli.options import emit, guard, load_or_exit, output_options, project_option
+from routinec.cli.options import (
+    emit,
+    guard,
+    load_or_exit,
+    log,
+    output_options,
+    project_option,
+    summary_extra,
+)
 
 __all__ = ["attest"]
 
@@ -37,9 +45,7 @@ output's sha256, dependencies = lock file, git commit, model, prompt and schema 
               help="Check a statement or envelope against the ledger and routines.lock instead.")
 @click.option("--key", "key", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="With --verify: the PEM public key the envelope's signature must verify with.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="For --verify: text for people, json for tools.")
-@output_options(with_format=False)
+@output_options(("text", "json"))
 @project_option
 @guard
 def attest(run_id: str | None, output: Path | None, sign: Path | None, verify: Path | None, key: Path | None,
@@ -57,14 +63,28 @@ def attest(run_id: str | None, output: Path | None, sign: Path | None, verify: P
     from routinec.canonical import atomic_write
     from routinec.commands.attest import attest_run
 
-    config = load_or_exit(project, "text")
+    config = load_or_exit(project, fmt)
     data = attest_run(config, run_id, sign=sign)
+    if output is not None:
+        atomic_write(output, data)
+    if fmt == "json":
+        # JSON lines like every command: the statement (or where it went), then the summary.
+        import hashlib
+
+        record: dict[str, object] = {
+            "kind": "statement", "run_id": run_id, "signed": sign is not None,
+            "path": str(output) if output is not None else None, "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        if output is None:
+            record["document"] = json.loads(data)
+        click.echo(json.dumps(record, sort_keys=True))
+        return
     if output is None:
+        # The default: the statement's own canonical bytes, so `> run.intoto.json` is the file -o writes.
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    atomic_write(output, data)
-    click.echo(f"wrote {output}", err=True)
+    log(f"wrote {output}")
 
 
 def _verify(path: Path, key: Path | None, fmt: str, project: Path | None) -> None:
@@ -75,11 +95,13 @@ def _verify(path: Path, key: Path | None, fmt: str, project: Path | None) -> Non
     checked = verify_file(config, path, key=key)
     code = exit_code_for(checked.diagnostics)
     if fmt == "json":
+        # JSON lines: the attestation checked, one record per finding, then the summary record.
         click.echo(json.dumps({
-            "run_id": checked.run_id, "subject_sha256": checked.subject, "signed": checked.signed,
-            "signature": checked.signature, "ok": code == 0,
-            "findings": [d.to_json() for d in checked.diagnostics], "notes": checked.notes,
-        }, sort_keys=True, indent=2))
+            "kind": "attestation", "run_id": checked.run_id, "subject_sha256": checked.subject,
+            "signed": checked.signed, "signature": checked.signature, "ok": code == 0, "notes": checked.notes,
+        }, sort_keys=True))
+        emit(checked.diagnostics, "json", project)
+        summary_extra(verified=code == 0)
     else:
         emit(checked.diagnostics, "text", project)
         for note in checked.notes:

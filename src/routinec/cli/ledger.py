@@ -10,19 +10,26 @@ from typing import Any
 
 import click
 
-from routinec.cli.options import guard, load_or_exit, output_options, project_option
+from routinec.cli.complete import complete_routine
+from routinec.cli.options import (
+    guard,
+    load_or_exit,
+    log,
+    output_options,
+    project_option,
+    summary_extra,
+)
 from routinec.ledger.model import SOURCES, STATUSES, VERDICTS  # plain data: no database import
 
 __all__ = ["ledger", "outcome"]
 
-format_option = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-    help="text for people, json for tools.",
-)
+# --format text|json, -q/-v, --color, --strict. JSON is JSON lines, as in every command: one
+# record per run or outcome (`"kind": "run"` / `"outcome"`), then the closing summary record.
+format_option = output_options(("text", "json"))
 
 
-def _dump(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False)
+def _line(kind: str, value: dict[str, Any]) -> str:
+    return json.dumps({"kind": kind, **value}, sort_keys=True, ensure_ascii=False)
 
 
 @click.command(
@@ -41,7 +48,6 @@ Examples:
 @click.option("--source", type=click.Choice(SOURCES), default="human", show_default=True)
 @click.option("--overrides", default=None, help="The outcome id this one supersedes.")
 @format_option
-@output_options(with_format=False)
 @project_option
 @guard
 def outcome(
@@ -55,7 +61,7 @@ def outcome(
     stored = record_outcome(config, run_id, verdict, correction=correction, by=by, comment=comment,
                             source=source, overrides=overrides)
     if fmt == "json":
-        click.echo(_dump(stored.to_row()))
+        click.echo(_line("outcome", stored.to_row()))
     else:
         click.echo(f"outcome {stored.outcome_id}: run {stored.run_id} {stored.verdict}")
 
@@ -69,13 +75,12 @@ def ledger() -> None:
 Examples:
   routinec ledger ls --routine summarize_pr --since 30d
   routinec ledger ls --status invalid-output --format json""")
-@click.option("--routine", default=None)
+@click.option("--routine", default=None, help="Only this routine.", shell_complete=complete_routine)
 @click.option("--version", "version", type=int, default=None)
 @click.option("--status", type=click.Choice(STATUSES), default=None)
 @click.option("--since", default=None, help="30d, 12h, 45m, or a date (2026-11-01).")
 @click.option("--limit", type=click.IntRange(0), default=100, show_default=True, help="The most recent N (0: all).")
 @format_option
-@output_options(with_format=False)
 @project_option
 @guard
 def ls(routine: str | None, version: int | None, status: str | None, since: str | None, limit: int,
@@ -86,7 +91,9 @@ def ls(routine: str | None, version: int | None, status: str | None, since: str 
     config = load_or_exit(project, fmt)
     rows = list_runs(config, routine=routine, version=version, status=status, since=since, limit=limit or None)
     if fmt == "json":
-        click.echo(_dump(rows))
+        summary_extra(runs=len(rows))
+        for row in rows:
+            click.echo(_line("run", row))
         return
     for row in rows:
         verdict = ",".join(row["verdict"]) or "-"
@@ -95,13 +102,12 @@ def ls(routine: str | None, version: int | None, status: str | None, since: str 
             f"{row['run_id']}  {row['started_at']}  {row['routine']} v{row['version']}  {row['mode']}  "
             f"{row['status']}  {row['model_snapshot']}  {row['latency_ms']:.0f} ms  {tokens}  {verdict}"
         )
-    click.echo(f"{len(rows)} run(s)", err=True)
+    log(f"{len(rows)} run(s)")
 
 
 @ledger.command("show")
 @click.argument("run_id")
 @format_option
-@output_options(with_format=False)
 @project_option
 @guard
 def show(run_id: str, fmt: str, project: Path | None) -> None:
@@ -111,7 +117,8 @@ def show(run_id: str, fmt: str, project: Path | None) -> None:
     config = load_or_exit(project, fmt)
     data = show_run(config, run_id)
     if fmt == "json":
-        click.echo(_dump(data))
+        summary_extra(runs=1, outcomes=len(data["outcomes"]))
+        click.echo(_line("run", data))
         return
     for key in sorted(k for k in data if k not in ("input", "output", "outcomes")):
         click.echo(f"{key}: {data[key]}")
@@ -127,13 +134,16 @@ def show(run_id: str, fmt: str, project: Path | None) -> None:
 
 
 @ledger.command("sync")
-@output_options(with_format=False)
+@format_option
 @project_option
 @guard
-def sync(project: Path | None) -> None:
+def sync(fmt: str, project: Path | None) -> None:
     """Deliver run records waiting in .routinec/spool/ to the ledger (each exactly once)."""
     from routinec.commands.ledger import sync_spool
 
-    config = load_or_exit(project, "text")
+    config = load_or_exit(project, fmt)
     done = sync_spool(config)
+    if fmt == "json":  # the figures go in the closing summary record
+        summary_extra(delivered=done.delivered, duplicates=done.duplicates, left=done.left)
+        return
     click.echo(f"{done.delivered} run record(s) delivered, {done.duplicates} already there, {done.left} left in the spool")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from routinec.cli.complete import complete_routine
 from routinec.cli.options import guard, load_or_exit, output_options, project_option
 
 __all__ = ["report"]
@@ -19,7 +20,7 @@ Examples:
   routinec report --since 90d --routine summarize_pr -o health.html
   routinec report --format json                # the same figures as JSON, on stdout""")
 @click.option("--since", default="30d", show_default=True, help="30d, 12h, 45m, or a date (2026-11-01).")
-@click.option("--routine", default=None, help="Only this routine.")
+@click.option("--routine", default=None, help="Only this routine.", shell_complete=complete_routine)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write (default: report.html; JSON goes to stdout). '-' is stdout.")
 @click.option("--format", "report_format", type=click.Choice(["html", "json"]), default="html", show_default=True,

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from routinec.cli.complete import complete_routine
 from routinec.cli.options import emit, format_option, guard, load_or_exit, project_option
 
 __all__ = ["rollout"]
@@ -58,7 +59,7 @@ def rollout() -> None:
 
 
 @rollout.command()
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete_routine)
 @format_option
 @project_option
 @guard
@@ -93,7 +94,7 @@ def _done(change: Any, fmt: str) -> None:
 
 
 @rollout.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_routine)
 @click.option("--weight", type=int, required=True, help="Percentage of keys (0-100) sent to the canary.")
 @click.option("--key", default=None, help="Bucket by this input field (input.FIELD); default: the caller's key=, else a request id.")
 @click.option("--guard", "guard_spec", default=None, help="Abort condition, e.g. 'rejected<=+5%' (metrics: rejected, modified, invalid-output, error).")
@@ -114,7 +115,7 @@ def canary(name: str, weight: int, key: str | None, guard_spec: str | None, min_
 
 
 @rollout.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_routine)
 @by_option
 @why_option
 @format_option
@@ -130,7 +131,7 @@ def promote(name: str, by: str | None, why: str | None, fmt: str, project: Path 
 
 
 @rollout.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_routine)
 @by_option
 @why_option
 @format_option
@@ -146,7 +147,7 @@ def abort(name: str, by: str | None, why: str | None, fmt: str, project: Path | 
 
 
 @rollout.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_routine)
 @click.argument("version")
 @by_option
 @why_option
@@ -164,7 +165,7 @@ def pin(name: str, version: str, by: str | None, why: str | None, fmt: str, proj
 
 
 @rollout.command()
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete_routine)
 @click.option("--apply", "apply", is_flag=True, help="Abort every canary whose guard fails (rewrites the lock).")
 @by_option
 @format_option

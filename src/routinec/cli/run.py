@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from routinec.cli.complete import complete_routine
 from routinec.cli.options import emit, format_option, guard, load_or_exit, project_option
 
 __all__ = ["run"]
@@ -26,7 +27,7 @@ Examples:
 
 Needs ANTHROPIC_API_KEY. Write tools run only with --allow-writes (never under CI=true)."""
 )
-@click.argument("name")
+@click.argument("name", shell_complete=complete_routine)
 @click.option("--input", "input_file", default=None, help="A JSON file of the inputs ('-': stdin).")
 @click.option("--event", "event_file", default=None, help="A GitHub event payload to take the inputs from.")
 @click.option("--output", "output_file", type=click.Path(dir_okay=False, path_type=Path), default=None,

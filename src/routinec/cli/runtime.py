@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from routinec.cli.complete import complete_case, complete_routine
 from routinec.cli.options import (
     emit,
     format_option,
@@ -35,7 +36,7 @@ __all__ = ["record", "test"]
 jobs_option = click.option(
     "--jobs", "-j", type=click.IntRange(1, 64), default=4, show_default=True, help="Cases run concurrently."
 )
-case_option = click.option("--case", "case", default=None, help="Only this test case.")
+case_option = click.option("--case", "case", default=None, help="Only this test case.", shell_complete=complete_case)
 
 
 def _refused(exc: DiagnosticError, fmt: str, root: Path) -> NoReturn:
@@ -85,6 +86,10 @@ def _finish(
         for o in items:
             counts[o.status] = counts.get(o.status, 0) + 1
         summary_extra(cases=len(items), seconds=round(seconds, 3), **{k: counts.get(k, 0) for k in ("pass", "fail", "error", "updated", "recorded", "drift")})
+        if counts.get("recorded"):
+            # record: how many new outputs differ from their golden, or have none yet.
+            golden = [o.golden.status for o in items if o.golden is not None]
+            summary_extra(golden_differs=golden.count("differs"), golden_missing=golden.count("missing"))
     tally(passed=sum(1 for o in items if o.exit_code == 0), failed=sum(1 for o in items if o.exit_code != 0))
     if fmt == "github":
         # Failed cases are annotations like every other command's: through `emit`, so their
@@ -127,7 +132,7 @@ Examples:
   routinec test --live                  # drift report against the live model; writes nothing
   routinec test --format github --junit-xml report.xml"""
 )
-@click.argument("routines", nargs=-1)
+@click.argument("routines", nargs=-1, shell_complete=complete_routine)
 @case_option
 @click.option("--update-golden", is_flag=True, help="Write goldens from the outputs (refused under CI=true).")
 @click.option("--live", is_flag=True, help="Call the model instead of replaying; report drift, write nothing.")
@@ -183,7 +188,7 @@ Examples:
 
 Needs ANTHROPIC_API_KEY (ANTHROPIC_BASE_URL optional). Ctrl-C keeps finished transcripts."""
 )
-@click.argument("routines", nargs=-1)
+@click.argument("routines", nargs=-1, shell_complete=complete_routine)
 @case_option
 @jobs_option
 @click.option("--check", "check_only", is_flag=True, help="Compare live outputs with goldens; write nothing.")

@@ -6,12 +6,11 @@ subclass carrying one Diagnostic and the exit code (1: a check failed, 2: bad in
 
 from __future__ import annotations
 
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
 from routinec.codes import Code
-from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
+from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span, did_you_mean
 from routinec.redact import Redactor
 
 __all__ = ["RoutineError", "unknown_name"]
@@ -54,6 +53,11 @@ class RoutineError(DiagnosticError):
     def diagnostic(self) -> Diagnostic:
         return self.diagnostics[0]
 
+    def brief(self) -> str:
+        """The message and hint without the `routine/case:` prefix or the path, for a report
+        that shows both beside it (`routinec show`, `record`)."""
+        return self.text + (f"; {self.hint}" if self.hint else "")
+
     def one_line(self) -> str:
         """The message and hint on one line, for reports."""
         text = self.diagnostic.message
@@ -68,8 +72,7 @@ def unknown_name(
     kind: Code, name: str, known: list[str], *, routine: str | None = None, path: Path | None = None
 ) -> RoutineError:
     label = "routine" if kind is Code.UNKNOWN_ROUTINE else "test case"
-    close = get_close_matches(name, known, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else None
+    hint = did_you_mean(name, known)
     if hint is None:
         hint = f"known: {', '.join(sorted(known))}" if known else "the lock declares none"
     return RoutineError(

@@ -17,7 +17,7 @@ from routinec.codes import Code
 from routinec.runtime.errors import RoutineError
 from routinec.runtime.jsonfile import BadJson, read_json_bytes
 
-__all__ = ["FieldDiff", "compare_output", "golden_path", "read_golden"]
+__all__ = ["FieldDiff", "compare_output", "field_lines", "flatten", "golden_path", "read_golden", "show_value"]
 
 _MISSING = object()
 
@@ -83,6 +83,33 @@ def _show(value: Any) -> str:
 
     text = canonical_bytes(value).decode("utf-8")
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def show_value(value: Any, width: int = 80) -> str:
+    """One value as canonical JSON on one line; past `width`, cut with its full length noted
+    (`"A long summa…" (1,204 chars)`), so a 16 MB answer prints as one short line."""
+    from routinec.canonical import canonical_bytes
+
+    text = canonical_bytes(value).decode("utf-8")
+    if len(text) <= width:
+        return text
+    size = f"{len(value):,} chars" if isinstance(value, str) else f"{len(text):,} chars of JSON"
+    return f"{text[: max(8, width - 16)]}… ({size})"
+
+
+def flatten(value: Any, path: str = "") -> list[tuple[str, Any]]:
+    """Leaves of an output as (dotted path, value): `files[0].path`, `risk`. Empty objects
+    and lists are leaves themselves, so every field shows up."""
+    if isinstance(value, dict) and value:
+        return [leaf for key in sorted(value) for leaf in flatten(value[key], f"{path}.{key}" if path else key)]
+    if isinstance(value, list) and value:
+        return [leaf for i, item in enumerate(value) for leaf in flatten(item, f"{path}[{i}]")]
+    return [(path or "(root)", value)]
+
+
+def field_lines(value: Any, width: int = 120) -> list[str]:
+    """`field: value` per leaf, values as `show_value` renders them."""
+    return [f"{path}: {show_value(leaf, width)}" for path, leaf in flatten(value)]
 
 
 def _is_number(value: Any) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from routinec.codes import Code
 from routinec.runtime.core import Runtime
 from routinec.runtime.errors import RoutineError
-from routinec.runtime.suite import CaseOutcome, run_case
+from routinec.runtime.suite import CaseOutcome, compare_with_golden, project_relative, run_case
 
 __all__ = ["Progress", "RunSummary", "record_case", "run_many"]
 
@@ -35,7 +35,8 @@ class RunSummary:
 
 
 def record_case(runtime: Runtime, routine: str, case: str) -> CaseOutcome:
-    """Call the model for one case and write its transcript (record mode)."""
+    """Call the model for one case and write its transcript (record mode); the outcome
+    carries the output and how it compares with the case's golden."""
     start = time.perf_counter()
     try:
         result = runtime.run_case(routine, case)
@@ -44,13 +45,18 @@ def record_case(runtime: Runtime, routine: str, case: str) -> CaseOutcome:
         return CaseOutcome(routine, case, status, error=exc, seconds=time.perf_counter() - start, path=exc.path)
     usage = result.usage
     tokens = sum(int(usage.get(k) or 0) for k in ("input_tokens", "output_tokens"))
+    # What was recorded, against the golden `routinec test` will compare it with (read only).
+    checked = compare_with_golden(runtime, routine, case, result.output)
     return CaseOutcome(
         routine,
         case,
         "recorded",
+        diffs=checked.diffs,
         seconds=time.perf_counter() - start,
-        path=str(result.transcript) if result.transcript else None,
+        path=project_relative(runtime, result.transcript) if result.transcript else None,
         tokens=tokens,
+        output=result.output,
+        golden=checked,
     )
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from routinec.canonical import atomic_write
 from routinec.diagnostics import render as render_diagnostics
 from routinec.redact import Redactor, redact_text
+from routinec.runtime.entry import to_wire
+from routinec.runtime.golden import field_lines
 from routinec.runtime.suite import CaseOutcome
 
 __all__ = ["FORMATS", "exit_code", "render", "summary", "write_junit"]
@@ -45,10 +47,38 @@ def summary(outcomes: list[CaseOutcome], seconds: float) -> str:
     return f"routinec: {', '.join(parts)} in {seconds:.2f}s"
 
 
+def golden_line(o: CaseOutcome) -> str:
+    """`golden: matches` / `differs in risk, summary` / `none yet …` for a recorded case."""
+    checked = o.golden
+    if checked is None:
+        return "golden: not compared"
+    if checked.status == "matches":
+        return "golden: matches"
+    if checked.status == "differs":
+        fields = checked.fields()
+        return f"golden: differs in {len(fields)} field{'s' if len(fields) != 1 else ''} ({', '.join(fields)})"
+    if checked.status == "missing":
+        return f"golden: none yet; review the output, then run 'routinec test {o.routine} --update-golden'"
+    assert checked.error is not None
+    return f"golden: unusable ({checked.where}): {checked.error.brief()}"
+
+
+def _recorded(o: CaseOutcome) -> list[str]:
+    """A recorded case: where it went, its output field by field, and the golden's verdict."""
+    lines = [f"{_LABEL['recorded']} {o.name}" + (f" -> {o.path}" if o.path else "")]
+    lines.extend(f"  {line}" for line in field_lines(o.output))
+    lines.append(f"  {golden_line(o)}")
+    lines.extend(f"    {d.render()}" for d in o.diffs)
+    return lines
+
+
 def _text(outcomes: list[CaseOutcome], seconds: float, verbose: bool) -> str:
     lines: list[str] = []
     for o in outcomes:
         if o.status == "pass" and not verbose:
+            continue
+        if o.status == "recorded":
+            lines.extend(_recorded(o))
             continue
         lines.append(f"{_LABEL.get(o.status, o.status.upper())} {o.name}")
         lines.extend(f"  {line}" for line in o.lines())
@@ -66,7 +96,7 @@ def _github(outcomes: list[CaseOutcome], seconds: float) -> str:
 
 def to_json(o: CaseOutcome) -> dict[str, object]:
     error = o.error
-    return {
+    record: dict[str, object] = {
         "routine": o.routine,
         "case": o.case,
         "status": o.status,
@@ -77,6 +107,17 @@ def to_json(o: CaseOutcome) -> dict[str, object]:
         if error is None
         else {"kind": error.kind, "message": error.diagnostic.message, "help": error.hint},
     }
+    if o.status == "recorded":
+        # The output as the JSON value it is; the golden's verdict and the fields that differ.
+        checked = o.golden
+        record["output"] = to_wire(o.output)
+        record["golden"] = None if checked is None else {
+            "status": checked.status,
+            "path": checked.where,
+            "fields": checked.fields(),
+            "error": checked.error.brief() if checked.error is not None and checked.status == "unusable" else None,
+        }
+    return record
 
 
 def render(

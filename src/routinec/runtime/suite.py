@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from routinec.codes import Code
 from routinec.diagnostics import Diagnostic, Severity, Span
@@ -19,7 +20,17 @@ from routinec.runtime.errors import RoutineError, unknown_name
 from routinec.runtime.golden import FieldDiff, compare_output, golden_path, read_golden
 from routinec.runtime.transcript import write_json_guarded
 
-__all__ = ["CaseOutcome", "find_orphans", "run_case", "run_suite", "select_cases"]
+__all__ = [
+    "CaseOutcome",
+    "GoldenCheck",
+    "compare_with_golden",
+    "find_orphans",
+    "golden_file",
+    "project_relative",
+    "run_case",
+    "run_suite",
+    "select_cases",
+]
 
 _SUFFIXES = (".transcript.json", ".output.json")
 
@@ -34,6 +45,8 @@ class CaseOutcome:
     seconds: float = 0.0
     path: str | None = None  # the file to look at: golden or transcript
     tokens: int = 0
+    output: Any = None  # record: the output just recorded (shown field by field)
+    golden: GoldenCheck | None = None  # record: how that output compares with the golden
 
     @property
     def exit_code(self) -> int:
@@ -88,7 +101,7 @@ def select_cases(runtime: Runtime, routines: list[str], case: str | None = None)
     return chosen
 
 
-def _rel(runtime: Runtime, path: str | Path) -> str:
+def project_relative(runtime: Runtime, path: str | Path) -> str:
     """Project-relative paths in reports (CI annotations and people both read them)."""
     try:
         return Path(path).resolve().relative_to(runtime.config.root.resolve()).as_posix()
@@ -105,6 +118,61 @@ def _same_golden(path: Path, output: object) -> bool:
         return False
 
 
+@dataclass
+class GoldenCheck:
+    """An output against its case's golden: `missing` (no golden yet), `matches`, `differs`
+    (with the field diffs) or `unusable` (unreadable, or no longer valid under the schema:
+    `error` says which)."""
+
+    status: str  # missing | matches | differs | unusable
+    path: Path
+    where: str  # the path as reports show it (project-relative)
+    diffs: list[FieldDiff] = field(default_factory=list)
+    golden: Any = None
+    error: RoutineError | None = None
+
+    def fields(self) -> list[str]:
+        """The paths that differ, each once, in order."""
+        return list(dict.fromkeys(d.path for d in self.diffs))
+
+
+def golden_file(runtime: Runtime, routine: str, case: str) -> Path:
+    """The golden a case is compared with: its version's own (`golden/NAME/vN/`) when the
+    routine's version keeps one, else the routine's shared one."""
+    gpath = golden_path(runtime.golden, routine, case)
+    version_dir = runtime.routine(routine).version_dir
+    if version_dir:
+        own = golden_path(runtime.golden, routine, case, version_dir)
+        if own.exists():
+            return own
+    return gpath
+
+
+def compare_with_golden(runtime: Runtime, routine: str, case: str, output: Any) -> GoldenCheck:
+    """Read the case's golden, check it still fits the locked output schema, and compare
+    `output` with it by the test's `compare` rules: what `routinec test` decides, as a value."""
+    gpath = golden_file(runtime, routine, case)
+    try:
+        expected = read_golden(gpath, routine=routine, case=case)
+    except RoutineError as exc:
+        status = "missing" if exc.kind is Code.GOLDEN_MISSING else "unusable"
+        return GoldenCheck(status, gpath, project_relative(runtime, gpath), error=exc)
+    locked = runtime.routine(routine)
+    problem = locked.output_problem(to_wire(expected))
+    if problem is not None:
+        error = RoutineError(
+            Code.GOLDEN_INVALID,
+            f"the golden output no longer matches the locked output schema: {problem}",
+            hint=f"review it, then run 'routinec test {routine} --update-golden'",
+            routine=routine,
+            case=case,
+            path=gpath,
+        )
+        return GoldenCheck("unusable", gpath, project_relative(runtime, gpath), golden=expected, error=error)
+    diffs = compare_output(expected, output, locked.compare_rules(case))
+    return GoldenCheck("differs" if diffs else "matches", gpath, project_relative(runtime, gpath), diffs, expected)
+
+
 def run_case(runtime: Runtime, routine: str, case: str, *, update_golden: bool = False) -> CaseOutcome:
     """Run one case and compare it with its golden (or rewrite the golden when asked)."""
     start = time.perf_counter()
@@ -116,28 +184,20 @@ def run_case(runtime: Runtime, routine: str, case: str, *, update_golden: bool =
         own = golden_path(runtime.golden, routine, case, version_dir) if version_dir else gpath
         result = runtime.run_case(routine, case)
         if version_dir and update_golden and _same_golden(gpath, result.output) and not own.exists():
-            return CaseOutcome(routine, case, "pass", seconds=time.perf_counter() - start, path=_rel(runtime, gpath))
+            return CaseOutcome(routine, case, "pass", seconds=time.perf_counter() - start, path=project_relative(runtime, gpath))
         if own.exists() or update_golden:
             gpath = own
         if update_golden:
             if _same_golden(gpath, result.output):
                 # Unchanged: leave the file alone (bytes, mtime), so reviews see only real changes.
-                return CaseOutcome(routine, case, "pass", seconds=time.perf_counter() - start, path=_rel(runtime, gpath))
+                return CaseOutcome(routine, case, "pass", seconds=time.perf_counter() - start, path=project_relative(runtime, gpath))
             write_json_guarded(gpath, result.output, routine=routine, case=case, redactor=runtime.redactor())
-            return CaseOutcome(routine, case, "updated", seconds=time.perf_counter() - start, path=_rel(runtime, gpath))
-        expected = read_golden(gpath, routine=routine, case=case)
+            return CaseOutcome(routine, case, "updated", seconds=time.perf_counter() - start, path=project_relative(runtime, gpath))
+        checked = compare_with_golden(runtime, routine, case, result.output)
+        if checked.error is not None:
+            raise checked.error
+        diffs = checked.diffs
         locked = runtime.routine(routine)
-        problem = locked.output_problem(to_wire(expected))
-        if problem is not None:
-            raise RoutineError(
-                Code.GOLDEN_INVALID,
-                f"the golden output no longer matches the locked output schema: {problem}",
-                hint=f"review it, then run 'routinec test {routine} --update-golden'",
-                routine=routine,
-                case=case,
-                path=gpath,
-            )
-        diffs = compare_output(expected, result.output, locked.compare_rules(case))
         expect = locked.entry.tests[case].expect if case in locked.entry.tests else {}
         if expect and not diffs:
             from routinec.runtime.toolloop import check_trajectory
@@ -147,10 +207,10 @@ def run_case(runtime: Runtime, routine: str, case: str, *, update_golden: bool =
         status = "fail" if exc.exit_code == 1 else "error"
         return CaseOutcome(
             routine, case, status, error=exc, seconds=time.perf_counter() - start,
-            path=_rel(runtime, exc.path) if exc.path else None,
+            path=project_relative(runtime, exc.path) if exc.path else None,
         )
     status = "fail" if diffs else "pass"
-    return CaseOutcome(routine, case, status, diffs, seconds=time.perf_counter() - start, path=_rel(runtime, gpath))
+    return CaseOutcome(routine, case, status, diffs, seconds=time.perf_counter() - start, path=project_relative(runtime, gpath))
 
 
 def _case_of(path: Path) -> str | None:
