@@ -78,6 +78,7 @@ class Code(StrEnum):
     TOOL_INVALID = ("tool-invalid", "a tool declaration that is malformed (name, effect, options, server tool type, missing dry_run)", Phase.CHECK, _I)
     TOOL_LIMITS = ("tool-limits", "a routine with tools lacks a limit, or a limit is out of range", Phase.CHECK, _I)
     TOOLS_UNSUPPORTED = ("tools-unsupported", "the model does not support the tools the routine declares", Phase.CHECK, _I)
+    TOOL_STATE = ("tool-state", "`state session` on a routine with tools: each tool-using run starts a fresh conversation", Phase.CHECK, _I)
     INVALID_TRIGGER = ("invalid-trigger", "a trigger (`on …`) that is malformed, e.g. a cron line that is invalid or runs more often than every 5 minutes", Phase.CHECK, _I)
     UNUSED_IGNORE = ("unused-ignore", "a `# routinec: ignore[code]` comment that suppressed nothing", Phase.CHECK, _F)
     # -- materials (files the specs name: templates, inputs, schemas) ------------------------

@@ -78,3 +78,19 @@ def test_check_never_imports_tool_modules(tools_project: Path) -> None:
     tools = lock["routines"]["triage"]["tools"]["tools"]
     assert [t["effect"] for t in tools] == ["read", "read", "write"]
     assert tools[2]["dry_run"].endswith(":preview_label")
+
+
+def test_state_session_on_a_tool_routine_is_refused_at_its_line(tools_project: Path) -> None:
+    spec = tools_project / "specs" / "triage.routine"
+    text = spec.read_text().replace("  max_turns 4\n", "  max_turns 4\n  state session\n")
+    spec.write_text(text)
+    line = text.splitlines().index("  state session") + 1
+    before = (tools_project / "routines.lock").read_bytes()
+    done = run_cli(tools_project, "check")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"specs/triage.routine:{line}:9: error: routine 'triage' has tools, so it cannot keep `state session`  [tool-state]" in done.stdout
+    assert "help: write `state reset`" in done.stdout
+    assert run_cli(tools_project, "lock").returncode == 2
+    assert (tools_project / "routines.lock").read_bytes() == before
+    spec.write_text(text.replace("state session", "state reset"))
+    assert run_cli(tools_project, "check").returncode == 0

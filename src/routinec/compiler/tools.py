@@ -94,6 +94,13 @@ def check_tools(routine: ast.RoutineDef, model: ModelInfo | None) -> list[Diagno
         else:
             _check_server_tool(tool, model, out)
     _check_limits(routine, out)
+    state = routine.settings.get("state")
+    if routine.tools and state is not None and routine.settings.state == "session":
+        # The tool loop starts every run from the rendered prompt; carrying a conversation
+        # (and its tool_use/tool_result turns) across runs is not replayable yet, so say so
+        # rather than silently drop the history.
+        out.append(_err(Code.TOOL_STATE, f"routine {routine.name!r} has tools, so it cannot keep `state session`",
+                        state.value_span, "write `state reset` (each run is its own conversation of turns)"))
     if routine.tools and model is not None and not model.tool_use:
         out.append(_err(Code.TOOLS_UNSUPPORTED, f"{model.id} does not support tool use", routine.tools[0].span,
                         "choose a model that supports tools"))
