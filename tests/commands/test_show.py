@@ -97,6 +97,20 @@ def test_show_routine_lists_cases_with_status_and_lock_summary(recorded: Path) -
     assert "diff: no golden yet; review the output, then run 'routinec test chat --update-golden'" in chat
 
 
+def test_show_without_an_argument_lists_every_routine(recorded: Path) -> None:
+    (recorded / "golden" / "summarize_pr" / "small_fix.output.json").write_text(json.dumps(ANSWER))
+    result = run_cli(recorded, "show")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        "chat v1  claude-haiku-4-5 -> claude-haiku-4-5-20251001 (active)  1 case (1 without a golden)",
+        "summarize_pr v1  claude-haiku-4-5 -> claude-haiku-4-5-20251001 (active)  2 cases (1 matching, 1 not recorded)",
+    ]
+    records = _json_lines(run_cli(recorded, "show", "--format", "json").stdout)
+    assert [(r["routine"], r["cases"]) for r in records[:-1]] == [("chat", ["hello"]), ("summarize_pr", ["small_fix", "typo"])]
+    summary = records[-1]
+    assert (summary["routines"], summary["cases"], summary["matches"], summary["no_golden"]) == (2, 3, 1, 1)
+
+
 def test_show_stale_transcript_still_shows_what_was_recorded(tmp_path: Path) -> None:
     root = write_project(tmp_path / "proj", chat=False)
     with FakeAnthropic() as api:

@@ -26,23 +26,43 @@ _VERDICT = {
     "unusable": "golden unusable",
 }
 
+_LISTED = {
+    "matches": "matching",
+    "differs": "DIFFERING",
+    "no-golden": "without a golden",
+    "not-recorded": "not recorded",
+    "unusable": "with an unusable golden",
+}
+
 
 @click.command(epilog="""\b
 Examples:
+  routinec show                           # every locked routine: version, model, its cases at a glance
   routinec show summarize_pr              # its lock summary and each case: recorded? golden? matching?
   routinec show summarize_pr/small_fix    # input, recorded output, golden and the diff, field by field
   routinec show summarize_pr/small_fix --format json""")
-@click.argument("target", metavar="ROUTINE[/CASE]", shell_complete=complete_target)
+@click.argument("target", metavar="[ROUTINE[/CASE]]", required=False, shell_complete=complete_target)
 @output_options(("text", "json"))
 @project_option
 @guard
-def show(target: str, fmt: str, project: Path | None) -> None:
-    """Show a routine's test cases, or one case's input, recorded output, golden and diff."""
-    from routinec.commands.show import RoutineView
+def show(target: str | None, fmt: str, project: Path | None) -> None:
+    """Show a routine's test cases, or one case's input, recorded output, golden and diff
+    (with no argument: every locked routine, one line each)."""
+    from routinec.commands.show import RoutineView, show_all
     from routinec.commands.show import show as build
     from routinec.redact import Redactor, redact_text
 
     config = load_or_exit(project, fmt)
+    if target is None:
+        views = show_all(config)
+        verdicts = [c.verdict for v in views for c in v.cases]
+        summary_extra(routines=len(views), cases=len(verdicts), **{k.replace("-", "_"): verdicts.count(k) for k in _VERDICT})
+        if fmt == "json":
+            text = "\n".join(json.dumps(_routine_json(v), sort_keys=True) for v in views)
+        else:
+            text = "\n".join(_listing_line(v) for v in views) if views else "(no routines in the lock)"
+        click.echo(redact_text(text, Redactor(config.redact)))
+        return
     view = build(config, target)
     cases = view.cases if isinstance(view, RoutineView) else [view]
     verdicts = [c.verdict for c in cases]
@@ -117,6 +137,13 @@ def _verdict_line(view: CaseView) -> str:
     if view.verdict == "unusable":
         return "diff: none; the golden cannot be compared (above)"
     return f"diff: nothing recorded to compare; run 'routinec record {view.routine} --case {view.case}'"
+
+
+def _listing_line(view: RoutineView) -> str:
+    verdicts = [c.verdict for c in view.cases]
+    counts = ", ".join(f"{verdicts.count(k)} {_LISTED[k]}" for k in _VERDICT if verdicts.count(k))
+    cases = f"{len(view.cases)} case{'s' if len(view.cases) != 1 else ''}" + (f" ({counts})" if counts else "")
+    return f"{view.routine} v{view.version}  {view.model} -> {view.snapshot} ({view.lifecycle})  {cases}"
 
 
 def _routine_text(view: RoutineView) -> list[str]:

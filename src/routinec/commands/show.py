@@ -87,11 +87,10 @@ def parse_target(target: str) -> tuple[str, str | None]:
 
 
 def show(config: Config, target: str) -> CaseView | RoutineView:
-    from routinec.runtime.core import Runtime
     from routinec.runtime.errors import unknown_name
 
     routine, case = parse_target(target)
-    runtime = Runtime(config=config, mode="replay", ledger=False)
+    runtime = _runtime(config)
     entry = runtime.lock.routines.get(routine)
     if entry is None:
         raise unknown_name(Code.UNKNOWN_ROUTINE, routine, runtime.routine_names, path=config.lock_path)
@@ -99,8 +98,25 @@ def show(config: Config, target: str) -> CaseView | RoutineView:
         if case not in entry.tests:
             raise unknown_name(Code.UNKNOWN_CASE, case, sorted(entry.tests), routine=routine)
         return _case(runtime, routine, case)
+    return _routine(runtime, routine)
+
+
+def show_all(config: Config) -> list[RoutineView]:
+    """Every locked routine (`routinec show` with no argument), by name."""
+    runtime = _runtime(config)
+    return [_routine(runtime, name) for name in sorted(runtime.lock.routines)]
+
+
+def _runtime(config: Config) -> Runtime:
+    from routinec.runtime.core import Runtime
+
+    return Runtime(config=config, mode="replay", ledger=False)
+
+
+def _routine(runtime: Runtime, routine: str) -> RoutineView:
     from routinec.runtime.entry import to_wire
 
+    entry = runtime.lock.routines[routine]
     return RoutineView(
         routine=routine, version=entry.version, model=entry.model.alias, snapshot=entry.model.snapshot,
         lifecycle=entry.model.lifecycle, params=to_wire(dict(entry.params.values)), source=entry.source,
