@@ -152,3 +152,13 @@ def test_show_unknown_names_exit_2_with_did_you_mean(recorded: Path) -> None:
     assert nothing.returncode == 2 and "help: known: chat, summarize_pr" in nothing.stdout
     assert "Traceback" not in routine.stderr + case.stderr + nothing.stderr
     assert snapshot(recorded, ledger=True) == before
+
+
+def test_test_case_across_routines_gets_a_did_you_mean(recorded: Path) -> None:
+    env = cli_env(CI="true")
+    misspelt = run_cli(recorded, "test", "--case", "smal_fix", env=env)
+    assert misspelt.returncode == 2
+    assert "no selected routine has a test case named 'smal_fix'  [unknown-case]" in misspelt.stdout
+    assert "help: did you mean 'small_fix'?" in misspelt.stdout
+    far = run_cli(recorded, "test", "--case", "zzz", env=env)
+    assert far.returncode == 2 and "help: 'routinec show' lists every routine's cases" in far.stdout

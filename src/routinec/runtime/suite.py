@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from routinec.codes import Code
-from routinec.diagnostics import Diagnostic, Severity, Span
+from routinec.diagnostics import Diagnostic, Severity, Span, did_you_mean
 from routinec.runtime.core import Runtime
 from routinec.runtime.entry import to_wire
 from routinec.runtime.errors import RoutineError, unknown_name
@@ -97,7 +97,9 @@ def select_cases(runtime: Runtime, routines: list[str], case: str | None = None)
             cases = [case]
         chosen.extend((name, c) for c in cases)
     if case is not None and not chosen:
-        raise RoutineError(Code.UNKNOWN_CASE, f"no selected routine has a test case named {case!r}")
+        everywhere = sorted({c for name in names for c in runtime.lock.routines[name].tests})
+        hint = did_you_mean(case, everywhere) or "'routinec show' lists every routine's cases"
+        raise RoutineError(Code.UNKNOWN_CASE, f"no selected routine has a test case named {case!r}", hint=hint)
     return chosen
 
 
