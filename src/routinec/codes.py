@@ -61,6 +61,7 @@ class Code(StrEnum):
     DUPLICATE_STATEMENT = ("duplicate-statement", "a statement given twice where one is allowed", Phase.PARSE, _I)
     # -- check ------------------------------------------------------------------------------
     UNKNOWN_TYPE = ("unknown-type", "a type name that no `type` block declares", Phase.CHECK, _I)
+    UNKNOWN_FIELD = ("unknown-field", "a test's `compare` rule for a field the routine's output does not have", Phase.CHECK, _I)
     INFINITE_TYPE = ("infinite-type", "a type that requires itself, so no finite value fits it", Phase.CHECK, _I)
     DUPLICATE_NAME = ("duplicate-name", "a routine, type, consumer, test or field declared twice", Phase.CHECK, _I)
     MISSING_STATEMENT = ("missing-statement", "a routine, test or consumer lacks a required statement", Phase.CHECK, _I)

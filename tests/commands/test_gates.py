@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import Result, run_cli, write_project
+from tests.helpers import Result, run_cli, snapshot, write_project
 
 SPEC = """\
 routine producer v1 {
@@ -227,7 +227,7 @@ def test_breaking_output_change_without_bump_fails_lock_and_verify(alone: Path, 
     assert_lock_refused(
         alone, before,
         "producer: breaking change to the output schema without a version bump  [compat-break]",
-        "bump the routine's version (v1 → v2)",
+        f"bump the version to v2 in {SPEC_PATH} (`routine producer v2`)",
         finding,
         "counterexample: {",
     )
@@ -282,7 +282,7 @@ def test_breaking_input_change_needs_a_bump(alone: Path, change: str) -> None:
     assert_lock_refused(
         root, before,
         "producer: breaking change to the input schema without a version bump  [compat-break]",
-        "(v1 → v2)",
+        f"bump the version to v2 in {SPEC_PATH}",
         finding,
         "counterexample: {",
     )
@@ -342,3 +342,70 @@ def test_compatible_output_change_still_checked_against_consumers(project: Path)
     assert "consumer 'reader' does not accept" in refused.output
     assert f"consumer '{BOT_PATH}' does not accept" in refused.output
     assert "without a version bump" not in refused.output
+
+
+# --- check runs lock's gates; every hint names the step that works ----------------------------
+
+
+def test_check_runs_the_version_gate_and_verify_advises_the_bump(alone: Path) -> None:
+    old, new, finding = OUT_BREAKING["became-optional"]
+    edit(alone, old, new)
+    before = snapshot(alone)
+
+    checked = run_cli("check", cwd=alone)
+    assert checked.code == 1, checked.output
+    # the gate's code, at the routine's version in the spec (`routine producer v1`: col 18)
+    assert (
+        f"{SPEC_PATH}:1:18: error: producer: breaking change to the output schema without a version bump  [compat-break]"
+        in checked.stdout
+    )
+    assert f"help: bump the version to v2 in {SPEC_PATH} (`routine producer v2`), then run 'routinec lock'" in checked.stdout
+    assert finding in checked.stdout
+    assert snapshot(alone) == before  # check writes nothing
+
+    # lock refuses the same way, so verify must not send the user to it as the fix
+    assert run_cli("lock", cwd=alone).code == 1
+    verified = run_cli("verify", cwd=alone)
+    assert verified.code == 1, verified.output
+    summary = verified.stderr.strip().splitlines()[-1]
+    assert summary == (
+        f"error: 1 routine drifted from routines.lock; bump the version to v2 in {SPEC_PATH} "
+        "(`routine producer v2`), then run 'routinec lock' and commit it"
+    )
+    github = run_cli("verify", "--format", "github", cwd=alone)
+    drift = [line for line in github.stdout.splitlines() if "title=lock-drift" in line]
+    assert drift and all("help: bump the version to v2" in line for line in drift), github.stdout
+
+    # after the bump: check is green, lock passes, verify is clean
+    edit(alone, "routine producer v1 {", "routine producer v2 {")
+    rechecked = run_cli("check", cwd=alone)
+    assert rechecked.code == 0, rechecked.output
+    assert "[compat-break]" not in rechecked.output
+    pending = run_cli("verify", cwd=alone)
+    assert pending.code == 1
+    assert pending.stderr.strip().splitlines()[-1].endswith("; run 'routinec lock' and commit it")
+    assert run_cli("lock", cwd=alone).code == 0
+    assert lock_entry(alone)["version"] == 2
+    assert run_cli("verify", cwd=alone).code == 0
+
+
+def test_verify_names_the_consumer_to_fix(project: Path) -> None:
+    edit(project, 'risk: "low" | "medium" | "high"\n  }\n}', 'risk: "low" | "medium"\n  }\n}')
+    checked = run_cli("check", cwd=project)
+    assert checked.code == 1, checked.output
+    step = f"fix the consumer 'reader' ({SPEC_PATH}:17) so it accepts this output, or change the output of 'producer'"
+    assert f"help: {step}, then run 'routinec lock'" in checked.stdout
+    verified = run_cli("verify", cwd=project)
+    assert verified.code == 1, verified.output
+    assert verified.stderr.strip().splitlines()[-1] == (
+        f"error: 1 routine drifted from routines.lock; {step}, then run 'routinec lock' and commit it"
+    )
+
+
+def test_check_of_one_file_runs_the_gate_for_that_file_only(alone: Path) -> None:
+    other = "routine other v1 {\n" + SPEC.split("\n", 1)[1].split("\nconsumer reader")[0].replace("  consumers [reader, \"consumers/bot.schema.json\"]\n", "")
+    write_project(alone, {"specs/other.routine": other}, pyproject=None)
+    assert run_cli("lock", cwd=alone).code == 0
+    edit(alone, *OUT_BREAKING["became-optional"][:2])
+    assert run_cli("check", "specs/other.routine", cwd=alone).code == 0
+    assert run_cli("check", SPEC_PATH, cwd=alone).code == 1

@@ -24,5 +24,10 @@ def test_version_going_down_fails_lock_and_keeps_the_lock(tmp_path: Path) -> Non
     result = run_cli("lock", cwd=root)
     assert result.code == 1, result.output
     assert "r: version went down (v2 → v1)  [compat-break]" in result.output
-    assert "use v3 for a new contract" in result.output
+    assert "set the version to v3 in specs/r.routine" in result.output
+    assert snapshot(root) == before
+    # `check` runs the same gate (writing nothing) and points at the version
+    checked = run_cli("check", cwd=root)
+    assert checked.code == 1, checked.output
+    assert "specs/r.routine:1:11: error: r: version went down (v2 → v1)  [compat-break]" in checked.stdout
     assert snapshot(root) == before

@@ -218,7 +218,7 @@ def verify(full: bool, refresh_models: bool, fmt: str, project: Path | None) -> 
         elif fmt in ("github", "sarif"):
             # Annotate the spec line that drifted (the lock is generated; nobody edits it).
             emit([Diagnostic(Code.LOCK_DRIFT, Severity.ERROR, d.text(), _drift_span(config, d.routine, d.field),
-                             "run 'routinec lock' and commit routines.lock", d.details) for d in outcome.drift], fmt, config.root)
+                             outcome.next_step, d.details) for d in outcome.drift], fmt, config.root)
         else:
             for d in outcome.drift:
                 click.echo(d.text())
@@ -229,7 +229,7 @@ def verify(full: bool, refresh_models: bool, fmt: str, project: Path | None) -> 
     tally(passed=max(outcome.routines - drifted, 0), failed=drifted)
     if outcome.drift:
         names = sorted({d.routine for d in outcome.drift})
-        _summary(fmt, f"error: {len(names)} routine{'s' if len(names) != 1 else ''} drifted from {config.lockfile}; run 'routinec lock' and commit it")
+        _summary(fmt, f"error: {len(names)} routine{'s' if len(names) != 1 else ''} drifted from {config.lockfile}; {outcome.next_step}")
     elif code == 0:
         how = " (sources unchanged)" if outcome.fast_path else ""
         _summary(fmt, f"{config.lockfile} is up to date: {outcome.routines} routine{'s' if outcome.routines != 1 else ''}{how}")

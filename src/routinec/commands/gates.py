@@ -11,14 +11,18 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from routinec.codes import Code
-from routinec.config import Config
+from routinec.config import Config, discover_specs
 from routinec.diagnostics import Diagnostic, Severity, Span
 from routinec.lockfile import Lock, LockEntry
 
 if TYPE_CHECKING:
     from routinec.compat import Report
 
-__all__ = ["breaking_changes", "edge_diagnostics", "finding_lines"]
+__all__ = ["THEN_LOCK", "breaking_changes", "edge_diagnostics", "finding_lines", "lock_blockers"]
+
+# Every gate error's hint is the step that makes `lock` pass, then this: `verify` strips it
+# to say what to do before 'routinec lock' (which refuses while the gate fails).
+THEN_LOCK = ", then run 'routinec lock'"
 
 
 def _value_text(value: Any) -> str:
@@ -37,20 +41,57 @@ def finding_lines(report: Report, level: str = "ERR") -> list[str]:
     ]
 
 
-def _routine_span(entry: LockEntry, config: Config) -> Span:
-    """Point at `routine NAME` in its spec (lock entries carry paths, not positions)."""
+def _routine_span(entry: LockEntry, config: Config, *, version: bool = False) -> Span:
+    """Point at `routine NAME` in its spec, or at its `vN` when `version` (lock entries carry
+    paths, not positions)."""
     path = entry.source
     needle = f"routine {entry.name} "
     try:
         with open(config.root / path, encoding="utf-8") as handle:
             for number, line in enumerate(handle, 1):
                 column = line.find(needle)
-                if column >= 0:
-                    start = column + len("routine ") + 1
-                    return Span(path, number, start, number, start + len(entry.name))
+                if column < 0:
+                    continue
+                start = column + len("routine ") + 1
+                end = start + len(entry.name)
+                if version:
+                    rest = line[end - 1:]
+                    tag = rest.split()[0] if rest.split() else ""
+                    if tag.startswith("v"):
+                        start = end + rest.index(tag)
+                        end = start + len(tag)
+                return Span(path, number, start, number, end)
     except (OSError, UnicodeDecodeError):
         pass
     return Span(path)
+
+
+def _consumer_place(name: str, kind: str, config: Config) -> str:
+    """Where a consumer is written: its schema file, or the spec with its `consumer` block."""
+    if kind == "file":
+        return f"schema {name}"
+    needle = f"consumer {name} "
+    for rel in discover_specs(config):
+        try:
+            text = (config.root / rel).read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for number, line in enumerate(text.split("\n"), 1):
+            if line.lstrip().startswith(needle):
+                return f"{name!r} ({rel}:{number})"
+    return repr(name)
+
+
+def lock_blockers(diagnostics: list[Diagnostic]) -> list[str]:
+    """The steps that let `lock` pass again (gate errors' hints without the 'then run lock'),
+    sorted and deduplicated; [] when no gate refuses the lock."""
+    steps = {
+        d.help.removesuffix(THEN_LOCK)
+        for d in diagnostics
+        if d.severity is Severity.ERROR and d.code in (Code.COMPAT_BREAK, Code.CONSUMER_BREAK)
+        and d.help and d.help.endswith(THEN_LOCK)
+    }
+    return sorted(steps)
 
 
 def _error_notes(report: Report, rejects: str = "") -> tuple[str, ...]:
@@ -111,7 +152,8 @@ def edge_diagnostics(lock: Lock, config: Config) -> list[Diagnostic]:
                 Code.CONSUMER_BREAK, Severity.ERROR,
                 f"consumer {consumer.name!r} does not accept the output of {name!r}",
                 _routine_span(entry, config),
-                "change the output so every consumer still accepts it, or update the consumer first",
+                f"fix the consumer {_consumer_place(consumer.name, consumer.kind, config)} so it accepts "
+                f"this output, or change the output of {name!r}{THEN_LOCK}",
                 notes,
             ))
     return out
@@ -127,9 +169,9 @@ def breaking_changes(old: Lock, new: Lock, config: Config, *, for_lock: bool) ->
             out.append(Diagnostic(
                 Code.COMPAT_BREAK, Severity.ERROR,
                 f"{name}: version went down (v{before.version} → v{after.version})",
-                _routine_span(after, config),
-                "versions only grow: readers use them to tell contracts apart; use "
-                f"v{before.version + 1} for a new contract",
+                _routine_span(after, config, version=True),
+                f"set the version to v{before.version + 1} in {after.source} (versions only grow: "
+                f"readers tell contracts apart by them){THEN_LOCK}",
             ))
             continue
         for key, direction, what in (
@@ -158,15 +200,15 @@ def breaking_changes(old: Lock, new: Lock, config: Config, *, for_lock: bool) ->
                 out.append(Diagnostic(
                     Code.COMPAT_BREAK, Severity.NOTE,
                     f"{name}: breaking {what} schema change, accepted by the bump to v{after.version}",
-                    _routine_span(after, config), None, notes,
+                    _routine_span(after, config, version=True), None, notes,
                 ))
                 continue
             out.append(Diagnostic(
                 Code.COMPAT_BREAK, Severity.ERROR,
                 f"{name}: breaking change to the {what} schema without a version bump",
-                _routine_span(after, config),
-                f"bump the routine's version (v{before.version} → v{before.version + 1}) "
-                "so readers can tell the contract changed, then run 'routinec lock'",
+                _routine_span(after, config, version=True),
+                f"bump the version to v{before.version + 1} in {after.source} "
+                f"(`routine {name} v{before.version + 1}`){THEN_LOCK}",
                 notes,
             ))
     return out

@@ -50,6 +50,15 @@ class Outcome:
     changed: bool = False
     routines: int = 0
     fast_path: bool = False
+    # What makes `lock` pass again when a gate refuses it (`verify` says this, not "run lock").
+    lock_blockers: list[str] = field(default_factory=list)
+
+    @property
+    def next_step(self) -> str:
+        """The step that brings routines.lock up to date: 'run lock', or first what lock needs."""
+        if not self.lock_blockers:
+            return "run 'routinec lock' and commit it"
+        return "; ".join(self.lock_blockers) + ", then run 'routinec lock' and commit it"
 
     @property
     def exit_code(self) -> int:
@@ -72,13 +81,20 @@ def check(config: Config, paths: Iterable[Path] = ()) -> Outcome:
             if d.span is None or not d.span.path.endswith(".routine") or d.span.path in selected
         ]
     if result.lock is not None:
+        # The gates `lock` runs, writing nothing: a green `check` means `lock` will pass them.
         outcome.diagnostics.extend(gates.edge_diagnostics(result.lock, config))
         try:
-            on_disk = read_lock(config.lock_path, check_hashes=False).rollout
+            on_disk: Lock | None = read_lock(config.lock_path, check_hashes=False)
         except DiagnosticError:
-            on_disk = {}  # `lock` and `verify` say what is wrong with it
-        result.lock.rollout = {n: r for n, r in on_disk.items() if n in result.lock.routines}
+            on_disk = None  # none yet, or `lock` and `verify` say what is wrong with it
+        if on_disk is not None:
+            result.lock.rollout = {n: r for n, r in on_disk.rollout.items() if n in result.lock.routines}
         outcome.diagnostics.extend(gates.rollout_edge_diagnostics(result.lock, config))
+        if on_disk is not None:
+            breaks = gates.breaking_changes(on_disk, result.lock, config, for_lock=True)
+            if wanted:
+                breaks = [d for d in breaks if d.span is None or d.span.path in selected]
+            outcome.diagnostics.extend(breaks)
     return outcome
 
 
@@ -364,6 +380,7 @@ def _verify(config: Config, *, full: bool = False) -> Outcome:
     outcome.diagnostics.extend(gates.edge_diagnostics(result.lock, config))
     outcome.diagnostics.extend(gates.rollout_edge_diagnostics(result.lock, config))
     outcome.diagnostics.extend(gates.breaking_changes(locked, result.lock, config, for_lock=False))
+    outcome.lock_blockers = gates.lock_blockers(outcome.diagnostics)
     compiled = result.lock.to_bytes()
     if outcome.exit_code == 0 and _lock_bytes_are(config, compiled):
         # The lock on disk is exactly what this compile writes: the next verify may trust it.

@@ -57,15 +57,39 @@ def _check_type_expr(expr: ast.TypeExpr, project: Project, out: list[Diagnostic]
                     out.append(_err(Code.DUPLICATE_NAME, f"literal {value!r} appears twice in the union", node.span))
                 seen.add(value)
         elif node.name not in PRIMITIVES and node.name not in project.types:
-            close = _closest(node.name, [*PRIMITIVES, *project.types])
-            out.append(
-                _err(
-                    Code.UNKNOWN_TYPE,
-                    f"unknown type {node.name!r}",
-                    node.span,
-                    f"did you mean {close!r}?" if close else "declare it with `type NAME { … }`",
-                )
-            )
+            meant = _OTHER_SPELLINGS.get(node.name.lower()) if node.name not in project.types else None
+            close = meant or _closest(node.name, [*PRIMITIVES, *project.types])
+            if meant:
+                hint = f"did you mean `{meant}`? the built-in types are string, int, number, bool and list[T]"
+            elif close:
+                hint = f"did you mean {close!r}?"
+            else:
+                hint = "declare it with `type NAME { … }`"
+            out.append(_err(Code.UNKNOWN_TYPE, f"unknown type {node.name!r}", node.span, hint))
+
+
+# Other languages' names for the built-in types (`integer` is JSON Schema's, `str` Python's).
+_OTHER_SPELLINGS = {
+    "integer": "int", "str": "string", "text": "string", "float": "number", "double": "number",
+    "decimal": "number", "long": "int", "boolean": "bool", "int64": "int", "int32": "int",
+}
+
+
+def _unknown_names(expr: ast.TypeExpr, project: Project) -> bool:
+    """True when the type names a type that does not exist (reported once, by _check_type_expr)."""
+    while isinstance(expr, ast.ListType):
+        expr = expr.item
+    return isinstance(expr, ast.NamedType) and expr.name not in PRIMITIVES and expr.name not in project.types
+
+
+def _nearest_models(name: str) -> list[str]:
+    """The three known model names most like `name` (aliases; dated snapshots only when
+    `name` itself carries a date)."""
+    import difflib
+
+    dated = re.compile(r"-\d{8}$")
+    names = [n for n in known_names() if bool(dated.search(n)) == bool(dated.search(name))] or known_names()
+    return difflib.get_close_matches(name, names, n=3, cutoff=0)
 
 
 def _closest(name: str, candidates: list[str]) -> str | None:
@@ -148,6 +172,8 @@ def check_fields(
             )
         names.setdefault(field.name, field)
         _check_type_expr(field.type, project, out)
+        if _unknown_names(field.type, project):
+            continue  # its constraints and default cannot be judged against a type that is not there
         before = len(out)
         _check_constraints(field, project, out)
         # A default is validated against the field's constraints, so only once they are valid:
@@ -281,6 +307,19 @@ def check_consumer(consumer: ast.ConsumerDef, project: Project) -> list[Diagnost
     return out
 
 
+def _effort_models(near: str) -> list[str]:
+    """The three known aliases (no dated snapshots) most like `near` whose models take `effort`."""
+    import difflib
+
+    from routinec.modeltable import lookup
+
+    takes = [
+        n for n in known_names()
+        if not re.search(r"-\d{8}$", n) and (info := lookup(n)) is not None and info.effort and info.lifecycle != "retired"
+    ]
+    return difflib.get_close_matches(re.sub(r"-\d{8}$", "", near), takes, n=3, cutoff=0)
+
+
 def _unsupported(param: Param, model: ModelInfo, setting: ast.Setting) -> Diagnostic:
     """A parameter the model lacks the capability for (`Param.needs`), in words."""
     if param.needs == "sampling":
@@ -290,8 +329,15 @@ def _unsupported(param: Param, model: ModelInfo, setting: ast.Setting) -> Diagno
             setting.span,
             f"remove {param.keyword}; from Claude Opus 4.7 on, models fix their own sampling",
         )
+    if param.needs == "effort" and not model.effort:
+        return _err(
+            Code.PARAM_UNSUPPORTED,
+            f"{model.id} has no effort setting",
+            setting.span,
+            f"remove `effort`, or choose a model that takes it, e.g. {', '.join(_effort_models(model.id))}",
+        )
     if param.needs == "effort":
-        accepted = ", ".join(model.effort) if model.effort else "none"
+        accepted = ", ".join(model.effort)
         return _err(
             Code.PARAM_UNSUPPORTED,
             f"{model.id} does not accept effort {setting.value!r}",
@@ -404,7 +450,8 @@ def check_routine(
                     f"unknown model {model_setting.value!r}",
                     model_setting.value_span,
                     (f"did you mean {close!r}? " if close else "")
-                    + "use a model routinec knows, or run 'routinec lock --resolve-online' with ANTHROPIC_API_KEY set",
+                    + f"the known models closest to it: {', '.join(_nearest_models(str(model_setting.value)))} "
+                    + "(or run 'routinec lock --resolve-online' with ANTHROPIC_API_KEY set to ask the Models API)",
                 )
             )
     _check_settings(routine, model, out)
@@ -464,7 +511,12 @@ def _check_tests(routine: ast.RoutineDef, out: list[Diagnostic]) -> None:
                 out.append(_err(Code.DUPLICATE_NAME, f"field {item.field!r} is compared twice", item.span))
             seen.add(item.field)
             if routine.outputs is not None and item.field not in outputs:
-                out.append(_err(Code.UNKNOWN_TYPE, f"{item.field!r} is not an output field of {routine.name!r}", item.span, f"output fields: {', '.join(sorted(outputs)) or 'none'}"))
+                close = _closest(item.field, sorted(outputs))
+                out.append(_err(
+                    Code.UNKNOWN_FIELD, f"test {test.name!r} compares {item.field!r}, which is not an output field of {routine.name!r}",
+                    item.span,
+                    (f"did you mean {close!r}? " if close else "") + f"output fields: {', '.join(sorted(outputs)) or 'none'}",
+                ))
             if item.rule not in _COMPARE_RULES:
                 out.append(_err(Code.PARAM_RANGE, f"unknown compare rule {item.rule!r}", item.span, "use exact, text, number(tolerance X), ignore or schema"))
                 continue

@@ -24,6 +24,7 @@ from routinec.compiler.files import FileError, ProjectFiles
 from routinec.compiler.template_safety import all_nodes, unsafe_expressions
 from routinec.compiler.values import json_value
 from routinec.diagnostics import Diagnostic, Severity, Span
+from routinec.schema_keys import misspelt_keys
 
 __all__ = ["Materials", "gather"]
 
@@ -115,17 +116,36 @@ def _load_template(
     tree, problem = _parse_template(text, _template_span(tpl, rel, None))
     if problem is not None or tree is None:
         if problem is not None:
-            lineno = None
-            try:
-                _ENV.parse(text)
-            except jinja2.TemplateSyntaxError as exc:
-                lineno = exc.lineno
             mats.diagnostics.append(
-                Diagnostic(problem.code, problem.severity, problem.message, _template_span(tpl, rel, lineno), problem.help)
+                Diagnostic(problem.code, problem.severity, problem.message, _syntax_span(text, tpl, rel), problem.help)
             )
         return None
     _collect(tree, text, tpl, rel, files, mats, variables, includes, set())
     return {"path": rel, "template": text}
+
+
+def _syntax_span(text: str, tpl: ast.Template, rel: str | None) -> Span:
+    """Where the template's syntax error is: the token Jinja stopped at, in the .j2 file or
+    (inline) in the spec, or Jinja's line when the token cannot be placed."""
+    from routinec.compiler.template_syntax import locate
+
+    try:
+        _ENV.parse(text)
+    except jinja2.TemplateSyntaxError as exc:
+        found = locate(_ENV, text, exc)
+        if found is None:
+            return _template_span(tpl, rel, exc.lineno)
+        return _in_template(tpl, rel, *found)
+    return _template_span(tpl, rel, None)
+
+
+def _in_template(tpl: ast.Template, rel: str | None, line: int, column: int, width: int) -> Span:
+    """A template's own line and column, as a span in its .j2 file or in the spec around it."""
+    if rel is not None:
+        return Span(rel, line, column, line, column + width)
+    at = tpl.text_line + line - 1 if tpl.text_line else tpl.span.line
+    col = column if line > 1 else tpl.span.column + (3 if tpl.triple else 1) + column - 1
+    return Span(tpl.span.path, at, col, at, col + width)
 
 
 def _unsafe(
@@ -134,12 +154,7 @@ def _unsafe(
 ) -> None:
     """`template-unsafe` errors, located in the .j2 file or (inline) in the spec itself."""
     for f in unsafe_expressions(tree, source, walked):
-        if rel is not None:
-            span = Span(rel, f.line, f.column, f.line, f.column + f.width)
-        else:
-            line = tpl.text_line + f.line - 1 if tpl.text_line else tpl.span.line
-            column = f.column if f.line > 1 else tpl.span.column + (3 if tpl.triple else 1) + f.column - 1
-            span = Span(tpl.span.path, line, column, line, column + f.width)
+        span = _in_template(tpl, rel, f.line, f.column, f.width)
         mats.diagnostics.append(
             Diagnostic(
                 Code.TEMPLATE_UNSAFE,
@@ -232,6 +247,17 @@ def _templates(routine: ast.RoutineDef, files: ProjectFiles, mats: Materials) ->
     mats.prompt["hash"] = digest(mats.prompt)
 
 
+def _explained(error: jsonschema.ValidationError, explained: set[tuple[tuple[str | int, ...], str | None]]) -> bool:
+    """Said already by a misspelt key: its `additionalProperties` error, or the `required`
+    error for the key it meant."""
+    if error.validator == "additionalProperties":
+        return any(path == tuple(error.absolute_path) for path, _ in explained)
+    if error.validator == "required":  # one error per missing key, its message led by the key
+        path = tuple(error.absolute_path)
+        return any(where == path and meant is not None and error.message.startswith(repr(meant)) for where, meant in explained)
+    return False
+
+
 def _validation_message(error: jsonschema.ValidationError) -> str:
     where = "/".join(str(p) for p in error.absolute_path)
     return f"{'at ' + where + ': ' if where else ''}{plain_text(error.message)[:200]}"
@@ -261,14 +287,23 @@ def _tests(
         if validator is None:
             validator = jsonschema.Draft202012Validator(input_schema)
         errors = sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
-        for error in errors[:3]:
+        fix = f"fix {input_path}" if input_path else "fix the inline input"
+        # A misspelt key is one mistake, not "X is required" plus "Y was unexpected": name it.
+        misspelt = misspelt_keys(errors)
+        for slip in misspelt[:3]:
+            mats.diagnostics.append(Diagnostic(
+                Code.INVALID_TEST_INPUT, Severity.ERROR, f"test {test.name!r}: input {slip.text()}", span,
+                f"{fix}: rename {slip.key!r} to {slip.meant!r}" if slip.meant else fix,
+            ))
+        explained: set[tuple[tuple[str | int, ...], str | None]] = {(m.path, m.meant) for m in misspelt if m.meant}
+        for error in [e for e in errors if not _explained(e, explained)][: max(0, 3 - len(misspelt))]:
             mats.diagnostics.append(
                 Diagnostic(
                     Code.INVALID_TEST_INPUT,
                     Severity.ERROR,
                     f"test {test.name!r}: input does not match the input schema: {_validation_message(error)}",
                     span,
-                    f"fix {input_path}" if input_path else "fix the inline input",
+                    fix,
                 )
             )
         if errors:

@@ -306,6 +306,30 @@ def _unquote(token: Token | str) -> str:
     return value
 
 
+_ESCAPE = re.compile(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})|\\(.?)', re.DOTALL)
+
+
+def _bad_escape(tok: Token, path: str) -> _Located:
+    """A string with an escape JSON does not know (`"^\\d{5}$"`): point at the escape and say
+    how to write a backslash, which is what a regex or a path meant."""
+    text = str(tok)
+    for found in _ESCAPE.finditer(text):
+        if found.group(1) is None:
+            continue
+        char = found.group(1)
+        before = text[: found.start()]
+        line = (tok.line or 0) + before.count("\n")
+        column = (tok.column or 0) + found.start() if "\n" not in before else found.start() - before.rindex("\n")
+        shown = "\\" + char if char.isprintable() and char else "\\"
+        return _Located(
+            f"invalid escape sequence '{shown}' in string",
+            Span(path, line, column, line, column + len(shown)),
+            f"write `\\{shown}` for a backslash and {char!r} (a regex's `\\d` is written `\\\\d`; "
+            "strings take JSON escapes: \\n \\t \\\" \\\\ \\uXXXX)",
+        )
+    return _Located("invalid escape sequence in string", Span(path, tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0))
+
+
 class _Build:
     """Builds AST nodes only; every check lives in compiler.check.
 
@@ -331,7 +355,7 @@ class _Build:
         try:
             return _unquote(tok)
         except ValueError:
-            raise _Located("invalid escape sequence in string", self.tspan(tok)) from None
+            raise _bad_escape(tok, self.path) from None
 
     def span(self, meta: Any) -> Span:
         if getattr(meta, "empty", True):
@@ -662,9 +686,10 @@ for _param in PARAMS:
 
 
 class _Located(Exception):
-    def __init__(self, message: str, span: Span) -> None:
+    def __init__(self, message: str, span: Span, help_: str | None = None) -> None:
         super().__init__(message)
         self.span = span
+        self.help = help_
 
 
 def _decimal(tok: Token, build: _Build) -> Decimal:
@@ -702,6 +727,14 @@ def _syntax(path: str, exc: UnexpectedInput, text: str) -> Diagnostic:
             if allowed:
                 help_ = f"expected {_describe(allowed)}"
         return Diagnostic(Code.SYNTAX, Severity.ERROR, message, Span(path, line, column, line, column + 1), help_)
+    if isinstance(exc, UnexpectedEOF | UnexpectedToken):
+        tok = getattr(exc, "token", None)
+        stopped = len(text) if tok is None or tok.type == "$END" else (tok.start_pos or 0)
+        said = _unclosed(path, text, stopped)
+        if said is None and tok is not None and str(tok) == "[":
+            said = _generic_list(path, text, tok.start_pos or 0)
+        if said is not None:
+            return said
     if isinstance(exc, UnexpectedEOF):
         lines = text.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
@@ -732,6 +765,44 @@ def _syntax(path: str, exc: UnexpectedInput, text: str) -> Diagnostic:
     return Diagnostic(
         Code.SYNTAX, Severity.ERROR,
         f"unexpected {found}, expected {_describe(expected_names)}", span, help_,
+    )
+
+
+def _place(text: str, pos: int) -> tuple[int, int]:
+    """1-based line and column of an offset."""
+    return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def _unclosed(path: str, text: str, stopped: int) -> Diagnostic | None:
+    """A missing `}`, said at the block it fails to close, not where the parser stopped."""
+    from routinec.compiler.syntax_help import unclosed_block
+
+    brace = unclosed_block(text, stopped)
+    if brace is None:
+        return None
+    head = brace.head(text)
+    line, column = brace.line, brace.indent + 1
+    at_line, at_column = _place(text, stopped)
+    where = "the end of the file" if stopped >= len(text.rstrip()) else f"line {at_line}:{at_column}"
+    return Diagnostic(
+        Code.SYNTAX, Severity.ERROR, f"the `{head} {{` block is not closed: its '}}' is missing",
+        Span(path, line, column, brace.line, brace.column + 1),
+        f"add '}}' where the block ends (without it the parser read on to {where})",
+    )
+
+
+def _generic_list(path: str, text: str, bracket: int) -> Diagnostic | None:
+    from routinec.compiler.syntax_help import generic_list
+
+    found = generic_list(text, bracket)
+    if found is None:
+        return None
+    word, start, end, instead = found
+    line, column = _place(text, start)
+    end_line, end_column = _place(text, end)
+    return Diagnostic(
+        Code.SYNTAX, Severity.ERROR, f"`{word}[…]` is not a type: types are written `list[T]`",
+        Span(path, line, column, end_line, end_column), f"write `{instead}`",
     )
 
 
@@ -806,7 +877,7 @@ def _to_ast(tree: Tree[Any], comments: list[Token], text: str, path: str) -> ast
     try:
         items = builder.transform(tree)
     except _Located as exc:
-        raise DiagnosticError([Diagnostic(Code.SYNTAX, Severity.ERROR, str(exc), exc.span)]) from None
+        raise DiagnosticError([Diagnostic(Code.SYNTAX, Severity.ERROR, str(exc), exc.span, exc.help)]) from None
     return ast.File(path, items, _comments(comments, text))
 
 

@@ -24,6 +24,7 @@ from routinec.codes import Code
 from routinec.lockfile.entry import LockEntry, PromptPart
 from routinec.runtime.errors import RoutineError, unknown_name
 from routinec.runtime.sandbox import BoundedSandbox
+from routinec.schema_keys import misspelt_keys
 
 __all__ = ["LockedRoutine", "to_wire"]
 
@@ -65,6 +66,10 @@ def _first_error(validator: Draft202012Validator, instance: Any) -> str | None:
     errors = sorted(validator.iter_errors(instance), key=lambda e: (list(e.absolute_path), e.message))
     if not errors:
         return None
+    slips = misspelt_keys(errors)
+    if slips:  # one misspelt key, not "'category' is required" plus "'categroy' was unexpected"
+        more = f" (and {len(slips) - 1} more)" if len(slips) > 1 else ""
+        return f"{slips[0].text()}{more}"
     err = errors[0]
     where = "".join(f"[{p!r}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
