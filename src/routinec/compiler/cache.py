@@ -35,7 +35,7 @@ from routinec.config import env
 from routinec.lockfile.entry import ModelPin
 from routinec.redact import Redactor
 
-__all__ = ["BuildCache", "ProjectSummary", "SpecRecord", "cache_dir", "code_fingerprint", "user_cache_folder"]
+__all__ = ["BuildCache", "CheckRecord", "FileChecks", "ProjectSummary", "SpecRecord", "cache_dir", "code_fingerprint", "user_cache_folder"]
 
 
 def find_secret_text(text: str) -> bool:
@@ -51,6 +51,32 @@ class SpecRecord:
 
     ast: Any
     lowered: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # `check.file_interface(ast)`: what the check pass reads of this file when it checks others.
+    interface: str = ""
+
+
+@dataclass
+class FileChecks:
+    """What the check pass said about one spec file's declarations (those that won their
+    name), made from the file with these bytes (`digest`, `canonical.source_digest`).
+    `routines`: name → (the model it names or None, repr of what that resolved to, diagnostics).
+    No lifecycle diagnostics: they depend on the date and are recomputed from the model."""
+
+    digest: str
+    types: dict[str, list[Any]] = field(default_factory=dict)
+    consumers: dict[str, list[Any]] = field(default_factory=dict)
+    routines: dict[str, tuple[str | None, str, list[Any]]] = field(default_factory=dict)
+
+
+@dataclass
+class CheckRecord:
+    """The check pass's findings for a project whose files had this interface digest
+    (`check.project_interface`): per spec file, and project-wide (type cycles, Python names).
+    A file's findings hold while its bytes and the interface are the same."""
+
+    files: dict[str, FileChecks] = field(default_factory=dict)
+    cycles: list[Any] = field(default_factory=list)
+    python_names: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -231,6 +257,30 @@ class BuildCache:
 
     def store_summary(self, lock_digest: str, summary: ProjectSummary) -> None:
         self._write(self._summary_path(lock_digest), summary)
+
+    def _checks_path(self, interface: str) -> Path | None:
+        if self.folder is None:
+            return None
+        return self.folder / (hashlib.sha256(f"{self.project_key}\n{interface}".encode()).hexdigest() + ".check")
+
+    def load_checks(self, interface: str) -> CheckRecord | None:
+        """The check findings filed for a project with this interface digest."""
+        record = self._read(self._checks_path(interface))
+        if (
+            not isinstance(record, CheckRecord)
+            or not isinstance(record.files, dict)
+            or not isinstance(record.cycles, list)
+            or not isinstance(record.python_names, list)
+            or not all(isinstance(v, FileChecks) for v in record.files.values())
+        ):
+            return None
+        return record
+
+    def store_checks(self, interface: str, record: CheckRecord) -> None:
+        """Only for a build none of whose spec files holds a secret: every string in the
+        findings is then a piece of a clean spec file or made by the compiler (the reasoning
+        of `spec_secrets.RecordScreen`), so the pickled bytes need no scan of their own."""
+        self._write(self._checks_path(interface), record, scanned=True)
 
     def _read(self, path: Path | None) -> Any:
         if path is None:

@@ -6,8 +6,9 @@ File-backed checks (templates, test inputs, consumer schemas) live in `compiler.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from keyword import iskeyword
 from typing import Any
@@ -24,7 +25,7 @@ from routinec.lockfile.entry import STATES
 from routinec.modeltable import ModelInfo, known_names
 from routinec.params import BY_KEYWORD, PARAMS, Param
 
-__all__ = ["Resolver", "check_consumer", "check_python_names", "check_routine", "check_type", "check_type_cycles"]
+__all__ = ["Resolver", "check_consumer", "check_python_names", "check_routine", "check_type", "check_type_cycles", "file_interface", "project_interface"]
 
 Resolver = Callable[[str], ModelInfo | None]
 
@@ -551,3 +552,30 @@ def check_python_names(project: Project, only: str | None = None) -> list[Diagno
             fields(routine.inputs, True)
             fields(routine.outputs, False)
     return out
+
+
+def file_interface(file: ast.File) -> str:
+    """A digest of what the check pass reads of this file's declarations when it checks
+    another file's: its types whole (names, fields, defaults, constraints: `check_routine`,
+    `check_type`, `check_type_cycles`, `check_python_names`), its consumers, and each
+    routine's name and the fields `check_python_names` walks, all with their spans and in
+    file order (which of two declarations of a name wins). A routine's body (settings,
+    prompt, tests, tools) is read only when that routine itself is checked. Spans and
+    values as `repr` writes them (the AST's nodes are frozen dataclasses of plain values)."""
+    parts: list[object] = [file.path]
+    for item in file.items:
+        if isinstance(item, ast.RoutineDef):
+            parts.append(("routine", item.name, item.name_span, item.span.path, item.inputs, item.outputs))
+        else:
+            parts.append(item)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def project_interface(interfaces: Iterable[tuple[str, str]]) -> str:
+    """The digest of a whole project's (spec path, `file_interface`) pairs: while it is the
+    same, a declaration checks the same as long as its own file's bytes (and, for a
+    routine, the model its `model` resolves to) are."""
+    h = hashlib.sha256()
+    for rel, interface in sorted(interfaces):
+        h.update(f"{len(rel)}:{rel}:{interface}\n".encode())
+    return h.hexdigest()

@@ -137,7 +137,7 @@ def _remember(state: BuildState, done: Lowered, changed: set[str]) -> None:
         if old is not None and not changed.intersection(names):
             continue
         lowered = {n: done[n] for n in names if n in done and done[n]["entry"] is not None}
-        jobs.append((rel, SpecRecord(file, lowered)))
+        jobs.append((rel, SpecRecord(file, lowered, state.interfaces.get(rel, ""))))
     cache, spec_bytes = state.cache, state.spec_bytes
     screen = RecordScreen(state.tainted)
 
@@ -156,4 +156,4 @@ def remember_parsed(state: BuildState) -> None:
         return
     for file in state.parsed:
         if file.path not in state.records and file.path in state.spec_bytes and file.path not in state.tainted:
-            state.cache.store(file.path, state.spec_bytes[file.path], SpecRecord(file, {}))
+            state.cache.store(file.path, state.spec_bytes[file.path], SpecRecord(file, {}, state.interfaces.get(file.path, "")))

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from routinec.codes import Code
 from routinec.compiler import ast, spec_secrets
+from routinec.compiler.check import file_interface
 from routinec.compiler.fork import split_run
 from routinec.compiler.parse import parse_file
 from routinec.compiler.passes.state import BuildState
@@ -54,6 +55,8 @@ def parse_specs(state: BuildState) -> None:
         if record is not None and isinstance(record.ast, ast.File) and record.ast.path == rel:
             state.records[rel] = record
             found[rel] = record.ast
+            if isinstance(record.interface, str) and record.interface:
+                state.interfaces[rel] = record.interface
         else:
             todo.append((rel, data))
     for some, diags in split_run(_parse_some, todo, min_items=PARALLEL_FILES):
@@ -62,3 +65,6 @@ def parse_specs(state: BuildState) -> None:
         state.diagnostics.extend(diags)
         state.tainted.update(d.span.path for d in diags if d.code is Code.SECRET_IN_SPEC and d.span is not None)
     state.parsed = [found[rel] for rel in state.paths if rel in found]
+    for file in state.parsed:
+        if file.path not in state.interfaces:
+            state.interfaces[file.path] = file_interface(file)

@@ -31,6 +31,7 @@ class BuildState:
     tainted: set[str] = field(default_factory=set)  # spec files holding a secret (never cached)
     records: dict[str, SpecRecord] = field(default_factory=dict)  # spec path → cached record
     parsed: list[ast.File] = field(default_factory=list)
+    interfaces: dict[str, str] = field(default_factory=dict)  # spec path → check.file_interface
     project: Project | None = None
     models: dict[str, ModelInfo] = field(default_factory=dict)
     entries: dict[str, LockEntry] = field(default_factory=dict)
