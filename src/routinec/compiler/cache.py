@@ -32,6 +32,7 @@ from typing import Any
 
 from routinec import __version__
 from routinec.config import env
+from routinec.diagnostics import Diagnostic
 from routinec.lockfile.entry import ModelPin
 from routinec.redact import Redactor
 
@@ -256,7 +257,20 @@ class BuildCache:
         return record
 
     def store_summary(self, lock_digest: str, summary: ProjectSummary) -> None:
-        self._write(self._summary_path(lock_digest), summary)
+        """Written only when its diagnostics and model pins hold no secret. The rest is source
+        paths (named by spec files, which a successful `lock` showed clean, or found on disk),
+        their digests and spans: what `spec_secrets.RecordScreen` lets a spec record carry
+        unscanned. Scanning the whole pickle instead cost a twentieth of a one-edit re-lock."""
+        texts: set[str] = set()
+        for diag in summary.diagnostics:
+            if not isinstance(diag, Diagnostic):
+                return
+            texts.update((diag.message, diag.help or "", *diag.notes))
+        for pin, source in summary.models.values():
+            texts.update((pin.alias, pin.snapshot, pin.resolved_by, pin.lifecycle, pin.retires_at or "", source))
+        if find_secret_text("\n".join(sorted(texts))):
+            return
+        self._write(self._summary_path(lock_digest), summary, scanned=True)
 
     def _checks_path(self, interface: str) -> Path | None:
         if self.folder is None:
