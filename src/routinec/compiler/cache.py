@@ -43,6 +43,8 @@ def find_secret_text(text: str) -> bool:
     return Redactor().find(text) is not None
 
 _MAGIC = b"routinec-build-cache-1\n"
+# Validation digests kept per project (16 bytes each).
+VALIDATED_LIMIT = 200_000
 
 
 @dataclass
@@ -271,6 +273,23 @@ class BuildCache:
         if find_secret_text("\n".join(sorted(texts))):
             return
         self._write(self._summary_path(lock_digest), summary, scanned=True)
+
+    def _validated_path(self) -> Path | None:
+        if self.folder is None:
+            return None
+        return self.folder / (hashlib.sha256(f"{self.project_key}\nvalidated".encode()).hexdigest() + ".valid")
+
+    def load_validated(self) -> set[bytes]:
+        """Digests of the validations this project's builds saw pass (`values.Validated`)."""
+        record = self._read(self._validated_path())
+        if not isinstance(record, set) or not all(isinstance(key, bytes) for key in record):
+            return set()
+        return record
+
+    def store_validated(self, keys: set[bytes], added: set[bytes]) -> None:
+        """Digests only (nothing to scan). Past `VALIDATED_LIMIT` the memo starts again from
+        this build's `added` rather than grow without bound."""
+        self._write(self._validated_path(), keys if len(keys) <= VALIDATED_LIMIT else added, scanned=True)
 
     def _checks_path(self, interface: str) -> Path | None:
         if self.folder is None:

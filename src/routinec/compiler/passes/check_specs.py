@@ -49,7 +49,7 @@ def check_specs(state: BuildState) -> None:
         before, mine = findings(decl_t.path)
         found: list[Diagnostic] | None = before.types.get(name) if before is not None else None
         if found is None:
-            found, rechecked = check_type(decl_t.node, project), True
+            found, rechecked = check_type(decl_t.node, project, state.validated), True
         mine.types[name] = found
         diags.extend(found)
     new.cycles = old.cycles if old is not None else check_type_cycles(project)
@@ -58,7 +58,7 @@ def check_specs(state: BuildState) -> None:
         before, mine = findings(decl_c.path)
         found = before.consumers.get(name) if before is not None else None
         if found is None:
-            found, rechecked = check_consumer(decl_c.node, project), True
+            found, rechecked = check_consumer(decl_c.node, project, state.validated), True
         mine.consumers[name] = found
         diags.extend(found)
     resolved: dict[str, tuple[ModelInfo | None, str]] = {}  # the model a name resolves to, its repr
@@ -77,7 +77,7 @@ def check_specs(state: BuildState) -> None:
         if filed is not None and filed[0] == alias and filed[1] == shown:
             found = filed[2]
         else:
-            model, found = check_routine(decl.node, project, _answers(state.resolve_model, alias, model))
+            model, found = check_routine(decl.node, project, _answers(state.resolve_model, alias, model), state.validated)
             rechecked = True
         mine.routines[name] = (alias, shown, found)
         diags.extend(found)

@@ -20,6 +20,7 @@ from routinec.compiler.passes.state import BuildState
 from routinec.compiler.spec_secrets import RecordScreen
 from routinec.compiler.symbols import Project
 from routinec.compiler.tools import import_roots, lower_triggers, resolve_tools
+from routinec.compiler.values import Validated
 from routinec.diagnostics import Severity
 from routinec.lockfile import LockEntry, entry_text
 from routinec.modeltable import ModelInfo
@@ -40,13 +41,14 @@ def _lower_some(
     models: dict[str, ModelInfo],
     consumer_schemas: dict[str, dict[str, Any]],
     files: ProjectFiles,
+    validated: Validated,
 ) -> Lowered:
     out: Lowered = {}
     roots = import_roots(files.root)
     for name in names:
         routine = project.routines[name].node
         input_schema = routine_schema(routine.inputs, project)
-        mats = gather(routine, input_schema, consumer_schemas, files)
+        mats = gather(routine, input_schema, consumer_schemas, files, validated)
         tool_mats = resolve_tools(routine, project, roots, files.root)
         mats.diagnostics.extend(tool_mats.diagnostics)
         if any(d.severity is Severity.ERROR for d in mats.diagnostics):
@@ -103,7 +105,8 @@ def lower_routines(state: BuildState) -> None:
         consumer_schemas = {n: consumer_schema(d.node, project) for n, d in project.consumers.items()}
 
         def job(names: Sequence[str]) -> Lowered:
-            return _lower_some(names, project, state.models, consumer_schemas, files)
+            # (A forked half's new passes stay in that process: the memo is only a shortcut.)
+            return _lower_some(names, project, state.models, consumer_schemas, files, state.validated)
 
         fresh: Lowered = {}
         for some in split_run(job, todo, min_items=PARALLEL_ROUTINES):

@@ -11,6 +11,7 @@ from routinec.compiler import ast
 from routinec.compiler.cache import BuildCache, SpecRecord
 from routinec.compiler.files import ProjectFiles
 from routinec.compiler.symbols import Project
+from routinec.compiler.values import Validated
 from routinec.config import Config
 from routinec.diagnostics import Diagnostic, Severity
 from routinec.lockfile import LockEntry
@@ -40,6 +41,7 @@ class BuildState:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     lifecycle: list[Diagnostic] = field(default_factory=list)  # also in diagnostics; date-dependent
     model_spans: dict[str, Any] = field(default_factory=dict)  # routine → span of its `model`
+    validated: Validated = field(default_factory=Validated)  # validations known to pass
     stop: bool = False
 
     def has_errors(self) -> bool:
