@@ -66,6 +66,7 @@ class FileChecks:
     No lifecycle diagnostics: they depend on the date and are recomputed from the model."""
 
     digest: str
+    interface: str = ""  # `check.file_interface` of the file with these bytes
     types: dict[str, list[Any]] = field(default_factory=dict)
     consumers: dict[str, list[Any]] = field(default_factory=dict)
     routines: dict[str, tuple[str | None, str, list[Any]]] = field(default_factory=dict)
@@ -73,10 +74,13 @@ class FileChecks:
 
 @dataclass
 class CheckRecord:
-    """The check pass's findings for a project whose files had this interface digest
+    """The check pass's findings the last time it ran over a project (one record per project
+    folder), whose files then had the interface digest `interface`
     (`check.project_interface`): per spec file, and project-wide (type cycles, Python names).
-    A file's findings hold while its bytes and the interface are the same."""
+    A file's findings hold while its bytes and the project's interface are the same; its
+    `interface` while its bytes are."""
 
+    interface: str = ""
     files: dict[str, FileChecks] = field(default_factory=dict)
     cycles: list[Any] = field(default_factory=list)
     python_names: list[Any] = field(default_factory=list)
@@ -291,16 +295,17 @@ class BuildCache:
         this build's `added` rather than grow without bound."""
         self._write(self._validated_path(), keys if len(keys) <= VALIDATED_LIMIT else added, scanned=True)
 
-    def _checks_path(self, interface: str) -> Path | None:
+    def _checks_path(self, root: Path) -> Path | None:
         if self.folder is None:
             return None
-        return self.folder / (hashlib.sha256(f"{self.project_key}\n{interface}".encode()).hexdigest() + ".check")
+        return self.folder / (hashlib.sha256(f"{self.project_key}\n{root}".encode()).hexdigest() + ".check")
 
-    def load_checks(self, interface: str) -> CheckRecord | None:
-        """The check findings filed for a project with this interface digest."""
-        record = self._read(self._checks_path(interface))
+    def load_checks(self, root: Path) -> CheckRecord | None:
+        """The check findings the last build of the project at `root` filed."""
+        record = self._read(self._checks_path(root))
         if (
             not isinstance(record, CheckRecord)
+            or not isinstance(record.interface, str)
             or not isinstance(record.files, dict)
             or not isinstance(record.cycles, list)
             or not isinstance(record.python_names, list)
@@ -309,11 +314,11 @@ class BuildCache:
             return None
         return record
 
-    def store_checks(self, interface: str, record: CheckRecord) -> None:
+    def store_checks(self, root: Path, record: CheckRecord) -> None:
         """Only for a build none of whose spec files holds a secret: every string in the
         findings is then a piece of a clean spec file or made by the compiler (the reasoning
         of `spec_secrets.RecordScreen`), so the pickled bytes need no scan of their own."""
-        self._write(self._checks_path(interface), record, scanned=True)
+        self._write(self._checks_path(root), record, scanned=True)
 
     def _read(self, path: Path | None) -> Any:
         if path is None:

@@ -571,15 +571,20 @@ def file_interface(file: ast.File) -> str:
     `check_type`, `check_type_cycles`, `check_python_names`), its consumers, and each
     routine's name and the fields `check_python_names` walks, all with their spans and in
     file order (which of two declarations of a name wins). A routine's body (settings,
-    prompt, tests, tools) is read only when that routine itself is checked. Spans and
-    values as `repr` writes them (the AST's nodes are frozen dataclasses of plain values)."""
+    prompt, tests, tools) is read only when that routine itself is checked; of its fields,
+    `check_python_names` reads the name, span and type. Nodes as `repr` writes them (frozen
+    dataclasses of plain values: equal reprs, equal nodes)."""
     parts: list[object] = [file.path]
     for item in file.items:
         if isinstance(item, ast.RoutineDef):
-            parts.append(("routine", item.name, item.name_span, item.span.path, item.inputs, item.outputs))
+            parts.append((
+                "routine", item.name, item.name_span, item.span.path,
+                tuple((f.name, f.span, f.type) for f in item.inputs or ()),
+                tuple((f.name, f.span, f.type) for f in item.outputs or ()),
+            ))
         else:
             parts.append(item)
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def project_interface(interfaces: Iterable[tuple[str, str]]) -> str:

@@ -45,6 +45,8 @@ class Validated:
 
     def passed(self, what: str, *values: Any) -> bool:
         """Whether check `what` (a name for the kind of check) passed before on these values."""
+        if not self._known:  # (no digest to make on a first build)
+            return False
         key = self._key(what, *values)
         return key is not None and key in self._known
 

@@ -19,6 +19,7 @@ from routinec.compiler.check import (
     check_routine,
     check_type,
     check_type_cycles,
+    file_interface,
     project_interface,
 )
 from routinec.compiler.passes.state import BuildState
@@ -32,9 +33,21 @@ def check_specs(state: BuildState) -> None:
     project = state.project
     assert project is not None
     diags = state.diagnostics
-    interface = project_interface((file.path, state.interfaces[file.path]) for file in state.parsed)
-    old = state.cache.load_checks(interface) if state.cache.enabled else None
+    # A first build (no spec file came from the cache) has nothing to reuse: it files nothing
+    # and spends nothing on interfaces; the next build does both.
+    filing = state.cache.enabled and bool(state.records)
+    last = state.cache.load_checks(state.config.root) if filing else None
     new = CheckRecord()
+    for file in state.parsed if filing else ():
+        rel = file.path
+        mine = new.files[rel] = FileChecks(state.files.digest(rel))
+        before = last.files.get(rel) if last is not None else None
+        if rel not in state.interfaces:
+            same = before is not None and before.digest == mine.digest and before.interface
+            state.interfaces[rel] = before.interface if same and before is not None else file_interface(file)
+        mine.interface = state.interfaces[rel]
+    new.interface = project_interface((rel, checks.interface) for rel, checks in new.files.items())
+    old = last if last is not None and last.interface == new.interface else None
     rechecked = old is None
 
     def findings(path: str) -> tuple[FileChecks | None, FileChecks]:
@@ -90,8 +103,8 @@ def check_specs(state: BuildState) -> None:
                 state.lifecycle.append(said)
     new.python_names = old.python_names if old is not None else check_python_names(project)
     diags.extend(new.python_names)
-    if rechecked and state.cache.enabled and not state.tainted:
-        state.cache.store_checks(interface, new)
+    if filing and (rechecked or last is not old) and not state.tainted:
+        state.cache.store_checks(state.config.root, new)
     if state.has_errors():
         state.stop = True
 

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 from routinec.codes import Code
 from routinec.compiler import ast, spec_secrets
-from routinec.compiler.check import file_interface
 from routinec.compiler.fork import split_run
 from routinec.compiler.parse import parse_file
 from routinec.compiler.passes.state import BuildState
@@ -65,6 +64,3 @@ def parse_specs(state: BuildState) -> None:
         state.diagnostics.extend(diags)
         state.tainted.update(d.span.path for d in diags if d.code is Code.SECRET_IN_SPEC and d.span is not None)
     state.parsed = [found[rel] for rel in state.paths if rel in found]
-    for file in state.parsed:
-        if file.path not in state.interfaces:
-            state.interfaces[file.path] = file_interface(file)
