@@ -100,7 +100,7 @@ def _build(
         config, resolver or lookup, on or env().today, paths, ProjectFiles(config.root), BuildCache.open(config.root)
     )
     if state.cache.enabled:
-        state.validated = Validated(state.cache.load_validated())
+        state.validated = Validated(state.cache.load_validated(), keep=True)
     for run in PASSES:
         run(state)
         if state.stop:

@@ -4,7 +4,11 @@ In: a spec file's path and bytes (the key, with a digest of routinec's own code 
 project's pyproject.toml), and what the passes made of it. Out: the record stored the last time, or
 None. A record holds the file's AST and, per routine, its lock entry and warnings with the
 digests of every file that entry was built from; `passes.lower` reuses an entry only when
-all of those still hash the same. Records live in $XDG_CACHE_HOME/routinec/build (else
+all of those still hash the same. Beside them: per project folder, what the check pass said
+(`CheckRecord`: `passes.check_specs` reuses a declaration's findings while its file's bytes
+and the project's interface digest are the same); per project, the digests of the JSON
+Schema validations that passed (`values.Validated`); and the summary of each successful
+`lock` (`ProjectSummary`). Records live in $XDG_CACHE_HOME/routinec/build (else
 ~/.cache/routinec/build), are written atomically (temp file + os.replace, so concurrent runs
 only ever see whole records), and carry a sha256 of their payload: a truncated, garbled or
 foreign file is a miss, never an error. ROUTINEC_NO_CACHE=1 turns the cache off.

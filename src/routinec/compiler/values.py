@@ -31,8 +31,10 @@ class Validated:
     bool, None): equal reprs mean equal values, and a validation's outcome is a function of
     its schema and value. Only passes are kept: a failure is checked again, for its message."""
 
-    def __init__(self, known: Iterable[bytes] = ()) -> None:
+    def __init__(self, known: Iterable[bytes] = (), *, keep: bool = False) -> None:
+        """`keep`: note new passes (for the build cache to file); else `add` does nothing."""
         self._known = set(known)
+        self._keep = keep
         self.added: set[bytes] = set()
 
     @staticmethod
@@ -51,6 +53,8 @@ class Validated:
         return key is not None and key in self._known
 
     def add(self, what: str, *values: Any) -> None:
+        if not self._keep:
+            return
         key = self._key(what, *values)
         if key is not None and key not in self._known:
             self._known.add(key)
