@@ -42,9 +42,9 @@ def check_specs(state: BuildState) -> None:
         rel = file.path
         mine = new.files[rel] = FileChecks(state.files.digest(rel))
         before = last.files.get(rel) if last is not None else None
-        if rel not in state.interfaces:
-            same = before is not None and before.digest == mine.digest and before.interface
-            state.interfaces[rel] = before.interface if same and before is not None else file_interface(file)
+        if rel not in state.interfaces:  # not in its spec record: the last check's, or made now
+            known = before.interface if before is not None and before.digest == mine.digest else ""
+            state.interfaces[rel] = known or file_interface(file)
         mine.interface = state.interfaces[rel]
     new.interface = project_interface((rel, checks.interface) for rel, checks in new.files.items())
     old = last if last is not None and last.interface == new.interface else None
