@@ -32,13 +32,19 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from routinec import __version__
 from routinec.config import env
 from routinec.diagnostics import Diagnostic
 from routinec.lockfile.entry import ModelPin
 from routinec.redact import Redactor
+
+if TYPE_CHECKING:
+    from routinec.compiler.ast import Comment, RoutineDef
+
+# routinec.compiler.ast is imported where spec records are read or written: `lock`'s and
+# `verify`'s fast paths read only a summary.
 
 __all__ = ["BuildCache", "CheckRecord", "FileChecks", "ProjectSummary", "SpecRecord", "cache_dir", "code_fingerprint", "user_cache_folder"]
 
@@ -54,12 +60,19 @@ VALIDATED_LIMIT = 200_000
 @dataclass
 class SpecRecord:
     """What one spec file compiled to. `lowered` maps routine name to
-    {"model": repr(ModelInfo), "sources": {path: digest}, "entry": dict, "diagnostics": [...]}."""
+    {"model": repr(ModelInfo), "sources": {path: digest}, "entry": dict, "diagnostics": [...]}.
+
+    `ast` is the file's `ast.File` when the record is made; it is stored split
+    (`ast.split_file`): `head` (types and consumers whole, routines as heads) and `rest`, the
+    routines and comments pickled on their own, read only when a build needs them
+    (`BuildCache.rest`): most re-locks need no routine of an unchanged file."""
 
     ast: Any
     lowered: dict[str, dict[str, Any]] = field(default_factory=dict)
     # `check.file_interface(ast)`: what the check pass reads of this file when it checks others.
     interface: str = ""
+    head: Any = None
+    rest: bytes = b""
 
 
 @dataclass
@@ -197,6 +210,14 @@ def _dispatch_table() -> dict[type, Any]:
     return table
 
 
+def _dump(value: Any) -> bytes:
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _dispatch_table()
+    pickler.dump(value)
+    return buf.getvalue()
+
+
 def _reducer(cls: type, names: tuple[str, ...]) -> Any:
     get = operator.attrgetter(*names)
     if len(names) == 1:
@@ -235,14 +256,48 @@ class BuildCache:
         return self.folder / f"{h.hexdigest()}.spec"
 
     def load(self, rel: str, data: bytes) -> SpecRecord | None:
+        """The record (with `head` and `rest`, no `ast`) or None."""
+        from routinec.compiler.ast import FileHead
+
         record = self._read(self._path(rel, data))
-        if not isinstance(record, SpecRecord) or not isinstance(record.lowered, dict):
+        if (
+            not isinstance(record, SpecRecord)
+            or not isinstance(record.lowered, dict)
+            or not isinstance(record.head, FileHead)
+            or record.head.path != rel
+            or not isinstance(record.rest, bytes)
+        ):
             return None
         return record
 
+    def rest(self, record: SpecRecord) -> tuple[tuple[RoutineDef, ...], tuple[Comment, ...]] | None:
+        """A loaded record's routines and comments (`ast.split_file`), or None if unreadable."""
+        from routinec.compiler.ast import Comment, RoutineDef
+
+        try:
+            rest = _RecordUnpickler(io.BytesIO(record.rest)).load()
+        except Exception:
+            return None
+        if (
+            not isinstance(rest, tuple) or len(rest) != 2
+            or not all(isinstance(r, RoutineDef) for r in rest[0])
+            or not all(isinstance(c, Comment) for c in rest[1])
+        ):
+            return None
+        return rest
+
     def store(self, rel: str, data: bytes, record: SpecRecord, *, proven_clean: bool = False) -> None:
         """`proven_clean`: the caller showed from the record's sources that it holds no
-        secret (`spec_secrets.RecordScreen`), so the pickled bytes need no scan of their own."""
+        secret (`spec_secrets.RecordScreen`), so the pickled bytes need no scan of their own.
+        A record made with its `ast` is stored split (`head`, `rest`)."""
+        if record.ast is not None:
+            from routinec.compiler.ast import split_file
+
+            try:
+                head, rest = split_file(record.ast)
+                record = SpecRecord(None, record.lowered, record.interface, head, _dump(rest))
+            except Exception:
+                return
         self._write(self._path(rel, data), record, scanned=proven_clean)
 
     def _summary_path(self, lock_digest: str) -> Path | None:
@@ -348,11 +403,7 @@ class BuildCache:
         if path is None:
             return
         try:
-            buf = io.BytesIO()
-            pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
-            pickler.dispatch_table = _dispatch_table()
-            pickler.dump(record)
-            payload = buf.getvalue()
+            payload = _dump(record)
             # A spec that holds a credential is refused at `lock`; no copy of it may outlive
             # that in a cache (pickled strings are UTF-8 in the stream, so a scan finds them).
             if not scanned and find_secret_text(payload.decode("utf-8", "replace")):

@@ -44,7 +44,7 @@ def check_specs(state: BuildState) -> None:
         before = last.files.get(rel) if last is not None else None
         if rel not in state.interfaces:  # not in its spec record: the last check's, or made now
             known = before.interface if before is not None and before.digest == mine.digest else ""
-            state.interfaces[rel] = known or file_interface(file)
+            state.interfaces[rel] = known or file_interface(state.whole(file))
         mine.interface = state.interfaces[rel]
     new.interface = project_interface((rel, checks.interface) for rel, checks in new.files.items())
     old = last if last is not None and last.interface == new.interface else None
@@ -77,7 +77,7 @@ def check_specs(state: BuildState) -> None:
     resolved: dict[str, tuple[ModelInfo | None, str]] = {}  # the model a name resolves to, its repr
     for name, decl in project.routines.items():
         before, mine = findings(decl.path)
-        setting = decl.node.settings.get("model")
+        setting = decl.head.model if decl.head is not None else decl.node.settings.get("model")
         alias = None if setting is None else str(setting.value)
         model: ModelInfo | None = None
         shown = "None"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from routinec.compiler import ast
 from routinec.compiler.cache import SpecRecord
 from routinec.compiler.files import ProjectFiles
 from routinec.compiler.fork import split_run
@@ -140,7 +141,11 @@ def _remember(state: BuildState, done: Lowered, changed: set[str]) -> None:
         if old is not None and not changed.intersection(names):
             continue
         lowered = {n: done[n] for n in names if n in done and done[n]["entry"] is not None}
-        jobs.append((rel, SpecRecord(file, lowered, state.interfaces.get(rel, ""))))
+        interface = state.interfaces.get(rel, "")
+        if old is not None:  # from the cache: its AST as stored, without reading it
+            jobs.append((rel, SpecRecord(None, lowered, interface, old.head, old.rest)))
+        elif isinstance(file, ast.File):
+            jobs.append((rel, SpecRecord(file, lowered, interface)))
     cache, spec_bytes = state.cache, state.spec_bytes
     screen = RecordScreen(state.tainted)
 
@@ -158,5 +163,8 @@ def remember_parsed(state: BuildState) -> None:
     if not state.cache.enabled:
         return
     for file in state.parsed:
-        if file.path not in state.records and file.path in state.spec_bytes and file.path not in state.tainted:
+        if (
+            isinstance(file, ast.File) and file.path not in state.records
+            and file.path in state.spec_bytes and file.path not in state.tainted
+        ):
             state.cache.store(file.path, state.spec_bytes[file.path], SpecRecord(file, {}, state.interfaces.get(file.path, "")))
