@@ -208,12 +208,23 @@ def test_an_edit_rechecks_only_its_file_and_needs_no_jsonschema(
     root = _project(tmp_path / "p")
     _lock(root)  # a first build: records, no check findings yet
     spec = root / "specs" / "group_0001.routine"
+    read: list[str] = []
+    original = cache_mod.BuildCache.rest
+
+    def reading(self: cache_mod.BuildCache, record: cache_mod.SpecRecord) -> object:
+        read.append(record.head.path)
+        return original(self, record)
+
+    monkeypatch.setattr(cache_mod.BuildCache, "rest", reading)
     for value in ("0.3", "0.4"):
         spec.write_text(spec.read_text("utf-8").replace("temperature 0\n", f"temperature {value}\n", 1), "utf-8")
         checked = _count_checked(monkeypatch)
+        read.clear()
         data, said, _ = _lock(root)
-    # The second edit: the other files' findings came from the check record.
+    # The second edit: the other files' findings came from the check record, and none of
+    # their routines was read from its record.
     assert sorted(checked) == [f"routine_{i:05d}" for i in range(10, 20)]
+    assert read == []
     fresh = _project(tmp_path / "fresh")
     shutil.copy(spec, fresh / "specs" / "group_0001.routine")
     with pytest.MonkeyPatch.context() as mp:
