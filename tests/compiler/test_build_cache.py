@@ -7,6 +7,7 @@ files are truncated, garbled and swapped; warnings from reused entries must stil
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,11 +15,13 @@ import pytest
 
 from routinec.commands import project as commands
 from routinec.compiler import cache as cache_mod
-from routinec.compiler.passes import lower_routines
+from routinec.compiler.passes import check_specs, lower_routines
 from routinec.config import load_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from gen_project import generate
+
+from tests.helpers import cli_env
 
 N = 24  # routines: three spec files of ten, enough to cross no fork threshold
 
@@ -185,3 +188,54 @@ def test_verify_from_the_summary_says_what_the_uncached_verify_says(
     tampered = commands.verify(config)
     assert not tampered.fast_path and tampered.exit_code == 1
     assert [d.code for d in tampered.diagnostics] == ["lock-tampered"]
+
+
+def _count_checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    original = check_specs.check_routine
+
+    def counting(routine, *args):  # type: ignore[no-untyped-def]
+        seen.append(routine.name)
+        return original(routine, *args)
+
+    monkeypatch.setattr(check_specs, "check_routine", counting)
+    return seen
+
+
+def test_an_edit_rechecks_only_its_file_and_needs_no_jsonschema(
+    tmp_path: Path, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path / "p")
+    _lock(root)  # a first build: records, no check findings yet
+    spec = root / "specs" / "group_0001.routine"
+    read: list[str] = []
+    original = cache_mod.BuildCache.rest
+
+    def reading(self: cache_mod.BuildCache, record: cache_mod.SpecRecord) -> object:
+        read.append(record.head.path)
+        return original(self, record)
+
+    monkeypatch.setattr(cache_mod.BuildCache, "rest", reading)
+    for value in ("0.3", "0.4"):
+        spec.write_text(spec.read_text("utf-8").replace("temperature 0\n", f"temperature {value}\n", 1), "utf-8")
+        checked = _count_checked(monkeypatch)
+        read.clear()
+        data, said, _ = _lock(root)
+    # The second edit: the other files' findings came from the check record, and none of
+    # their routines was read from its record.
+    assert sorted(checked) == [f"routine_{i:05d}" for i in range(10, 20)]
+    assert read == []
+    fresh = _project(tmp_path / "fresh")
+    shutil.copy(spec, fresh / "specs" / "group_0001.routine")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ROUTINEC_NO_CACHE", "1")
+        assert _lock(fresh)[:2] == (data, said)
+    # A third, in a process of its own: every default and test input it checks passed before.
+    spec.write_text(spec.read_text("utf-8").replace("temperature 0\n", "temperature 0.5\n", 1), "utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "routinec", "lock"],
+        cwd=root, env=cli_env(), capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "routinec.compiler.build" in imported and "jsonschema" not in imported

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import gc
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -159,6 +160,19 @@ def _refuse_secret(diag: Diagnostic) -> Diagnostic:
 
 
 def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
+    """The cyclic GC is paused meanwhile, as `compiler.build` does for the compile: the old
+    lock, the new one and the AST (acyclic, alive until the end) outlive the compile, and
+    each full collection after it re-scanned them all (a tenth of a one-edit re-lock)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _lock(config, resolve_online=resolve_online)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _lock(config: Config, *, resolve_online: bool) -> Outcome:
     filed = _filed_summary(config)
     if not resolve_online:
         known = _summary_of_lock(config, filed)

@@ -22,10 +22,12 @@ __all__ = [
     "ConsumerRef",
     "Field",
     "File",
+    "FileHead",
     "ListType",
     "LiteralUnion",
     "NamedType",
     "RoutineDef",
+    "RoutineHead",
     "Setting",
     "Settings",
     "Template",
@@ -37,6 +39,8 @@ __all__ = [
     "TypeDef",
     "TypeExpr",
     "Value",
+    "join_file",
+    "split_file",
     "to_plain",
 ]
 
@@ -289,6 +293,49 @@ class File:
     path: str
     items: tuple[TypeDef | RoutineDef | ConsumerDef, ...]
     comments: tuple[Comment, ...] = field(default=())
+
+
+@by_constructor
+@dataclass(frozen=True, slots=True)
+class RoutineHead:
+    """What a build reads of a routine in a spec file that came from the build cache until it
+    needs the whole routine (`compiler.cache.SpecRecord`): its name and spans, its `model`
+    statement, and its place among the file's routines (`index`)."""
+
+    name: str
+    span: Span
+    name_span: Span
+    model: Setting | None
+    index: int
+
+
+@by_constructor
+@dataclass(frozen=True, slots=True)
+class FileHead:
+    """A spec file from the build cache: its types and consumers whole, its routines as heads."""
+
+    path: str
+    items: tuple[TypeDef | RoutineHead | ConsumerDef, ...]
+
+
+def split_file(file: File) -> tuple[FileHead, tuple[tuple[RoutineDef, ...], tuple[Comment, ...]]]:
+    """`file` as its head and the rest (its routines in order, its comments)."""
+    routines: list[RoutineDef] = []
+    items: list[TypeDef | RoutineHead | ConsumerDef] = []
+    for item in file.items:
+        if isinstance(item, RoutineDef):
+            items.append(RoutineHead(item.name, item.span, item.name_span, item.settings.get("model"), len(routines)))
+            routines.append(item)
+        else:
+            items.append(item)
+    return FileHead(file.path, tuple(items)), (tuple(routines), file.comments)
+
+
+def join_file(head: FileHead, rest: tuple[tuple[RoutineDef, ...], tuple[Comment, ...]]) -> File:
+    """The `File` that `split_file` split."""
+    routines, comments = rest
+    items = tuple(routines[item.index] if isinstance(item, RoutineHead) else item for item in head.items)
+    return File(head.path, items, comments)
 
 
 _NOT_CONTENT = frozenset(

@@ -26,6 +26,7 @@ from routinec.compiler.passes.resolve_names import resolve_names
 from routinec.compiler.passes.state import BuildState, Pass
 from routinec.compiler.spec_secrets import drop_repeats
 from routinec.compiler.symbols import Project
+from routinec.compiler.values import Validated
 from routinec.config import Config, env
 from routinec.config import discover_specs as discover
 from routinec.diagnostics import Diagnostic, Severity, Span, sort_unique
@@ -98,11 +99,15 @@ def _build(
     state = BuildState(
         config, resolver or lookup, on or env().today, paths, ProjectFiles(config.root), BuildCache.open(config.root)
     )
+    if state.cache.enabled:
+        state.validated = Validated(state.cache.load_validated(), keep=True)
     for run in PASSES:
         run(state)
         if state.stop:
             remember_parsed(state)
             break
+    if state.validated.added:
+        state.cache.store_validated(state.validated.keys(), state.validated.added)
     result = BuildResult(None, sort_unique(drop_repeats(state.diagnostics)), state.project, paths)
     if state.stop:
         return result

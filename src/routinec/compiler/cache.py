@@ -4,7 +4,11 @@ In: a spec file's path and bytes (the key, with a digest of routinec's own code 
 project's pyproject.toml), and what the passes made of it. Out: the record stored the last time, or
 None. A record holds the file's AST and, per routine, its lock entry and warnings with the
 digests of every file that entry was built from; `passes.lower` reuses an entry only when
-all of those still hash the same. Records live in $XDG_CACHE_HOME/routinec/build (else
+all of those still hash the same. Beside them: per project folder, what the check pass said
+(`CheckRecord`: `passes.check_specs` reuses a declaration's findings while its file's bytes
+and the project's interface digest are the same); per project, the digests of the JSON
+Schema validations that passed (`values.Validated`); and the summary of each successful
+`lock` (`ProjectSummary`). Records live in $XDG_CACHE_HOME/routinec/build (else
 ~/.cache/routinec/build), are written atomically (temp file + os.replace, so concurrent runs
 only ever see whole records), and carry a sha256 of their payload: a truncated, garbled or
 foreign file is a miss, never an error. ROUTINEC_NO_CACHE=1 turns the cache off.
@@ -28,29 +32,75 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from routinec import __version__
 from routinec.config import env
+from routinec.diagnostics import Diagnostic
 from routinec.lockfile.entry import ModelPin
 from routinec.redact import Redactor
 
-__all__ = ["BuildCache", "ProjectSummary", "SpecRecord", "cache_dir", "code_fingerprint", "user_cache_folder"]
+if TYPE_CHECKING:
+    from routinec.compiler.ast import Comment, RoutineDef
+
+# routinec.compiler.ast is imported where spec records are read or written: `lock`'s and
+# `verify`'s fast paths read only a summary.
+
+__all__ = ["BuildCache", "CheckRecord", "FileChecks", "ProjectSummary", "SpecRecord", "cache_dir", "code_fingerprint", "user_cache_folder"]
 
 
 def find_secret_text(text: str) -> bool:
     return Redactor().find(text) is not None
 
 _MAGIC = b"routinec-build-cache-1\n"
+# Validation digests kept per project (16 bytes each).
+VALIDATED_LIMIT = 200_000
 
 
 @dataclass
 class SpecRecord:
     """What one spec file compiled to. `lowered` maps routine name to
-    {"model": repr(ModelInfo), "sources": {path: digest}, "entry": dict, "diagnostics": [...]}."""
+    {"model": repr(ModelInfo), "sources": {path: digest}, "entry": dict, "diagnostics": [...]}.
+
+    `ast` is the file's `ast.File` when the record is made; it is stored split
+    (`ast.split_file`): `head` (types and consumers whole, routines as heads) and `rest`, the
+    routines and comments pickled on their own, read only when a build needs them
+    (`BuildCache.rest`): most re-locks need no routine of an unchanged file."""
 
     ast: Any
     lowered: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # `check.file_interface(ast)`: what the check pass reads of this file when it checks others.
+    interface: str = ""
+    head: Any = None
+    rest: bytes = b""
+
+
+@dataclass
+class FileChecks:
+    """What the check pass said about one spec file's declarations (those that won their
+    name), made from the file with these bytes (`digest`, `canonical.source_digest`).
+    `routines`: name → (the model it names or None, repr of what that resolved to, diagnostics).
+    No lifecycle diagnostics: they depend on the date and are recomputed from the model."""
+
+    digest: str
+    interface: str = ""  # `check.file_interface` of the file with these bytes
+    types: dict[str, list[Any]] = field(default_factory=dict)
+    consumers: dict[str, list[Any]] = field(default_factory=dict)
+    routines: dict[str, tuple[str | None, str, list[Any]]] = field(default_factory=dict)
+
+
+@dataclass
+class CheckRecord:
+    """The check pass's findings the last time it ran over a project (one record per project
+    folder), whose files then had the interface digest `interface`
+    (`check.project_interface`): per spec file, and project-wide (type cycles, Python names).
+    A file's findings hold while its bytes and the project's interface are the same; its
+    `interface` while its bytes are."""
+
+    interface: str = ""
+    files: dict[str, FileChecks] = field(default_factory=dict)
+    cycles: list[Any] = field(default_factory=list)
+    python_names: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -160,6 +210,14 @@ def _dispatch_table() -> dict[type, Any]:
     return table
 
 
+def _dump(value: Any) -> bytes:
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _dispatch_table()
+    pickler.dump(value)
+    return buf.getvalue()
+
+
 def _reducer(cls: type, names: tuple[str, ...]) -> Any:
     get = operator.attrgetter(*names)
     if len(names) == 1:
@@ -198,14 +256,48 @@ class BuildCache:
         return self.folder / f"{h.hexdigest()}.spec"
 
     def load(self, rel: str, data: bytes) -> SpecRecord | None:
+        """The record (with `head` and `rest`, no `ast`) or None."""
+        from routinec.compiler.ast import FileHead
+
         record = self._read(self._path(rel, data))
-        if not isinstance(record, SpecRecord) or not isinstance(record.lowered, dict):
+        if (
+            not isinstance(record, SpecRecord)
+            or not isinstance(record.lowered, dict)
+            or not isinstance(record.head, FileHead)
+            or record.head.path != rel
+            or not isinstance(record.rest, bytes)
+        ):
             return None
         return record
 
+    def rest(self, record: SpecRecord) -> tuple[tuple[RoutineDef, ...], tuple[Comment, ...]] | None:
+        """A loaded record's routines and comments (`ast.split_file`), or None if unreadable."""
+        from routinec.compiler.ast import Comment, RoutineDef
+
+        try:
+            rest = _RecordUnpickler(io.BytesIO(record.rest)).load()
+        except Exception:
+            return None
+        if (
+            not isinstance(rest, tuple) or len(rest) != 2
+            or not all(isinstance(r, RoutineDef) for r in rest[0])
+            or not all(isinstance(c, Comment) for c in rest[1])
+        ):
+            return None
+        return rest
+
     def store(self, rel: str, data: bytes, record: SpecRecord, *, proven_clean: bool = False) -> None:
         """`proven_clean`: the caller showed from the record's sources that it holds no
-        secret (`spec_secrets.RecordScreen`), so the pickled bytes need no scan of their own."""
+        secret (`spec_secrets.RecordScreen`), so the pickled bytes need no scan of their own.
+        A record made with its `ast` is stored split (`head`, `rest`)."""
+        if record.ast is not None:
+            from routinec.compiler.ast import split_file
+
+            try:
+                head, rest = split_file(record.ast)
+                record = SpecRecord(None, record.lowered, record.interface, head, _dump(rest))
+            except Exception:
+                return
         self._write(self._path(rel, data), record, scanned=proven_clean)
 
     def _summary_path(self, lock_digest: str) -> Path | None:
@@ -230,7 +322,62 @@ class BuildCache:
         return record
 
     def store_summary(self, lock_digest: str, summary: ProjectSummary) -> None:
-        self._write(self._summary_path(lock_digest), summary)
+        """Written only when its diagnostics and model pins hold no secret. The rest is source
+        paths (named by spec files, which a successful `lock` showed clean, or found on disk),
+        their digests and spans: what `spec_secrets.RecordScreen` lets a spec record carry
+        unscanned. Scanning the whole pickle instead cost a twentieth of a one-edit re-lock."""
+        texts: set[str] = set()
+        for diag in summary.diagnostics:
+            if not isinstance(diag, Diagnostic):
+                return
+            texts.update((diag.message, diag.help or "", *diag.notes))
+        for pin, source in summary.models.values():
+            texts.update((pin.alias, pin.snapshot, pin.resolved_by, pin.lifecycle, pin.retires_at or "", source))
+        if find_secret_text("\n".join(sorted(texts))):
+            return
+        self._write(self._summary_path(lock_digest), summary, scanned=True)
+
+    def _validated_path(self) -> Path | None:
+        if self.folder is None:
+            return None
+        return self.folder / (hashlib.sha256(f"{self.project_key}\nvalidated".encode()).hexdigest() + ".valid")
+
+    def load_validated(self) -> set[bytes]:
+        """Digests of the validations this project's builds saw pass (`values.Validated`)."""
+        record = self._read(self._validated_path())
+        if not isinstance(record, set) or not all(isinstance(key, bytes) for key in record):
+            return set()
+        return record
+
+    def store_validated(self, keys: set[bytes], added: set[bytes]) -> None:
+        """Digests only (nothing to scan). Past `VALIDATED_LIMIT` the memo starts again from
+        this build's `added` rather than grow without bound."""
+        self._write(self._validated_path(), keys if len(keys) <= VALIDATED_LIMIT else added, scanned=True)
+
+    def _checks_path(self, root: Path) -> Path | None:
+        if self.folder is None:
+            return None
+        return self.folder / (hashlib.sha256(f"{self.project_key}\n{root}".encode()).hexdigest() + ".check")
+
+    def load_checks(self, root: Path) -> CheckRecord | None:
+        """The check findings the last build of the project at `root` filed."""
+        record = self._read(self._checks_path(root))
+        if (
+            not isinstance(record, CheckRecord)
+            or not isinstance(record.interface, str)
+            or not isinstance(record.files, dict)
+            or not isinstance(record.cycles, list)
+            or not isinstance(record.python_names, list)
+            or not all(isinstance(v, FileChecks) for v in record.files.values())
+        ):
+            return None
+        return record
+
+    def store_checks(self, root: Path, record: CheckRecord) -> None:
+        """Only for a build none of whose spec files holds a secret: every string in the
+        findings is then a piece of a clean spec file or made by the compiler (the reasoning
+        of `spec_secrets.RecordScreen`), so the pickled bytes need no scan of their own."""
+        self._write(self._checks_path(root), record, scanned=True)
 
     def _read(self, path: Path | None) -> Any:
         if path is None:
@@ -256,11 +403,7 @@ class BuildCache:
         if path is None:
             return
         try:
-            buf = io.BytesIO()
-            pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
-            pickler.dispatch_table = _dispatch_table()
-            pickler.dump(record)
-            payload = buf.getvalue()
+            payload = _dump(record)
             # A spec that holds a credential is refused at `lock`; no copy of it may outlive
             # that in a cache (pickled strings are UTF-8 in the stream, so a scan finds them).
             if not scanned and find_secret_text(payload.decode("utf-8", "replace")):

@@ -6,8 +6,9 @@ File-backed checks (templates, test inputs, consumer schemas) live in `compiler.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from keyword import iskeyword
 from typing import Any
@@ -19,12 +20,13 @@ from routinec.compiler import ast
 from routinec.compiler.lower import CONSTRAINT_KEYWORDS
 from routinec.compiler.symbols import PRIMITIVES, Project
 from routinec.compiler.tools import LIMIT_KEYWORDS, check_tools
+from routinec.compiler.values import Validated, json_value
 from routinec.diagnostics import Diagnostic, Severity, Span
 from routinec.lockfile.entry import STATES
 from routinec.modeltable import ModelInfo, known_names
 from routinec.params import BY_KEYWORD, PARAMS, Param
 
-__all__ = ["Resolver", "check_consumer", "check_python_names", "check_routine", "check_type", "check_type_cycles"]
+__all__ = ["Resolver", "check_consumer", "check_python_names", "check_routine", "check_type", "check_type_cycles", "file_interface", "project_interface"]
 
 Resolver = Callable[[str], ModelInfo | None]
 
@@ -154,7 +156,8 @@ def _check_constraints(field: ast.Field, project: Project, out: list[Diagnostic]
 
 
 def check_fields(
-    fields: tuple[ast.Field, ...], project: Project, what: str, out: list[Diagnostic]
+    fields: tuple[ast.Field, ...], project: Project, what: str, out: list[Diagnostic],
+    validated: Validated | None = None,
 ) -> None:
     names: dict[str, ast.Field] = {}
     for field in fields:
@@ -179,7 +182,7 @@ def check_fields(
         # A default is validated against the field's constraints, so only once they are valid:
         # `pattern 1023` or an unknown keyword would otherwise reach jsonschema as a bad schema.
         if field.has_default and not field.optional and len(out) == before:
-            _check_default(field, project, out)
+            _check_default(field, project, out, validated if validated is not None else Validated())
         if field.has_default and field.optional:
             out.append(
                 _err(
@@ -191,12 +194,10 @@ def check_fields(
             )
 
 
-def _check_default(field: ast.Field, project: Project, out: list[Diagnostic]) -> None:
-    """The default must validate against its own field's schema (type and constraints)."""
-    import jsonschema
-
+def _check_default(field: ast.Field, project: Project, out: list[Diagnostic], validated: Validated) -> None:
+    """The default must validate against its own field's schema (type and constraints).
+    jsonschema is imported only when that is not known to pass (`validated`)."""
     from routinec.compiler.lower import field_schema, with_defs
-    from routinec.compiler.values import json_value
 
     written = _whole_with_point(field.type, field.default)
     if written is not None:
@@ -221,9 +222,19 @@ def _check_default(field: ast.Field, project: Project, out: list[Diagnostic]) ->
     # past what Decimal can divide) is reported at that type; the default is not judged by it.
     try:
         full = with_defs(schema, refs, project, closed=True)
-        errors = list(jsonschema.Draft202012Validator(full).iter_errors(json_value(field.default)))
+        value = json_value(field.default)
+    except (KeyError, TypeError, ArithmeticError):
+        return
+    if validated.passed("default", full, value):
+        return
+    import jsonschema
+
+    try:
+        errors = list(jsonschema.Draft202012Validator(full).iter_errors(value))
     except (KeyError, TypeError, ArithmeticError, jsonschema.SchemaError, re.error):
         return
+    if not errors:
+        validated.add("default", full, value)
     if errors:
         out.append(
             _err(
@@ -250,9 +261,9 @@ def _whole_with_point(expr: ast.TypeExpr, value: Any) -> Decimal | None:
     return None
 
 
-def check_type(typedef: ast.TypeDef, project: Project) -> list[Diagnostic]:
+def check_type(typedef: ast.TypeDef, project: Project, validated: Validated | None = None) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    check_fields(typedef.fields, project, f"type {typedef.name}", out)
+    check_fields(typedef.fields, project, f"type {typedef.name}", out, validated)
     return out
 
 
@@ -297,13 +308,13 @@ def check_type_cycles(project: Project) -> list[Diagnostic]:
     return out
 
 
-def check_consumer(consumer: ast.ConsumerDef, project: Project) -> list[Diagnostic]:
+def check_consumer(consumer: ast.ConsumerDef, project: Project, validated: Validated | None = None) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     if consumer.expects_count == 0:
         out.append(_err(Code.MISSING_STATEMENT, f"consumer {consumer.name!r} has no `expects {{ … }}` block", consumer.name_span))
     elif consumer.expects_count > 1:
         out.append(_err(Code.DUPLICATE_STATEMENT, f"consumer {consumer.name!r} has more than one `expects` block", consumer.name_span))
-    check_fields(consumer.expects, project, f"consumer {consumer.name}", out)
+    check_fields(consumer.expects, project, f"consumer {consumer.name}", out, validated)
     return out
 
 
@@ -420,9 +431,10 @@ def _check_settings(
 
 
 def check_routine(
-    routine: ast.RoutineDef, project: Project, resolve: Resolver
+    routine: ast.RoutineDef, project: Project, resolve: Resolver, validated: Validated | None = None
 ) -> tuple[ModelInfo | None, list[Diagnostic]]:
-    """Checks that need no files; returns the resolved model (None when it cannot be)."""
+    """Checks that need no files; returns the resolved model (None when it cannot be).
+    `validated`: defaults known to fit their schemas (and where new passes are noted)."""
     out: list[Diagnostic] = []
     for keyword, span in routine.repeats:
         out.append(_err(Code.DUPLICATE_STATEMENT, f"`{keyword}` is given more than once in routine {routine.name!r}", span, "keep one"))
@@ -460,9 +472,9 @@ def check_routine(
     ):
         out.extend(check_tools(routine, model))
         for tool in routine.tools:
-            check_fields(tool.inputs or (), project, f"the input of tool {tool.name}", out)
-    check_fields(routine.inputs or (), project, f"the input of {routine.name}", out)
-    check_fields(routine.outputs or (), project, f"the output of {routine.name}", out)
+            check_fields(tool.inputs or (), project, f"the input of tool {tool.name}", out, validated)
+    check_fields(routine.inputs or (), project, f"the input of {routine.name}", out, validated)
+    check_fields(routine.outputs or (), project, f"the output of {routine.name}", out, validated)
     _check_tests(routine, out)
     seen: set[str] = set()
     for ref in routine.consumers:
@@ -603,3 +615,35 @@ def check_python_names(project: Project, only: str | None = None) -> list[Diagno
             fields(routine.inputs, True)
             fields(routine.outputs, False)
     return out
+
+
+def file_interface(file: ast.File) -> str:
+    """A digest of what the check pass reads of this file's declarations when it checks
+    another file's: its types whole (names, fields, defaults, constraints: `check_routine`,
+    `check_type`, `check_type_cycles`, `check_python_names`), its consumers, and each
+    routine's name and the fields `check_python_names` walks, all with their spans and in
+    file order (which of two declarations of a name wins). A routine's body (settings,
+    prompt, tests, tools) is read only when that routine itself is checked; of its fields,
+    `check_python_names` reads the name, span and type. Nodes as `repr` writes them (frozen
+    dataclasses of plain values: equal reprs, equal nodes)."""
+    parts: list[object] = [file.path]
+    for item in file.items:
+        if isinstance(item, ast.RoutineDef):
+            parts.append((
+                "routine", item.name, item.name_span, item.span.path,
+                tuple((f.name, f.span, f.type) for f in item.inputs or ()),
+                tuple((f.name, f.span, f.type) for f in item.outputs or ()),
+            ))
+        else:
+            parts.append(item)
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def project_interface(interfaces: Iterable[tuple[str, str]]) -> str:
+    """The digest of a whole project's (spec path, `file_interface`) pairs: while it is the
+    same, a declaration checks the same as long as its own file's bytes (and, for a
+    routine, the model its `model` resolves to) are."""
+    h = hashlib.sha256()
+    for rel, interface in sorted(interfaces):
+        h.update(f"{len(rel)}:{rel}:{interface}\n".encode())
+    return h.hexdigest()

@@ -158,7 +158,10 @@ class ProjectFiles:
         if rel not in self._digests:
             data = self._bytes.get(rel)
             if data is None:
-                data = (self.root / rel).read_bytes()
+                # A string join, not `root / rel`: pathlib's parsing cost more than the read
+                # when a re-lock re-digests the thousands of files its cached entries name.
+                with open(self._root_slash + rel, "rb") as handle:
+                    data = handle.read()
                 self._bytes[rel] = data
             self._digests[rel] = source_digest(data)
         return self._digests[rel]

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import jinja2.meta
-import jsonschema
 from jinja2.sandbox import SandboxedEnvironment
 
 from routinec.canonical import digest, plain_text
@@ -22,9 +21,14 @@ from routinec.compiler import ast, spec_secrets
 from routinec.compiler.check import compare_rules
 from routinec.compiler.files import FileError, ProjectFiles
 from routinec.compiler.template_safety import all_nodes, unsafe_expressions
-from routinec.compiler.values import json_value
+from routinec.compiler.values import Validated, json_value
 from routinec.diagnostics import Diagnostic, Severity, Span
 from routinec.schema_keys import misspelt_keys
+
+if TYPE_CHECKING:
+    import jsonschema
+
+# jsonschema is imported only when a validation is not known to pass (`values.Validated`).
 
 __all__ = ["Materials", "gather"]
 
@@ -264,7 +268,7 @@ def _validation_message(error: jsonschema.ValidationError) -> str:
 
 
 def _tests(
-    routine: ast.RoutineDef, input_schema: dict[str, Any], files: ProjectFiles, mats: Materials
+    routine: ast.RoutineDef, input_schema: dict[str, Any], files: ProjectFiles, mats: Materials, validated: Validated
 ) -> None:
     validator: Any = None
     for test in routine.tests:
@@ -284,9 +288,15 @@ def _tests(
             mats.diagnostics.extend(spec_secrets.in_value(value, span, f"the inline input of test {test.name!r}"))
         else:
             continue
-        if validator is None:
-            validator = jsonschema.Draft202012Validator(input_schema)
-        errors = sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
+        errors: list[jsonschema.ValidationError] = []
+        if not validated.passed("test input", input_schema, value):
+            if validator is None:
+                import jsonschema
+
+                validator = jsonschema.Draft202012Validator(input_schema)
+            errors = sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
+            if not errors:
+                validated.add("test input", input_schema, value)
         fix = f"fix {input_path}" if input_path else "fix the inline input"
         # A misspelt key is one mistake, not "X is required" plus "Y was unexpected": name it.
         misspelt = misspelt_keys(errors)
@@ -317,7 +327,8 @@ def _tests(
 
 
 def _consumers(
-    refs: Iterable[ast.ConsumerRef], named: dict[str, dict[str, Any]], files: ProjectFiles, mats: Materials
+    refs: Iterable[ast.ConsumerRef], named: dict[str, dict[str, Any]], files: ProjectFiles, mats: Materials,
+    validated: Validated,
 ) -> None:
     for ref in refs:
         if not ref.is_file:
@@ -331,18 +342,22 @@ def _consumers(
             mats.diagnostics.append(exc.diagnostic)
             continue
         mats.used_files.add(rel)
-        try:
-            if not isinstance(schema, dict | bool):
-                raise jsonschema.SchemaError("a schema must be an object or a boolean")
-            jsonschema.Draft202012Validator.check_schema(schema)
-        except jsonschema.SchemaError as exc:
-            mats.diagnostics.append(
-                Diagnostic(Code.INVALID_SCHEMA, Severity.ERROR, f"{rel} is not a valid JSON Schema: {exc.message[:200]}", ref.span)
-            )
-            continue
-        except RecursionError:
-            mats.diagnostics.append(Diagnostic(Code.INVALID_SCHEMA, Severity.ERROR, f"{rel} nests too deeply", ref.span))
-            continue
+        if not validated.passed("schema", schema):
+            import jsonschema
+
+            try:
+                if not isinstance(schema, dict | bool):
+                    raise jsonschema.SchemaError("a schema must be an object or a boolean")
+                jsonschema.Draft202012Validator.check_schema(schema)
+            except jsonschema.SchemaError as exc:
+                mats.diagnostics.append(
+                    Diagnostic(Code.INVALID_SCHEMA, Severity.ERROR, f"{rel} is not a valid JSON Schema: {exc.message[:200]}", ref.span)
+                )
+                continue
+            except RecursionError:
+                mats.diagnostics.append(Diagnostic(Code.INVALID_SCHEMA, Severity.ERROR, f"{rel} nests too deeply", ref.span))
+                continue
+            validated.add("schema", schema)
         mats.diagnostics.extend(spec_secrets.in_value(schema, ref.span, f"the consumer schema {rel}"))
         mats.consumers.append({"name": rel, "kind": "file", "schema": schema, "schema_hash": digest(schema)})
 
@@ -352,11 +367,14 @@ def gather(
     input_schema: dict[str, Any],
     consumer_schemas: dict[str, dict[str, Any]],
     files: ProjectFiles,
+    validated: Validated | None = None,
 ) -> Materials:
+    """`validated`: validations known to pass, and where new passes are noted."""
+    validated = validated if validated is not None else Validated()
     mats = Materials()
     if routine.description:
         mats.diagnostics.extend(spec_secrets.in_value(routine.description, routine.name_span, "the description"))
     _templates(routine, files, mats)
-    _tests(routine, input_schema, files, mats)
-    _consumers(routine.consumers, consumer_schemas, files, mats)
+    _tests(routine, input_schema, files, mats, validated)
+    _consumers(routine.consumers, consumer_schemas, files, mats, validated)
     return mats

@@ -6,8 +6,9 @@ declarations, plus `duplicate-name` diagnostics for names declared twice (across
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Generic, TypeVar
 
 from routinec.codes import Code
@@ -22,15 +23,40 @@ RESERVED = frozenset(PRIMITIVES) | {"list"}
 N = TypeVar("N")
 
 
-@dataclass(frozen=True)
 class Decl(Generic[N]):
-    node: N
-    path: str
+    """A declaration and the spec file it is in. A routine of a spec file that came from the
+    build cache has its node read from the cache on first use (`later`); until then `head`
+    says what the build reads without it (its name, spans and `model` statement)."""
+
+    __slots__ = ("_load", "_node", "head", "path")
+
+    def __init__(self, node: N, path: str) -> None:
+        self._node: N | None = node
+        self._load: Callable[[], N] | None = None
+        self.head: ast.RoutineHead | None = None
+        self.path = path
+
+    @classmethod
+    def later(cls, load: Callable[[], N], path: str, head: ast.RoutineHead) -> Decl[N]:
+        decl: Decl[N] = cls.__new__(cls)
+        decl._node, decl._load, decl.head, decl.path = None, load, head, path
+        return decl
+
+    @property
+    def node(self) -> N:
+        if self._node is None:
+            assert self._load is not None
+            self._node, self._load = self._load(), None
+        return self._node
+
+    @property
+    def loaded(self) -> bool:
+        return self._node is not None
 
 
 @dataclass
 class Project:
-    files: dict[str, ast.File] = field(default_factory=dict)
+    files: dict[str, ast.File | ast.FileHead] = field(default_factory=dict)
     types: dict[str, Decl[ast.TypeDef]] = field(default_factory=dict)
     routines: dict[str, Decl[ast.RoutineDef]] = field(default_factory=dict)
     consumers: dict[str, Decl[ast.ConsumerDef]] = field(default_factory=dict)
@@ -51,7 +77,10 @@ def _duplicate(kind: str, name: str, span: Span, first: Span) -> Diagnostic:
     )
 
 
-def resolve(files: Iterable[ast.File]) -> tuple[Project, list[Diagnostic]]:
+def resolve(
+    files: Iterable[ast.File | ast.FileHead], load: Callable[[str, int], ast.RoutineDef] | None = None
+) -> tuple[Project, list[Diagnostic]]:
+    """`load(path, index)`: the routine a `FileHead`'s `RoutineHead` stands for."""
     project = Project()
     diags: list[Diagnostic] = []
     for file in sorted(files, key=lambda f: f.path):
@@ -73,13 +102,17 @@ def resolve(files: Iterable[ast.File]) -> tuple[Project, list[Diagnostic]]:
                     diags.append(_duplicate("type", item.name, item.span, table_t[item.name].node.span))
                 else:
                     table_t[item.name] = Decl(item, file.path)
-            elif isinstance(item, ast.RoutineDef):
+            elif isinstance(item, ast.RoutineDef | ast.RoutineHead):
                 table_r = project.routines
                 if item.name in table_r:
-                    first = table_r[item.name].node.name_span
+                    taken = table_r[item.name]
+                    first = taken.head.name_span if taken.head is not None else taken.node.name_span
                     diags.append(_duplicate("routine", item.name, item.name_span, first))
-                else:
+                elif isinstance(item, ast.RoutineDef):
                     table_r[item.name] = Decl(item, file.path)
+                else:
+                    assert load is not None, "a FileHead needs a loader"
+                    table_r[item.name] = Decl.later(partial(load, file.path, item.index), file.path, item)
             else:
                 table_c = project.consumers
                 if item.name in table_c:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from routinec.compiler import ast
 from routinec.compiler.cache import SpecRecord
 from routinec.compiler.files import ProjectFiles
 from routinec.compiler.fork import split_run
@@ -20,6 +21,7 @@ from routinec.compiler.passes.state import BuildState
 from routinec.compiler.spec_secrets import RecordScreen
 from routinec.compiler.symbols import Project
 from routinec.compiler.tools import import_roots, lower_triggers, resolve_tools
+from routinec.compiler.values import Validated
 from routinec.diagnostics import Severity
 from routinec.lockfile import LockEntry, entry_text
 from routinec.modeltable import ModelInfo
@@ -40,13 +42,14 @@ def _lower_some(
     models: dict[str, ModelInfo],
     consumer_schemas: dict[str, dict[str, Any]],
     files: ProjectFiles,
+    validated: Validated,
 ) -> Lowered:
     out: Lowered = {}
     roots = import_roots(files.root)
     for name in names:
         routine = project.routines[name].node
         input_schema = routine_schema(routine.inputs, project)
-        mats = gather(routine, input_schema, consumer_schemas, files)
+        mats = gather(routine, input_schema, consumer_schemas, files, validated)
         tool_mats = resolve_tools(routine, project, roots, files.root)
         mats.diagnostics.extend(tool_mats.diagnostics)
         if any(d.severity is Severity.ERROR for d in mats.diagnostics):
@@ -103,7 +106,8 @@ def lower_routines(state: BuildState) -> None:
         consumer_schemas = {n: consumer_schema(d.node, project) for n, d in project.consumers.items()}
 
         def job(names: Sequence[str]) -> Lowered:
-            return _lower_some(names, project, state.models, consumer_schemas, files)
+            # (A forked half's new passes stay in that process: the memo is only a shortcut.)
+            return _lower_some(names, project, state.models, consumer_schemas, files, state.validated)
 
         fresh: Lowered = {}
         for some in split_run(job, todo, min_items=PARALLEL_ROUTINES):
@@ -137,7 +141,11 @@ def _remember(state: BuildState, done: Lowered, changed: set[str]) -> None:
         if old is not None and not changed.intersection(names):
             continue
         lowered = {n: done[n] for n in names if n in done and done[n]["entry"] is not None}
-        jobs.append((rel, SpecRecord(file, lowered)))
+        interface = state.interfaces.get(rel, "")
+        if old is not None:  # from the cache: its AST as stored, without reading it
+            jobs.append((rel, SpecRecord(None, lowered, interface, old.head, old.rest)))
+        elif isinstance(file, ast.File):
+            jobs.append((rel, SpecRecord(file, lowered, interface)))
     cache, spec_bytes = state.cache, state.spec_bytes
     screen = RecordScreen(state.tainted)
 
@@ -155,5 +163,8 @@ def remember_parsed(state: BuildState) -> None:
     if not state.cache.enabled:
         return
     for file in state.parsed:
-        if file.path not in state.records and file.path in state.spec_bytes and file.path not in state.tainted:
-            state.cache.store(file.path, state.spec_bytes[file.path], SpecRecord(file, {}))
+        if (
+            isinstance(file, ast.File) and file.path not in state.records
+            and file.path in state.spec_bytes and file.path not in state.tainted
+        ):
+            state.cache.store(file.path, state.spec_bytes[file.path], SpecRecord(file, {}, state.interfaces.get(file.path, "")))

@@ -39,7 +39,7 @@ def _parse_some(items: Sequence[tuple[str, bytes]]) -> tuple[list[ast.File], lis
 def parse_specs(state: BuildState) -> None:
     root = state.config.root
     todo: list[tuple[str, bytes]] = []
-    found: dict[str, ast.File] = {}
+    found: dict[str, ast.File | ast.FileHead] = {}
     for rel in state.paths:
         try:
             data = (root / rel).read_bytes()
@@ -51,9 +51,11 @@ def parse_specs(state: BuildState) -> None:
         state.spec_bytes[rel] = data
         state.files.remember(rel, data)
         record = state.cache.load(rel, data)
-        if record is not None and isinstance(record.ast, ast.File) and record.ast.path == rel:
+        if record is not None:  # its routines are read when needed (`state.load_routine`)
             state.records[rel] = record
-            found[rel] = record.ast
+            found[rel] = record.head
+            if isinstance(record.interface, str) and record.interface:
+                state.interfaces[rel] = record.interface
         else:
             todo.append((rel, data))
     for some, diags in split_run(_parse_some, todo, min_items=PARALLEL_FILES):

@@ -9,5 +9,5 @@ __all__ = ["resolve_names"]
 
 
 def resolve_names(state: BuildState) -> None:
-    state.project, found = resolve(state.parsed)
+    state.project, found = resolve(state.parsed, state.load_routine)
     state.diagnostics.extend(found)
