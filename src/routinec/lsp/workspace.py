@@ -328,7 +328,9 @@ class Workspace:
         self, routine: ast.RoutineDef, project: Project, model: ModelInfo, key: Any, line: int, context: Any, rel: str
     ) -> list[Diagnostic]:
         """Templates, test inputs, consumer files and consumer edges of one routine (cached)."""
-        wanted = (context, model)
+        locked = self._lock_entries()
+        before = locked.routines.get(routine.name) if locked is not None else None
+        wanted = (context, model, before.entry_hash if before is not None else None)
         cached = self._materials.get(key)
         if cached is not None and cached[0] == wanted:
             return self._moved(cached[2], rel, line - cached[1])
@@ -339,12 +341,18 @@ class Workspace:
         }
         mats = gather(routine, input_schema, consumer_schemas, self._files)
         said = list(mats.diagnostics)
-        if not any(d.severity is Severity.ERROR for d in said) and routine.consumers and routine.prompt is not None:
-            from routinec.commands.gates import edge_diagnostics
+        if not any(d.severity is Severity.ERROR for d in said) and (routine.consumers or before) and routine.prompt is not None:
+            # The gates `check` and `lock` run: consumer edges, and a breaking change against
+            # the locked entry without a version bump.
+            from routinec.commands.gates import breaking_changes, edge_diagnostics
 
             entry = lower_routine(routine, project, model, mats.prompt, mats.tests, mats.consumers, {})
             for diag in edge_diagnostics(Lock(routines={routine.name: entry}), self.config):
                 said.append(dataclasses.replace(diag, span=routine.name_span))
+            if before is not None:
+                now = Lock(routines={routine.name: entry})
+                for diag in breaking_changes(Lock(routines={routine.name: before}), now, self.config, for_lock=True):
+                    said.append(dataclasses.replace(diag, span=self._version_span(rel, routine)))
         if len(self._materials) > 4096:
             self._materials.clear()
         self._materials[key] = (wanted, line, tuple(said))
@@ -386,6 +394,16 @@ class Workspace:
                 if quote not in inner:
                     return inner
         return None
+
+    def _version_span(self, rel: str, routine: ast.RoutineDef) -> Span:
+        """The `vN` after `routine NAME` in the unsaved text (where `check` points a version gate)."""
+        name = routine.name_span
+        text = self._line(rel, name.line)
+        tag = f"v{routine.version}"
+        column = text.find(tag, max(name.end_column - 1, 0))
+        if column < 0:
+            return name
+        return Span(name.path, name.line, column + 1, name.line, column + 1 + len(tag))
 
     def _lock_entries(self) -> Lock | None:
         path = self.config.lock_path

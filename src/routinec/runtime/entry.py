@@ -66,7 +66,7 @@ def _first_error(validator: Draft202012Validator, instance: Any) -> str | None:
     errors = sorted(validator.iter_errors(instance), key=lambda e: (list(e.absolute_path), e.message))
     if not errors:
         return None
-    slips = misspelt_keys(errors)
+    slips = [slip for slip in misspelt_keys(errors) if slip.meant]
     if slips:  # one misspelt key, not "'category' is required" plus "'categroy' was unexpected"
         more = f" (and {len(slips) - 1} more)" if len(slips) > 1 else ""
         return f"{slips[0].text()}{more}"
