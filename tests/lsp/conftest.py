@@ -102,10 +102,14 @@ def run_session(project: Path, scenario: Scenario) -> None:
                 workspace_folders=[lsp.WorkspaceFolder(uri=project.as_uri(), name="project")],
             )), TIMEOUT)
             client.initialized(lsp.InitializedParams())
-            await scenario(editor, client)
-            await asyncio.wait_for(client.shutdown_async(None), TIMEOUT)
-            client.exit(None)
+            try:
+                await scenario(editor, client)
+            finally:
+                # Also when the scenario failed: a server never told to exit keeps
+                # `client.stop()` waiting for it forever, and the failure becomes a hang.
+                await asyncio.wait_for(client.shutdown_async(None), TIMEOUT)
+                client.exit(None)
         finally:
-            await client.stop()
+            await asyncio.wait_for(client.stop(), TIMEOUT)
 
     asyncio.run(main())
