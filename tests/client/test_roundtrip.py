@@ -53,8 +53,14 @@ def assert_round_trip(lock: Lock, module: ModuleType) -> int:
                     f"lock: {json.dumps(schema, sort_keys=True, default=str)}\n"
                     f"model: {json.dumps(generated, sort_keys=True)}"
                 )
-                # Not even a note: the schemas say the same thing.
-                assert report.findings == [], [str(f) for f in report.findings]
+                # Not even a note: the schemas say the same thing. One exception, upstream:
+                # typing caches `Literal[...] | None` by the Literal's *set* of values, so in a
+                # process that built `Literal["low", "high"] | None` earlier, the same values in
+                # another order come back in the first order (pydantic then lists them so).
+                # The values, and so what validates, are the same: only that note is allowed.
+                notes = [f for f in report.findings if f.rule_id != "enum-reordered"]
+                assert notes == [], [str(f) for f in report.findings]
+                assert all(f.old_in_new and f.new_in_old for f in report.findings), [str(f) for f in report.findings]
             checked += 1
     return checked
 
