@@ -208,7 +208,7 @@ def test_drifted_spec_is_annotated_and_fails_after_every_command(workspace: Path
     drift = [a for a in run.stdout.splitlines() if "title=lock-drift" in a]
     assert drift == [
         f"::error file={SUB}/specs/summarize_pr.routine,line={line},col=3,title=lock-drift::"
-        "summarize_pr: temperature 0 → 0.2%0Ahelp: run 'routinec lock' and commit routines.lock"
+        "summarize_pr: temperature 0 → 0.2%0Ahelp: run 'routinec lock' and commit it"
     ]
     # verify failed, and test and compat still ran and reported
     assert run.outputs["verify-exit"] == "1"
@@ -220,7 +220,7 @@ def test_drifted_spec_is_annotated_and_fails_after_every_command(workspace: Path
     }
     assert f"::error file={SUB}/routines.lock,title=lock-stale::summarize_pr: the lock entry is stale" in run.stdout
     assert (f"| ↳ | error |  |  |  | {SUB}/specs/summarize\\_pr.routine:{line} | lock-drift | "
-            "summarize\\_pr: temperature 0 → 0.2<br>help: run 'routinec lock' and commit routines.lock |") in run.summary
+            "summarize\\_pr: temperature 0 → 0.2<br>help: run 'routinec lock' and commit it |") in run.summary
 
 
 def test_breaking_change_against_the_base_branch_is_a_compat_annotation(workspace: Path, tmp_path: Path) -> None:
