@@ -72,8 +72,7 @@ def test_record_outcome_ls_show(project: Path, fake_api: FakeAnthropic, tmp_path
     assert json.loads(none.stdout)["runs"] == 0
 
 
-def test_replay_records_only_with_ledger_flag(project: Path, fake_api: FakeAnthropic, backend: Backend) -> None:
-    _record(project, fake_api)
+def test_replay_records_only_with_ledger_flag(project: Path, recorded_project: list[dict[str, object]], fake_api: FakeAnthropic, backend: Backend) -> None:
     assert run_cli(project, "test", "--update-golden").returncode == 0
     before = backend.rows(project)
     assert run_cli(project, "test").returncode == 0
