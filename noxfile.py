@@ -102,10 +102,9 @@ def _demo_rollout(session: nox.Session, copy: Path) -> None:
 
 @nox.session(python=_python())
 def tests(session: nox.Session) -> None:
-    """The whole test suite, on two workers. Work stealing: a worker that runs out of tests
-    takes half of the other's queue, so the run does not end on one worker's long tail."""
+    """The whole test suite, on two workers."""
     session.install(*CONSTRAINTS, "-e", ".[dev]")
-    session.run("pytest", "-n", "2", "--dist", "worksteal", "-q", *session.posargs)
+    session.run("pytest", "-n", "2", "-q", *session.posargs)
 
 
 @nox.session(python=_python())
