@@ -97,7 +97,13 @@ def _tool(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_app_and_its_client_pass_mypy_strict(tmp_path: Path) -> None:
-    done = _tool("mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"), "-p", "review_app")
+    # The anthropic SDK is not followed: neither the app nor routinec's public API names its
+    # types (routinec imports it inside a function), and analysing its ~1,500 modules was half
+    # of this test's CPU. Errors are only ever reported in the app's own files either way.
+    config = tmp_path / "mypy.ini"
+    config.write_text("[mypy]\n\n[mypy-anthropic.*]\nfollow_imports = skip\n", "utf-8")
+    done = _tool("mypy", "--config-file", str(config), "--strict", "--no-incremental",
+                 "--cache-dir", str(tmp_path / "cache"), "-p", "review_app")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no issues found in 3 source files" in done.stdout
 

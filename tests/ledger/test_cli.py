@@ -72,8 +72,7 @@ def test_record_outcome_ls_show(project: Path, fake_api: FakeAnthropic, tmp_path
     assert json.loads(none.stdout)["runs"] == 0
 
 
-def test_replay_records_only_with_ledger_flag(project: Path, fake_api: FakeAnthropic, backend: Backend) -> None:
-    _record(project, fake_api)
+def test_replay_records_only_with_ledger_flag(project: Path, recorded_project: list[dict[str, object]], fake_api: FakeAnthropic, backend: Backend) -> None:
     assert run_cli(project, "test", "--update-golden").returncode == 0
     before = backend.rows(project)
     assert run_cli(project, "test").returncode == 0
@@ -103,9 +102,9 @@ def test_replay_records_only_with_ledger_flag(project: Path, fake_api: FakeAnthr
     ],
 )
 def test_bad_input_is_one_diagnostic_and_changes_nothing(
-    project: Path, fake_api: FakeAnthropic, tmp_path: Path, args: list[str], code: int, words: str, backend: Backend
+    project: Path, recorded_project: list[dict[str, object]], tmp_path: Path, args: list[str], code: int, words: str, backend: Backend
 ) -> None:
-    rows = _record(project, fake_api)
+    rows = recorded_project
     run_id = str(rows[0]["run_id"])
     (tmp_path / "fix.json").write_text(json.dumps({"summary": "s", "risk": "low", "files": []}))
     (tmp_path / "bad.json").write_text(json.dumps({"summary": "", "risk": "catastrophic"}))
@@ -204,10 +203,10 @@ def test_the_next_working_write_drains_the_spool(project: Path, fake_api: FakeAn
 
 
 @SQLITE_ONLY
-def test_json_output_is_json_lines_with_one_summary(project: Path, fake_api: FakeAnthropic, tmp_path: Path) -> None:
+def test_json_output_is_json_lines_with_one_summary(project: Path, recorded_project: list[dict[str, object]], tmp_path: Path) -> None:
     """`ledger ls|show|sync`, `outcome` and `attest` print JSON lines and the closing summary
     record, as every command does; `report --format json` stays one document (the report)."""
-    rows = _record(project, fake_api)
+    rows = recorded_project
     listed = run_cli(project, "ledger", "ls", "--format", "json")
     lines = listed.stdout.splitlines()
     assert len(lines) == len(rows) + 1 == 4  # one run per line, then the summary

@@ -4,6 +4,7 @@ in a subprocess, and the loopback Messages API server."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -94,6 +95,26 @@ def write_project(root: Path, *, chat: bool = True) -> Path:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return write_project(tmp_path / "proj")
+
+
+@pytest.fixture(scope="session")
+def _recorded_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = write_project(tmp_path_factory.mktemp("recorded") / "proj")
+    with FakeAnthropic() as api:
+        result = run_cli(root, "record", env=cli_env(api))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 recorded" in result.stdout
+    return root
+
+
+@pytest.fixture
+def recorded_all(project: Path, _recorded_once: Path) -> Path:
+    """`project` as `routinec record` (every routine, against the loopback server) leaves it:
+    transcripts and ledger. Recorded once per session (per xdist worker) and copied, for tests
+    whose subject comes after the recording; `record` itself is tested on its own."""
+    shutil.rmtree(project)
+    shutil.copytree(_recorded_once, project, symlinks=True)
+    return project
 
 
 @pytest.fixture

@@ -49,8 +49,7 @@ def test_record_writes_redacted_transcripts_that_replay(project: Path, fake_api:
     assert snapshot(project) == before
 
 
-def test_golden_drift_gives_field_level_diff_and_formats(project: Path, fake_api: FakeAnthropic) -> None:
-    _record_all(project, fake_api)
+def test_golden_drift_gives_field_level_diff_and_formats(project: Path, recorded_all: Path) -> None:
     assert run_cli(project, "test", "--update-golden").returncode == 0
     golden = project / "golden" / "summarize_pr" / "small_fix.output.json"
     value = json.loads(golden.read_text())
@@ -83,8 +82,7 @@ def test_golden_drift_gives_field_level_diff_and_formats(project: Path, fake_api
     assert snapshot(project) == before
 
 
-def test_orphans_and_missing_goldens_fail(project: Path, fake_api: FakeAnthropic) -> None:
-    _record_all(project, fake_api)
+def test_orphans_and_missing_goldens_fail(project: Path, recorded_all: Path) -> None:
     assert run_cli(project, "test", "--update-golden").returncode == 0
     stray = project / "golden" / "summarize_pr" / "old_case.transcript.json"
     stray.write_text("{}\n")
@@ -150,8 +148,7 @@ def test_api_errors_are_one_line(project: Path, fake_api: FakeAnthropic) -> None
     assert snapshot(project) == before
 
 
-def test_record_check_reports_drift_without_writing(project: Path, fake_api: FakeAnthropic) -> None:
-    _record_all(project, fake_api)
+def test_record_check_reports_drift_without_writing(project: Path, recorded_all: Path, fake_api: FakeAnthropic) -> None:
     assert run_cli(project, "test", "--update-golden").returncode == 0
     before = snapshot(project)
     fake_api.respond = lambda req: output_reply(req, {"summary": "other", "risk": "high", "files": []})
@@ -192,8 +189,7 @@ def test_response_echoing_a_key_is_redacted(project: Path, fake_api: FakeAnthrop
     assert leak not in data and "[REDACTED:anthropic-api-key]" in data
 
 
-def test_update_golden_writes_only_what_changed(project: Path, fake_api: FakeAnthropic) -> None:
-    _record_all(project, fake_api)
+def test_update_golden_writes_only_what_changed(project: Path, recorded_all: Path) -> None:
     assert run_cli(project, "test", "--update-golden").returncode == 0
     goldens = sorted((project / "golden").rglob("*.output.json"))
     assert len(goldens) == 3

@@ -10,12 +10,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
-from routinec.cli.summary import Annotation
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, exit_code_for, render
+
+if TYPE_CHECKING:  # the job summary is only loaded under --format github
+    from routinec.cli.summary import Annotation
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -363,6 +365,8 @@ def emit(diagnostics: Iterable[Diagnostic], fmt: str, root: Path | None) -> None
     if not items:
         return
     if fmt == "github":
+        from routinec.cli.summary import Annotation
+
         out.annotations.extend(Annotation.of(d) for d in items)
     if fmt == "sarif":
         out.sarif.extend(items)

@@ -62,6 +62,10 @@ class SdkProvider:
         timeout: float = 600.0,
         stop: threading.Event | None = None,
     ) -> None:
+        settings = env()
+        self.base_url = base_url or settings.base_url
+        # The key first: a missing or placeholder key is refused without paying for the SDK.
+        self.api_key = check_api_key(api_key if api_key is not None else settings.api_key, self.base_url)
         try:
             import anthropic  # deferred: ~0.8 s, and replay must never pay for it
         except ImportError:
@@ -70,9 +74,6 @@ class SdkProvider:
                 "record and live mode call the API through the anthropic SDK, which is not installed",
                 hint=extra_hint("anthropic"),
             ) from None
-        settings = env()
-        self.base_url = base_url or settings.base_url
-        self.api_key = check_api_key(api_key if api_key is not None else settings.api_key, self.base_url)
         self.max_retries = max_retries
         self.timeout = timeout
         self.stop = stop or threading.Event()
