@@ -73,6 +73,9 @@ def test_ctrl_c_keeps_finished_transcripts_and_leaves_no_partial_file(project: P
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # A runner started in the background (`cmd &`, nohup) hands SIGINT down as ignored,
+            # and Python keeps an ignored SIGINT ignored: give the CLI the default, as a terminal does.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         # With --jobs 1 the second request only starts once the first transcript is written.
         assert second_call.wait(120), "the second call never started"
