@@ -44,7 +44,7 @@ def test_no_record_holds_a_secret(tmp_path: Path) -> None:
     )
     project = write_project(tmp_path / "p", {"specs/r.routine": spec})
     env = cli_env(XDG_CACHE_HOME=str(tmp_path / "cache"))
-    assert run_cli("check", cwd=project, env=env).code == 0  # a warning
+    assert run_cli("check", cwd=project, env=env).code == 2  # refused at check as at lock
     assert run_cli("lock", cwd=project, env=env).code == 2  # refused
     written = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
     assert not [p for p in written if secret.encode() in p.read_bytes()]

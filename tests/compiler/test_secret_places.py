@@ -67,9 +67,9 @@ def test_a_secret_is_found_once_and_reaches_no_file(tmp_path: Path, place: str) 
     env = cli_env(XDG_CACHE_HOME=str(tmp_path / "cache"))
     for _ in range(2):  # the second run would read a record, if one had been written
         check = run_cli("check", cwd=project, env=env)
-        assert check.code == 0, check.output
-        warnings = [line for line in check.output.splitlines() if "[secret-in-spec]" in line]
-        assert len(warnings) == 1 and warnings[0].startswith(where + ":"), check.output
+        assert check.code == 2, check.output  # an error at check as at lock: green check, green lock
+        found = [line for line in check.output.splitlines() if "[secret-in-spec]" in line]
+        assert len(found) == 1 and found[0].startswith(where + ":") and ": error: " in found[0], check.output
         assert SECRET not in check.output
     lock = run_cli("lock", cwd=project, env=env)
     assert lock.code == 2, lock.output

@@ -128,7 +128,7 @@ def test_every_shape_in_every_place_is_redacted(tmp_path: Path) -> None:
     _no_leaks(root, planted=inputs)
 
 
-def test_secrets_written_into_a_spec_warn_at_check_and_stop_lock(tmp_path: Path) -> None:
+def test_secrets_written_into_a_spec_stop_check_and_lock(tmp_path: Path) -> None:
     root = tmp_path / "proj"
     (root / "specs" / "prompts").mkdir(parents=True)
     (root / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "0"\n')
@@ -152,7 +152,7 @@ def test_secrets_written_into_a_spec_warn_at_check_and_stop_lock(tmp_path: Path)
     before = snapshot(root)
 
     check = run_cli(root, "check", "--format", "json")
-    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.returncode == 2, check.stdout + check.stderr
     records = [json.loads(line) for line in check.stdout.splitlines() if line.startswith("{")]
     found = [r for r in records if r.get("code") == "secret-in-spec"]
     kinds = {r["message"].split("(")[1].split(")")[0] for r in found}
@@ -163,7 +163,8 @@ def test_secrets_written_into_a_spec_warn_at_check_and_stop_lock(tmp_path: Path)
     assert leaks(check.stdout + check.stderr) == []
 
     text = run_cli(root, "check")
-    assert "warning:" in text.stdout + text.stderr and leaks(text.stdout + text.stderr) == []
+    assert "error:" in text.stdout + text.stderr and leaks(text.stdout + text.stderr) == []
+    assert text.returncode == 2
 
     locked = run_cli(root, "lock")
     assert locked.returncode == 2

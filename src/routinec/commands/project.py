@@ -7,7 +7,6 @@ and breaking-change gates), which the compiler itself may not import.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import gc
 import os
@@ -69,10 +68,13 @@ class Outcome:
 def check(config: Config, paths: Iterable[Path] = ()) -> Outcome:
     from routinec.commands import gates
     from routinec.compiler.build import build
+    from routinec.compiler.spec_secrets import refused
 
     wanted = list(paths)
     result = build(config, extra_paths=wanted)
-    outcome = Outcome(list(result.diagnostics), routines=len(result.project.routines) if result.project else 0)
+    outcome = Outcome(
+        [refused(d) for d in result.diagnostics], routines=len(result.project.routines) if result.project else 0
+    )
     if wanted:
         # Names resolve project-wide, but only the named specs' diagnostics are shown (plus
         # those in templates, inputs and schemas, which belong to whoever names them).
@@ -152,13 +154,6 @@ def _try_read(config: Config, *, ours: bool = False) -> Lock | None:
         return None
 
 
-def _refuse_secret(diag: Diagnostic) -> Diagnostic:
-    """`check` warns about a secret in a spec; `lock` refuses to copy it into routines.lock."""
-    if diag.code != Code.SECRET_IN_SPEC or diag.severity is Severity.ERROR:
-        return diag
-    return dataclasses.replace(diag, severity=Severity.ERROR)
-
-
 def lock(config: Config, *, resolve_online: bool = False) -> Outcome:
     """The cyclic GC is paused meanwhile, as `compiler.build` does for the compile: the old
     lock, the new one and the AST (acyclic, alive until the end) outlive the compile, and
@@ -212,6 +207,7 @@ def _carried_rollout(config: Config, old: Lock | None) -> dict[str, RoutineRollo
 def _lock_exclusive(config: Config, filed: Any, *, resolve_online: bool) -> Outcome:
     from routinec.commands import gates
     from routinec.compiler.build import build
+    from routinec.compiler.spec_secrets import refused
 
     old = _try_read(config, ours=filed is not None)
     try:
@@ -225,7 +221,7 @@ def _lock_exclusive(config: Config, filed: Any, *, resolve_online: bool) -> Outc
         resolver = online_resolver()
     result = build(config, _lock_resolver(old, resolver) if not resolve_online else resolver)
     outcome = Outcome(
-        [_refuse_secret(d) for d in result.diagnostics], routines=len(result.project.routines) if result.project else 0
+        [refused(d) for d in result.diagnostics], routines=len(result.project.routines) if result.project else 0
     )
     if result.lock is None:
         return outcome

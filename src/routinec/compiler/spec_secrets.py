@@ -16,13 +16,23 @@ from routinec.compiler import ast
 from routinec.diagnostics import Diagnostic, Severity, Span
 from routinec.redact import Redactor, find_secret
 
-__all__ = ["HELP", "RAW_WHERE", "RecordScreen", "drop_repeats", "in_spec_file", "in_template", "in_value"]
+__all__ = ["HELP", "RAW_WHERE", "RecordScreen", "drop_repeats", "in_spec_file", "in_template", "in_value", "refused"]
 
 HELP = (
     "pass it in as an input instead (a test's input file, which transcripts redact, or an "
     "environment variable read by the caller), then rotate it"
 )
 _REDACTOR = Redactor()
+
+
+def refused(diag: Diagnostic) -> Diagnostic:
+    """A `secret-in-spec` finding as the commands report it: an error, at `check` as at
+    `lock` (which refuses to copy the secret into routines.lock), and in the editor, so a
+    green `check` means `lock` passes. The passes record it as a warning so that one build
+    still reports everything else about the spec."""
+    if diag.code is not Code.SECRET_IN_SPEC or diag.severity is Severity.ERROR:
+        return diag
+    return Diagnostic(diag.code, Severity.ERROR, diag.message, diag.span, diag.help, diag.notes)
 
 
 def _message(kind: str, where: str) -> str:

@@ -34,6 +34,7 @@ from routinec.compiler.files import ProjectFiles
 from routinec.compiler.fmt import format_text
 from routinec.compiler.lower import consumer_schema, lower_routine, routine_schema
 from routinec.compiler.materials import gather
+from routinec.compiler.spec_secrets import refused
 from routinec.compiler.symbols import PRIMITIVES, Project, resolve
 from routinec.config import Config, discover_specs, env, load_config
 from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
@@ -340,7 +341,7 @@ class Workspace:
             for ref in routine.consumers if not ref.is_file and ref.name in project.consumers
         }
         mats = gather(routine, input_schema, consumer_schemas, self._files)
-        said = list(mats.diagnostics)
+        said = [refused(d) for d in mats.diagnostics]  # a secret is an error, as at check
         if not any(d.severity is Severity.ERROR for d in said) and (routine.consumers or before) and routine.prompt is not None:
             # The gates `check` and `lock` run: consumer edges, and a breaking change against
             # the locked entry without a version bump.
