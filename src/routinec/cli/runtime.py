@@ -94,9 +94,8 @@ def _finish(
     if fmt == "github":
         # Failed cases are annotations like every other command's: through `emit`, so their
         # paths are named from the repository root (a project in a subdirectory) and they
-        # reach the job summary. The counts line follows, as in the report.
+        # reach the job summary. The report's github text is the counts line that follows.
         emit([_redacted(d, redactor) for d in (o.diagnostic() for o in items) if d is not None], fmt, state().root)
-        text = text.rpartition("\n")[2]
     if text:
         click.echo(text)
     if junit is not None:

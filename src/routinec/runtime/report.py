@@ -11,7 +11,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from routinec.canonical import atomic_write
-from routinec.diagnostics import render as render_diagnostics
 from routinec.redact import Redactor, redact_text
 from routinec.runtime.entry import to_wire
 from routinec.runtime.golden import field_lines
@@ -86,14 +85,6 @@ def _text(outcomes: list[CaseOutcome], seconds: float, verbose: bool) -> str:
     return "\n".join(lines)
 
 
-def _github(outcomes: list[CaseOutcome], seconds: float) -> str:
-    # Failed cases are diagnostics like any other command's: the one renderer annotates them.
-    failed = [d for d in (o.diagnostic() for o in outcomes) if d is not None]
-    lines = [render_diagnostics(failed, "github")] if failed else []
-    lines.append(summary(outcomes, seconds))
-    return "\n".join(lines)
-
-
 def to_json(o: CaseOutcome) -> dict[str, object]:
     error = o.error
     record: dict[str, object] = {
@@ -141,7 +132,9 @@ def _render(outcomes: list[CaseOutcome], seconds: float, fmt: str, verbose: bool
         ))
         return "\n".join(lines)
     if fmt == "github":
-        return _github(outcomes, seconds)
+        # The counts line only: failed cases are annotations like every other command's
+        # findings, printed by the CLI through `cli.options.emit` (`CaseOutcome.diagnostic`).
+        return summary(outcomes, seconds)
     return _text(outcomes, seconds, verbose)
 
 
