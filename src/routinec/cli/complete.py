@@ -37,20 +37,14 @@ def lock_names(project: Path | None) -> dict[str, list[str]]:
 
 
 def _project(ctx: click.Context) -> Path | None:
-    for current in (ctx, *_parents(ctx)):
+    """`--project`, from this command's parameters or a parent group's."""
+    current: click.Context | None = ctx
+    while current is not None:
         value = current.params.get("project")
         if isinstance(value, Path):
             return value
+        current = current.parent
     return None
-
-
-def _parents(ctx: click.Context) -> list[click.Context]:
-    found: list[click.Context] = []
-    parent = ctx.parent
-    while parent is not None:
-        found.append(parent)
-        parent = parent.parent
-    return found
 
 
 def complete_routine(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
