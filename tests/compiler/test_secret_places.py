@@ -84,3 +84,20 @@ def test_a_clean_project_is_cached(tmp_path: Path) -> None:
     env = cli_env(XDG_CACHE_HOME=str(tmp_path / "cache"))
     assert run_cli("lock", cwd=project, env=env).code == 0
     assert list((tmp_path / "cache").rglob("*.spec"))
+
+
+def test_rollout_canary_refuses_a_spec_holding_a_secret(tmp_path: Path) -> None:
+    """`rollout canary` compiles the current spec and freezes its entry into the lock: a
+    secret in the spec must stop it as it stops `lock` (it once reached routines.lock)."""
+    project = write_project(tmp_path / "p", {"specs/r.routine": _spec(INLINE)})
+    env = cli_env(XDG_CACHE_HOME=str(tmp_path / "cache"))
+    assert run_cli("lock", cwd=project, env=env).code == 0
+    spec = project / "specs" / "r.routine"
+    spec.write_text(spec.read_text().replace("routine r v1", "routine r v2").replace(INLINE, f'  system "use {SECRET}"\n' + INLINE))
+    before = (project / "routines.lock").read_bytes()
+    canary = run_cli("rollout", "canary", "r", "--weight", "10", "--by", "t", cwd=project, env=env)
+    assert canary.code == 2, canary.output
+    assert "[secret-in-spec]" in canary.output and SECRET not in canary.output
+    assert (project / "routines.lock").read_bytes() == before
+    verify = run_cli("verify", cwd=project, env=env)
+    assert verify.code == 2 and "[secret-in-spec]" in verify.output and SECRET not in verify.output

@@ -68,13 +68,10 @@ class Outcome:
 def check(config: Config, paths: Iterable[Path] = ()) -> Outcome:
     from routinec.commands import gates
     from routinec.compiler.build import build
-    from routinec.compiler.spec_secrets import refused
 
     wanted = list(paths)
     result = build(config, extra_paths=wanted)
-    outcome = Outcome(
-        [refused(d) for d in result.diagnostics], routines=len(result.project.routines) if result.project else 0
-    )
+    outcome = Outcome(list(result.diagnostics), routines=len(result.project.routines) if result.project else 0)
     if wanted:
         # Names resolve project-wide, but only the named specs' diagnostics are shown (plus
         # those in templates, inputs and schemas, which belong to whoever names them).
@@ -207,7 +204,6 @@ def _carried_rollout(config: Config, old: Lock | None) -> dict[str, RoutineRollo
 def _lock_exclusive(config: Config, filed: Any, *, resolve_online: bool) -> Outcome:
     from routinec.commands import gates
     from routinec.compiler.build import build
-    from routinec.compiler.spec_secrets import refused
 
     old = _try_read(config, ours=filed is not None)
     try:
@@ -220,9 +216,7 @@ def _lock_exclusive(config: Config, filed: Any, *, resolve_online: bool) -> Outc
 
         resolver = online_resolver()
     result = build(config, _lock_resolver(old, resolver) if not resolve_online else resolver)
-    outcome = Outcome(
-        [refused(d) for d in result.diagnostics], routines=len(result.project.routines) if result.project else 0
-    )
+    outcome = Outcome(list(result.diagnostics), routines=len(result.project.routines) if result.project else 0)
     if result.lock is None:
         return outcome
     result.lock.rollout = {n: r for n, r in carried.items() if n in result.lock.routines}

@@ -24,7 +24,7 @@ from routinec.compiler.passes.lower_routines import lower_routines, remember_par
 from routinec.compiler.passes.parse_specs import parse_specs
 from routinec.compiler.passes.resolve_names import resolve_names
 from routinec.compiler.passes.state import BuildState, Pass
-from routinec.compiler.spec_secrets import drop_repeats
+from routinec.compiler.spec_secrets import drop_repeats, refused
 from routinec.compiler.symbols import Project
 from routinec.compiler.values import Validated
 from routinec.config import Config, env
@@ -108,7 +108,11 @@ def _build(
             break
     if state.validated.added:
         state.cache.store_validated(state.validated.keys(), state.validated.added)
-    result = BuildResult(None, sort_unique(drop_repeats(state.diagnostics)), state.project, paths)
+    # A secret in a spec is an error for every command that compiles (check, lock, verify,
+    # rollout canary): the passes note it as a warning so the build still reports everything
+    # else about the spec, and no lock is made from it (it would carry the secret verbatim).
+    said = sort_unique([refused(d) for d in drop_repeats(state.diagnostics)])
+    result = BuildResult(None, said, state.project, paths)
     if state.stop:
         return result
     result.sources.update(state.sources)

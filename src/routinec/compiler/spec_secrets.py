@@ -26,10 +26,9 @@ _REDACTOR = Redactor()
 
 
 def refused(diag: Diagnostic) -> Diagnostic:
-    """A `secret-in-spec` finding as the commands report it: an error, at `check` as at
-    `lock` (which refuses to copy the secret into routines.lock), and in the editor, so a
-    green `check` means `lock` passes. The passes record it as a warning so that one build
-    still reports everything else about the spec."""
+    """A `secret-in-spec` finding as a build reports it: an error, for every command that
+    compiles (no lock is made from a spec holding a secret) and in the editor. The passes
+    note it as a warning so that one build still reports everything else about the spec."""
     if diag.code is not Code.SECRET_IN_SPEC or diag.severity is Severity.ERROR:
         return diag
     return Diagnostic(diag.code, Severity.ERROR, diag.message, diag.span, diag.help, diag.notes)
