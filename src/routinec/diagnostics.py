@@ -28,6 +28,7 @@ __all__ = [
     "render",
     "sarif",
     "sort_unique",
+    "text_position",
 ]
 
 
@@ -51,6 +52,11 @@ class Span:
     @property
     def located(self) -> bool:
         return self.line > 0
+
+
+def text_position(text: str, pos: int) -> tuple[int, int]:
+    """The 1-based line and column of offset `pos` in `text`, as a `Span` counts them."""
+    return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
 @dataclass(frozen=True)

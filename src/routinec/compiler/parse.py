@@ -20,7 +20,7 @@ from routinec.codes import Code
 from routinec.compiler import ast
 from routinec.compiler.lalr import Reducer, Tables
 from routinec.compiler.lexer import FastLexer, Token
-from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span
+from routinec.diagnostics import Diagnostic, DiagnosticError, Severity, Span, text_position
 from routinec.params import BY_KEYWORD, PARAMS
 
 if TYPE_CHECKING:
@@ -768,11 +768,6 @@ def _syntax(path: str, exc: UnexpectedInput, text: str) -> Diagnostic:
     )
 
 
-def _place(text: str, pos: int) -> tuple[int, int]:
-    """1-based line and column of an offset."""
-    return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
-
-
 def _unclosed(path: str, text: str, stopped: int) -> Diagnostic | None:
     """A missing `}`, said at the block it fails to close, not where the parser stopped."""
     from routinec.compiler.syntax_help import unclosed_block
@@ -782,7 +777,7 @@ def _unclosed(path: str, text: str, stopped: int) -> Diagnostic | None:
         return None
     head = brace.head(text)
     line, column = brace.line, brace.indent + 1
-    at_line, at_column = _place(text, stopped)
+    at_line, at_column = text_position(text, stopped)
     where = "the end of the file" if stopped >= len(text.rstrip()) else f"line {at_line}:{at_column}"
     return Diagnostic(
         Code.SYNTAX, Severity.ERROR, f"the `{head} {{` block is not closed: its '}}' is missing",
@@ -798,8 +793,8 @@ def _generic_list(path: str, text: str, bracket: int) -> Diagnostic | None:
     if found is None:
         return None
     word, start, end, instead = found
-    line, column = _place(text, start)
-    end_line, end_column = _place(text, end)
+    line, column = text_position(text, start)
+    end_line, end_column = text_position(text, end)
     return Diagnostic(
         Code.SYNTAX, Severity.ERROR, f"`{word}[…]` is not a type: types are written `list[T]`",
         Span(path, line, column, end_line, end_column), f"write `{instead}`",
@@ -820,9 +815,7 @@ def _comments(tokens: list[Token], text: str) -> tuple[ast.Comment, ...]:
 def parse_text(text: str, path: str) -> ast.File:
     """Parse one spec. Raises DiagnosticError (code `syntax`) on any malformed input."""
     if "\x00" in text:
-        pos = text.index("\x00")
-        line = text.count("\n", 0, pos) + 1
-        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        line, col = text_position(text, text.index("\x00"))
         raise DiagnosticError([Diagnostic(
             Code.ENCODING, Severity.ERROR, "the file contains NUL bytes; is it a binary file?",
             Span(path, line, col, line, col + 1), "a .routine spec is UTF-8 text",

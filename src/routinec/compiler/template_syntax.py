@@ -14,14 +14,12 @@ import jinja2
 from jinja2.lexer import Token, TokenStream
 from jinja2.parser import Parser
 
+from routinec.diagnostics import text_position
+
 __all__ = ["locate"]
 
 # Tags that open a block ended by `{% endNAME %}` (`set` only in its block form, left out).
 _BLOCK_TAGS = frozenset({"if", "for", "macro", "call", "filter", "block", "with", "autoescape", "trans"})
-
-
-def _place(source: str, pos: int) -> tuple[int, int]:
-    return source.count("\n", 0, pos) + 1, pos - (source.rfind("\n", 0, pos) + 1) + 1
 
 
 def locate(env: jinja2.Environment, source: str, exc: jinja2.TemplateSyntaxError) -> tuple[int, int, int] | None:
@@ -65,20 +63,20 @@ def locate(env: jinja2.Environment, source: str, exc: jinja2.TemplateSyntaxError
     current = parser.stream.current
     if lexer_failed[0]:  # the lexer refused a character: it stopped just past the last token it read
         if opened[0]:  # "Missing end of comment tag": the opening it never found the end of
-            return (*_place(text, last[0]), reached[0] - last[0])
+            return (*text_position(text, last[0]), reached[0] - last[0])
         pos = reached[0]
         while pos < len(text) and text[pos] in " \t\n":
             pos += 1
-        return (*_place(text, pos), 1)
+        return (*text_position(text, pos), 1)
     if current.type != "eof" and id(current) in where:
         pos, width = where[id(current)], max(len(str(current.value)), 1)
     elif current.type == "eof" and kept:
         pos, width = _open_at_end(kept)
     else:
         return None
-    if exc.lineno and _place(text, pos)[0] != exc.lineno and current.type != "eof":
+    if exc.lineno and text_position(text, pos)[0] != exc.lineno and current.type != "eof":
         return None  # not the token Jinja complained about: keep its line, claim no column
-    line, column = _place(text, pos)
+    line, column = text_position(text, pos)
     return line, column, width
 
 
