@@ -165,6 +165,7 @@ class _Models(BaseHTTPRequestHandler):
 
     answers: typing.ClassVar[dict[str, str]] = {"claude-haiku-4-5": "claude-haiku-4-5-20251001"}
     seen: typing.ClassVar[list[tuple[str, str]]] = []
+    disable_nagle_algorithm = True  # no 40 ms wait for the delayed ACK between headers and body
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
