@@ -1,6 +1,7 @@
-"""Compiler layer: run half of a pure, per-item job in a forked child (2 cores, 2 halves).
+"""Compiler layer: run half of a per-item job in a forked child (2 cores, 2 halves).
 
-In: a function over a list and the list. Out: the results of both halves, in order. The
+In: a function over a list and the list; the function is pure, or its only side effects are
+writes that may be repeated (build-cache records). Out: the results of both halves, in order. The
 child gets the parent's memory for free (fork) and sends back one pickle over a pipe. Used
 only on Linux for large projects; ROUTINEC_JOBS=1 turns it off. Any failure in the child
 falls back to computing that half in the parent, so the output never depends on it.
@@ -43,11 +44,14 @@ def _death_signal() -> Callable[[], object] | None:
     return lambda: prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG = 1, SIGKILL = 9
 
 
-def split_run(func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_items: int) -> list[R]:
-    """[func(first half), func(second half)] (or [func(items)] when small or unsupported)."""
+def split_run(
+    func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_items: int, at: int | None = None
+) -> list[R]:
+    """[func(first half), func(second half)] (or [func(items)] when small or unsupported).
+    `at`: where the second half starts, when the items are not of equal weight."""
     if len(items) < min_items or not _can_fork():
         return [func(items)]
-    half = (len(items) + 1) // 2
+    half = (len(items) + 1) // 2 if at is None else max(1, min(at, len(items) - 1))
     left, right = items[:half], items[half:]
     read_fd, write_fd = os.pipe()
     parent, arm = os.getpid(), _death_signal()

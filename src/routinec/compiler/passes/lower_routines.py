@@ -3,7 +3,8 @@ gathered and lowered to its lock entry.
 
 An entry (and its warnings) is taken from the spec file's cache record instead when the
 routine's model resolved the same and every file it was built from still hashes the same;
-the rest are lowered, in two processes for big projects, and the records rewritten.
+the rest are lowered, in two processes for big projects, and each process rewrites the
+records of the spec files it lowered (a record pickled straight to disk, not across the fork).
 """
 
 from __future__ import annotations
@@ -93,28 +94,54 @@ def lower_routines(state: BuildState) -> None:
     project = state.project
     assert project is not None
     files = state.files
-    done: Lowered = {}
-    todo: list[str] = []
+    by_file: dict[str, list[str]] = {}
     for name in sorted(project.routines):
-        record = state.records.get(project.routines[name].path)
-        cached = record.lowered.get(name) if record is not None else None
-        if cached is not None and _still_valid(cached, state.models[name], files):
-            done[name] = cached
-        else:
-            todo.append(name)
-    if todo:
+        by_file.setdefault(project.routines[name].path, []).append(name)
+    done: Lowered = {}
+    todo: dict[str, list[str]] = {}  # spec path → its routines to lower
+    for rel, names in by_file.items():
+        record = state.records.get(rel)
+        for name in names:
+            cached = record.lowered.get(name) if record is not None else None
+            if cached is not None and _still_valid(cached, state.models[name], files):
+                done[name] = cached
+            else:
+                todo.setdefault(rel, []).append(name)
+    # The spec files whose record is (re)written: each parsed one, and each with a routine to lower.
+    filing = state.cache.enabled
+    units = [
+        file.path for file in state.parsed
+        if file.path in todo or (filing and isinstance(file, ast.File) and file.path not in state.records)
+    ]
+    if units:
         consumer_schemas = {n: consumer_schema(d.node, project) for n, d in project.consumers.items()}
+        screen = RecordScreen(state.tainted)
+        parsed = {file.path: file for file in state.parsed}
 
-        def job(names: Sequence[str]) -> Lowered:
-            # (A forked half's new passes stay in that process: the memo is only a shortcut.)
-            return _lower_some(names, project, state.models, consumer_schemas, files, state.validated)
+        def job(rels: Sequence[str]) -> Lowered:
+            # Each worker lowers the routines of its spec files and files their records itself:
+            # the records (AST and entries) are pickled once, to disk, never across the fork.
+            # (A forked half's new validations stay in that process: the memo is a shortcut.)
+            names = [name for rel in rels for name in todo.get(rel, ())]
+            lowered = _lower_some(names, project, state.models, consumer_schemas, files, state.validated)
+            for name, item in lowered.items():
+                item["model"] = repr(state.models[name])
+            if filing:
+                for rel in rels:
+                    _remember(state, parsed[rel], by_file.get(rel, []), done, lowered, screen)
+            return lowered
 
-        fresh: Lowered = {}
-        for some in split_run(job, todo, min_items=PARALLEL_ROUTINES):
-            fresh.update(some)
-        for name, item in fresh.items():
-            item["model"] = repr(state.models[name])
-        done.update(fresh)
+        # Halves of about equal work: a spec file costs its routines to lower, or one to file.
+        weights = [max(1, len(todo.get(rel, ()))) for rel in units]
+        at, total, running = len(units), sum(weights), 0
+        for i, weight in enumerate(weights):
+            if running * 2 >= total:
+                at = i
+                break
+            running += weight
+        fork = sum(map(len, todo.values())) >= PARALLEL_ROUTINES or (filing and len(units) >= PARALLEL_RECORDS)
+        for some in split_run(job, units, min_items=2 if fork else len(units) + 1, at=at):
+            done.update(some)
     for name in sorted(done):
         item = done[name]
         state.diagnostics.extend(item["diagnostics"])
@@ -123,39 +150,26 @@ def lower_routines(state: BuildState) -> None:
             state.sources.update(item["sources"])
             if isinstance(item.get("text"), str):
                 state.texts[name] = (item["entry"], item["text"])
-    _remember(state, done, set(todo))
 
 
-def _remember(state: BuildState, done: Lowered, changed: set[str]) -> None:
-    """Rewrite the record of every spec file that was parsed or has a newly lowered routine."""
-    if not state.cache.enabled or state.project is None:
+def _remember(
+    state: BuildState, file: ast.File | ast.FileHead, names: list[str], done: Lowered, fresh: Lowered,
+    screen: RecordScreen,
+) -> None:
+    """Write a spec file's record: its AST (as parsed, or as the cache held it) and the lock
+    entries of its routines (`fresh` ones just lowered, the rest from `done`)."""
+    rel = file.path
+    lowered = {n: item for n in names if (item := fresh.get(n) or done.get(n)) is not None and item["entry"] is not None}
+    old = state.records.get(rel)
+    interface = state.interfaces.get(rel, "")
+    if old is not None:  # from the cache: its AST as stored, without reading it
+        record = SpecRecord(None, lowered, interface, old.head, old.rest)
+    elif isinstance(file, ast.File):
+        record = SpecRecord(file, lowered, interface)
+    else:
         return
-    by_file: dict[str, list[str]] = {}
-    for name, decl in state.project.routines.items():
-        by_file.setdefault(decl.path, []).append(name)
-    jobs: list[tuple[str, SpecRecord]] = []
-    for file in state.parsed:
-        rel = file.path
-        names = by_file.get(rel, [])
-        old = state.records.get(rel)
-        if old is not None and not changed.intersection(names):
-            continue
-        lowered = {n: done[n] for n in names if n in done and done[n]["entry"] is not None}
-        interface = state.interfaces.get(rel, "")
-        if old is not None:  # from the cache: its AST as stored, without reading it
-            jobs.append((rel, SpecRecord(None, lowered, interface, old.head, old.rest)))
-        elif isinstance(file, ast.File):
-            jobs.append((rel, SpecRecord(file, lowered, interface)))
-    cache, spec_bytes = state.cache, state.spec_bytes
-    screen = RecordScreen(state.tainted)
-
-    def store(some: Sequence[tuple[str, SpecRecord]]) -> None:
-        for rel, record in some:
-            if screen.clean(rel, record.lowered.values()):
-                cache.store(rel, spec_bytes[rel], record, proven_clean=True)
-
-    # Pickling costs a third of lowering: both halves.
-    split_run(store, jobs, min_items=PARALLEL_RECORDS)
+    if screen.clean(rel, record.lowered.values()):
+        state.cache.store(rel, state.spec_bytes[rel], record, proven_clean=True)
 
 
 def remember_parsed(state: BuildState) -> None:
