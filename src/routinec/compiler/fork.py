@@ -45,10 +45,12 @@ def _death_signal() -> Callable[[], object] | None:
 
 
 def split_run(
-    func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_items: int, at: int | None = None
+    func: Callable[[Sequence[T]], R], items: Sequence[T], *, min_items: int, at: int | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> list[R]:
     """[func(first half), func(second half)] (or [func(items)] when small or unsupported).
-    `at`: where the second half starts, when the items are not of equal weight."""
+    `at`: where the second half starts, when the items are not of equal weight. `meanwhile`:
+    work the parent does after its half while the child finishes and pickles its own."""
     if len(items) < min_items or not _can_fork():
         return [func(items)]
     half = (len(items) + 1) // 2 if at is None else max(1, min(at, len(items) - 1))
@@ -81,6 +83,8 @@ def split_run(
     os.close(write_fd)
     try:
         mine = func(left)
+        if meanwhile is not None:
+            meanwhile()
     finally:
         with os.fdopen(read_fd, "rb") as inp:
             payload = inp.read()

@@ -60,5 +60,14 @@ class Validated:
             self._known.add(key)
             self.added.add(key)
 
+    def merge(self, added: Iterable[bytes]) -> None:
+        """Passes another process noted (a forked half of the build: `compiler.fork`)."""
+        if not self._keep:
+            return
+        for key in added:
+            if key not in self._known:
+                self._known.add(key)
+                self.added.add(key)
+
     def keys(self) -> set[bytes]:
         return set(self._known)

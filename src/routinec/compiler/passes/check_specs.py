@@ -11,6 +11,8 @@ always made afresh from the resolved model.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from routinec.compiler.cache import CheckRecord, FileChecks
 from routinec.compiler.check import (
     Resolver,
@@ -22,11 +24,15 @@ from routinec.compiler.check import (
     file_interface,
     project_interface,
 )
+from routinec.compiler.fork import split_run
 from routinec.compiler.passes.state import BuildState
 from routinec.diagnostics import Diagnostic
 from routinec.modeltable import ModelInfo, lifecycle_diagnostic
 
 __all__ = ["check_specs"]
+
+# Below this many routines to check, a fork costs more than it saves.
+PARALLEL_ROUTINES = 200
 
 
 def check_specs(state: BuildState) -> None:
@@ -75,25 +81,51 @@ def check_specs(state: BuildState) -> None:
         mine.consumers[name] = found
         diags.extend(found)
     resolved: dict[str, tuple[ModelInfo | None, str]] = {}  # the model a name resolves to, its repr
+    aliases: dict[str, str | None] = {}
+    filed: dict[str, tuple[str | None, str, list[Diagnostic]]] = {}
+    todo: list[str] = []
     for name, decl in project.routines.items():
-        before, mine = findings(decl.path)
+        before, _ = findings(decl.path)
         setting = decl.head.model if decl.head is not None else decl.node.settings.get("model")
-        alias = None if setting is None else str(setting.value)
-        model: ModelInfo | None = None
+        alias = aliases[name] = None if setting is None else str(setting.value)
         shown = "None"
         if alias is not None:
-            if alias not in resolved:
+            if alias not in resolved:  # here, not in a forked half: a resolver may ask the Models API
                 info = state.resolve_model(alias)
                 resolved[alias] = (info, repr(info))
-            model, shown = resolved[alias]
-        filed = before.routines.get(name) if before is not None else None
-        if filed is not None and filed[0] == alias and filed[1] == shown:
-            found = filed[2]
+            shown = resolved[alias][1]
+        kept = before.routines.get(name) if before is not None else None
+        if kept is not None and kept[0] == alias and kept[1] == shown:
+            filed[name] = kept
         else:
-            model, found = check_routine(decl.node, project, _answers(state.resolve_model, alias, model), state.validated)
-            rechecked = True
+            todo.append(name)
+
+    def check_some(names: Sequence[str]) -> tuple[dict[str, tuple[ModelInfo | None, list[Diagnostic]]], set[bytes]]:
+        out: dict[str, tuple[ModelInfo | None, list[Diagnostic]]] = {}
+        for name in names:
+            alias = aliases[name]
+            model = resolved[alias][0] if alias is not None else None
+            out[name] = check_routine(
+                project.routines[name].node, project, _answers(state.resolve_model, alias, model), state.validated
+            )
+        return out, set(state.validated.added)  # (a forked half's new passes go back to the parent)
+
+    checked: dict[str, tuple[ModelInfo | None, list[Diagnostic]]] = {}
+    for some, added in split_run(check_some, todo, min_items=PARALLEL_ROUTINES):
+        checked.update(some)
+        state.validated.merge(added)
+    rechecked = rechecked or bool(checked)
+    for name, decl in project.routines.items():
+        _, mine = findings(decl.path)
+        alias = aliases[name]
+        model, shown = resolved[alias] if alias is not None else (None, "None")
+        if name in checked:
+            model, found = checked[name]
+        else:
+            found = filed[name][2]
         mine.routines[name] = (alias, shown, found)
         diags.extend(found)
+        setting = decl.head.model if decl.head is not None else decl.node.settings.get("model")
         if model is not None and setting is not None:
             state.models[name] = model
             state.model_spans[name] = setting.value_span

@@ -118,10 +118,9 @@ def lower_routines(state: BuildState) -> None:
         screen = RecordScreen(state.tainted)
         parsed = {file.path: file for file in state.parsed}
 
-        def job(rels: Sequence[str]) -> Lowered:
+        def job(rels: Sequence[str]) -> tuple[Lowered, set[bytes]]:
             # Each worker lowers the routines of its spec files and files their records itself:
             # the records (AST and entries) are pickled once, to disk, never across the fork.
-            # (A forked half's new validations stay in that process: the memo is a shortcut.)
             names = [name for rel in rels for name in todo.get(rel, ())]
             lowered = _lower_some(names, project, state.models, consumer_schemas, files, state.validated)
             for name, item in lowered.items():
@@ -129,7 +128,7 @@ def lower_routines(state: BuildState) -> None:
             if filing:
                 for rel in rels:
                     _remember(state, parsed[rel], by_file.get(rel, []), done, lowered, screen)
-            return lowered
+            return lowered, set(state.validated.added)  # (a forked half's new passes go back to the parent)
 
         # Halves of about equal work: a spec file costs its routines to lower, or one to file.
         weights = [max(1, len(todo.get(rel, ()))) for rel in units]
@@ -140,8 +139,9 @@ def lower_routines(state: BuildState) -> None:
                 break
             running += weight
         fork = sum(map(len, todo.values())) >= PARALLEL_ROUTINES or (filing and len(units) >= PARALLEL_RECORDS)
-        for some in split_run(job, units, min_items=2 if fork else len(units) + 1, at=at):
+        for some, added in split_run(job, units, min_items=2 if fork else len(units) + 1, at=at):
             done.update(some)
+            state.validated.merge(added)
     for name in sorted(done):
         item = done[name]
         state.diagnostics.extend(item["diagnostics"])
