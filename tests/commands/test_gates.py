@@ -176,6 +176,18 @@ def test_broken_edge_on_first_lock_writes_no_lockfile(tmp_path: Path) -> None:
     assert not (root / "routines.lock").exists()
 
 
+def test_a_consumer_schema_that_cannot_be_compared_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    # Valid JSON Schema, but its $ref points at nothing: there is no schema to compare against.
+    bot = dict(BOT_SCHEMA, properties={"risk": {"$ref": "#/$defs/missing"}})
+    root = write_project(tmp_path / "p", _files(bot=bot))
+    result = run_cli("lock", cwd=root)
+    assert result.code == 1, result.output
+    assert f"producer → {BOT_PATH}: cannot compare schemas:" in result.output
+    assert f"help: in schema {BOT_PATH}: define the target under $defs" in result.output
+    assert "then run 'routinec lock'" in result.output
+    assert not (root / "routines.lock").exists()
+
+
 def test_consumer_widened_stays_compatible(project: Path) -> None:
     # A consumer that accepts more (a new enum value, a field dropped) still accepts the output.
     edit(project, 'risk: "low" | "medium" | "high"\n  }\n}', 'risk: "low" | "medium" | "high" | "n/a"\n  }\n}')

@@ -143,6 +143,8 @@ def edge_diagnostics(lock: Lock, config: Config) -> list[Diagnostic]:
                     Code.CONSUMER_BREAK, Severity.ERROR,
                     f"{name} → {consumer.name}: cannot compare schemas: {exc}",
                     _routine_span(entry, config),
+                    f"in {_consumer_place(consumer.name, consumer.kind, config)}: "
+                    f"{exc.hint or 'make it a JSON Schema the compat engine can read'}{THEN_LOCK}",
                 ))
                 continue
             notes = _error_notes(report, f"{consumer.name} rejects ")
