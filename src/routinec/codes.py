@@ -62,6 +62,7 @@ class Code(StrEnum):
     # -- check ------------------------------------------------------------------------------
     UNKNOWN_TYPE = ("unknown-type", "a type name that no `type` block declares", Phase.CHECK, _I)
     UNKNOWN_FIELD = ("unknown-field", "a test's `compare` rule for a field the routine's output does not have", Phase.CHECK, _I)
+    COMPARE_RULE = ("compare-rule", "a test's `compare` rule that does not exist, or with the wrong argument", Phase.CHECK, _I)
     INFINITE_TYPE = ("infinite-type", "a type that requires itself, so no finite value fits it", Phase.CHECK, _I)
     DUPLICATE_NAME = ("duplicate-name", "a routine, type, consumer, test or field declared twice", Phase.CHECK, _I)
     MISSING_STATEMENT = ("missing-statement", "a routine, test or consumer lacks a required statement", Phase.CHECK, _I)

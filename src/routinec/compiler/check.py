@@ -530,13 +530,13 @@ def _check_tests(routine: ast.RoutineDef, out: list[Diagnostic]) -> None:
                     (f"did you mean {close!r}? " if close else "") + f"output fields: {', '.join(sorted(outputs)) or 'none'}",
                 ))
             if item.rule not in _COMPARE_RULES:
-                out.append(_err(Code.PARAM_RANGE, f"unknown compare rule {item.rule!r}", item.span, "use exact, text, number(tolerance X), ignore or schema"))
+                out.append(_err(Code.COMPARE_RULE, f"unknown compare rule {item.rule!r}", item.span, "use exact, text, number(tolerance X), ignore or schema"))
                 continue
             wanted = _COMPARE_RULES[item.rule]
             if wanted is None and item.arg_name is not None:
-                out.append(_err(Code.PARAM_RANGE, f"compare rule {item.rule!r} takes no argument", item.span))
+                out.append(_err(Code.COMPARE_RULE, f"compare rule {item.rule!r} takes no argument", item.span, f"write `{item.field}: {item.rule}`"))
             elif wanted is not None and (item.arg_name != wanted or item.arg is None or item.arg < 0):
-                out.append(_err(Code.PARAM_RANGE, "number comparison needs `number(tolerance X)` with X ≥ 0", item.span))
+                out.append(_err(Code.COMPARE_RULE, "number comparison needs `number(tolerance X)` with X ≥ 0", item.span, f"e.g. `{item.field}: number(tolerance 0.01)`"))
 
 
 def compare_rules(test: ast.TestDef) -> dict[str, Any]:
