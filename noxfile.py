@@ -104,6 +104,10 @@ def _demo_rollout(session: nox.Session, copy: Path) -> None:
 def tests(session: nox.Session) -> None:
     """The whole test suite, on two workers."""
     session.install(*CONSTRAINTS, "-e", ".[dev]")
+    # The suite starts `routinec` ~1,500 times. Where PYTHONDONTWRITEBYTECODE is set (CI images
+    # often set it) no start ever writes bytecode, so each compiled routinec from source again:
+    # ~0.1 s of CPU per start. Compile once here (py_compile writes whatever that variable says).
+    session.run("python", "-m", "compileall", "-q", "src", "tests", silent=True)
     session.run("pytest", "-n", "2", "-q", *session.posargs)
 
 
