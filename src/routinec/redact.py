@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 __all__ = ["RULES", "Redactor", "Rule", "find_secret", "redact_text", "redact_value"]
@@ -28,18 +28,20 @@ class Rule:
 
     `needles` are substrings one of which every match contains (lowercase for case-blind
     rules): a rule whose needles are all absent is skipped, so ordinary text costs a few `in`
-    tests. A plain class, not a dataclass: this module is imported by every diagnostic
-    renderer, and generating dataclass methods cost more than the whole table.
+    tests. `starts`, for a rule whose needle ordinary text holds (`.`, `:`, `token`), names
+    the places a match could start (see `matches`). A plain class, not a dataclass: this
+    module is imported by every diagnostic renderer, and generating dataclass methods cost
+    more than the whole table.
     """
 
-    __slots__ = ("_nocase", "_regex", "flags", "group", "kind", "min_entropy", "needles", "origin", "pattern")
+    __slots__ = ("_nocase", "_regex", "flags", "group", "kind", "min_entropy", "needles", "origin", "pattern", "starts")
 
     def __init__(
         self, kind: str, pattern: str, group: int = 0, min_entropy: float = 0.0, origin: str = "gitleaks",
-        flags: int = 0, needles: tuple[str, ...] = (), nocase: bool = False,
+        flags: int = 0, needles: tuple[str, ...] = (), nocase: bool = False, starts: _Starts | None = None,
     ) -> None:
         self.kind, self.pattern, self.group, self.min_entropy = kind, pattern, group, min_entropy
-        self.origin, self.flags, self.needles = origin, flags, needles
+        self.origin, self.flags, self.needles, self.starts = origin, flags, needles, starts
         self._nocase = nocase  # case-blind without (?i): see _caseless
         self._regex: re.Pattern[str] | None = None
 
@@ -57,10 +59,32 @@ class Rule:
             self._regex = re.compile(self.pattern, self.flags)
         return self._regex
 
+    def matches(self, text: str) -> Iterator[re.Match[str]]:
+        """What `regex.finditer(text)` yields, trying the regex only where `starts` says a match
+        could begin. Exact when those places include every position the regex matches at (in
+        ascending order; extra ones cost a failed match) and the regex never matches empty:
+        finditer yields the match at the first position, from where the last match ended, at
+        which the regex matches, and `match(text, pos)` sees the text before `pos` as
+        finditer does (look-behinds, \\b)."""
+        starts = self.starts(text) if self.starts is not None else None
+        if starts is None:
+            yield from self.regex.finditer(text)
+            return
+        match, end = self.regex.match, 0
+        for start in starts:
+            if start >= end:
+                m = match(text, start)
+                if m is not None:
+                    yield m
+                    end = m.end()
+
+
+_Starts = Callable[[str], "list[int] | None"]
+
 
 def _r(kind: str, pattern: str, *, group: int = 0, entropy: float = 0.0, origin: str = "detect-secrets",
-       flags: int = 0, needles: tuple[str, ...] = (), nocase: bool = False) -> Rule:
-    return Rule(kind, pattern, group, entropy, origin, flags, needles, nocase)
+       flags: int = 0, needles: tuple[str, ...] = (), nocase: bool = False, starts: _Starts | None = None) -> Rule:
+    return Rule(kind, pattern, group, entropy, origin, flags, needles, nocase, starts)
 
 
 _GENERIC_ENTROPY = 3.5  # bits per character; `token = "see the docs"` stays below it
@@ -93,6 +117,67 @@ def _caseless(pattern: str) -> str:
         out.append(ch)
     return "".join(out)
 
+
+# Where a match can start, for the rules whose needle ordinary text is full of. Each returns,
+# ascending, every position its rule's regex matches at (and some where it does not).
+
+_GENERIC_KEYWORDS = r"api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|client[_-]?secret|auth"
+
+
+def _heads(keywords: str) -> tuple[str, ...]:
+    """Each keyword's leading letters, `api` for `api[_-]?key` and `apikey`, `passw` for
+    `passw(?:or)?d`: a match starts at one of them."""
+    heads = {word.split("[")[0].split("(")[0] for word in keywords.split("|")}
+    return tuple(sorted(h for h in heads if not any(h != o and h.startswith(o) for o in heads)))
+
+
+_KEYWORD_HEADS = _heads(_GENERIC_KEYWORDS)
+# The non-ASCII letters `_caseless` lets stand for an ASCII one, mapped to it; `str.lower`
+# then folds ASCII case. (It would turn U+0130 into two characters; mapped first, it cannot.)
+_FOLD_TABLE = str.maketrans({ch: letter for letter, chars in _FOLDS.items() for ch in chars if not ch.isascii()})
+
+
+def _keyword_starts(text: str) -> list[int] | None:
+    """generic-secret: where a keyword's head is, case-blind as `_caseless` spells it."""
+    folded = text.lower() if text.isascii() else text.translate(_FOLD_TABLE).lower()
+    if len(folded) != len(text):  # positions would not line up: scan the whole text
+        return None
+    starts: list[int] = []
+    for head in _KEYWORD_HEADS:
+        at = folded.find(head)
+        while at >= 0:
+            starts.append(at)
+            at = folded.find(head, at + 1)
+    return sorted(set(starts))
+
+
+_TOKEN_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-")
+
+
+def _telegram_starts(text: str) -> list[int]:
+    """telegram-bot-token, `\\d{8,10}:[0-9A-Za-z_-]{35}`: 8 to 10 before a `:` that a token
+    character follows."""
+    starts: list[int] = []
+    at = text.find(":", 8)
+    while at >= 0:
+        if text[at + 1:at + 2] in _TOKEN_CHARS:
+            starts.extend(range(max(at - 10, 0), at - 7))
+        at = text.find(":", at + 1)
+    return sorted(set(starts)) if len(starts) > 3 else starts
+
+
+def _discord_starts(text: str) -> list[int]:
+    """discord-bot-token, `[MNO][a-zA-Z\\d_-]{23,25}\\.[a-zA-Z\\d_-]{6}\\.`: 24 to 26 before a `.`
+    that another `.` follows 7 later."""
+    starts: list[int] = []
+    at = text.find(".", 24)
+    while at >= 0:
+        if text[at + 7:at + 8] == ".":
+            starts.extend(range(at - 26, at - 23))
+        at = text.find(".", at + 1)
+    return sorted(set(starts)) if len(starts) > 3 else starts
+
+
 RULES: tuple[Rule, ...] = (
     _r("private-key",
        r"-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]{0,20000}?"
@@ -123,10 +208,11 @@ RULES: tuple[Rule, ...] = (
     _r("azure-storage-key", r"AccountKey=[a-zA-Z0-9+/=]{88}", needles=("AccountKey=",)),
     _r("artifactory-token", r"(?<![^\s=:\"])AKC[a-zA-Z0-9]{10,}(?![^\s\"])", needles=("AKC",)),
     _r("artifactory-token", r"(?<![^\s=:\"])AP[\dABCDEF][a-zA-Z0-9]{8,}(?![^\s\"])", needles=("AP",)),
-    _r("discord-bot-token", _B + r"[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}" + _E, needles=(".",)),
+    _r("discord-bot-token", _B + r"[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}" + _E, needles=(".",),
+       starts=_discord_starts),
     _r("mailchimp-key", _B + r"[0-9a-z]{32}-us[0-9]{1,2}" + _E, needles=("-us",)),
     _r("square-oauth-secret", r"sq0csp-[0-9A-Za-z\\\-_]{43}", needles=("sq0csp-",)),
-    _r("telegram-bot-token", _B + r"\d{8,10}:[0-9A-Za-z_-]{35}" + _E, needles=(":",)),
+    _r("telegram-bot-token", _B + r"\d{8,10}:[0-9A-Za-z_-]{35}" + _E, needles=(":",), starts=_telegram_starts),
     _r("twilio-key", _B + r"(?:AC|SK)[a-f0-9]{32}" + _E, needles=("AC", "SK")),
     _r("basic-auth", r"://[^:/?#\[\]@!$&'()*+,;=\s]+:([^:/?#\[\]@!$&'()*+,;=\s]+)@", group=1, needles=("://",)),
     _r("cloudant-password", r"https?://[\w\-]+:([0-9a-f]{64}|[a-z]{24})@[\w\-]+\.cloudant\.com", group=1, needles=("cloudant.com",)),
@@ -137,13 +223,35 @@ RULES: tuple[Rule, ...] = (
     _r("generic-secret",
        # Case-blind like (?i), spelled out for the keywords: under a global (?i) Python's `re`
        # tried the alternation at every position of the text (20x slower on a lock).
-       _caseless(r"(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|client[_-]?secret|auth)")
+       _caseless("(?:" + _GENERIC_KEYWORDS + ")")
        + r"(?i:[\w.-]{0,20}[\"']?\s*(?:[:=]|=>|:=)\s*[\"']?([A-Za-z0-9_\-+/=.~]{16,200}))",
        group=1, entropy=_GENERIC_ENTROPY, origin="gitleaks", needles=("key", "secret", "token", "passw", "pwd", "auth"),
-       nocase=True),
+       nocase=True, starts=_keyword_starts),
 )
 
-_NEEDLES = tuple((n, r.nocase, i) for i, r in enumerate(RULES) for n in r.needles)
+# Characters by how rarely ordinary text (prose, specs, templates) holds them, rarest first.
+_RARITY = "QZJXKVWYBFGPMUCLDHRSNIOATEqjzxkvbywgpfmucldhrsnioate0123456789=/-_.:"
+
+
+def _gates() -> tuple[tuple[str, bool, tuple[tuple[str, tuple[int, ...]], ...]], ...]:
+    """The needles grouped under their rarest character: a text without it holds none of the
+    group's needles, which one memchr-fast `in` test tells (a needle's `in` scans slower)."""
+
+    def rarity(ch: str) -> int:
+        rank = _RARITY.find(ch)
+        return len(_RARITY) if rank < 0 else rank
+
+    groups: dict[tuple[str, bool], dict[str, list[int]]] = {}
+    for i, rule in enumerate(RULES):
+        for needle in rule.needles:
+            groups.setdefault((min(needle, key=rarity), rule.nocase), {}).setdefault(needle, []).append(i)
+    return tuple(
+        (gate, nocase, tuple((needle, tuple(rules)) for needle, rules in needles.items()))
+        for (gate, nocase), needles in groups.items()
+    )
+
+
+_GATES = _gates()
 _ALWAYS = frozenset(i for i, r in enumerate(RULES) if not r.needles)
 
 # Detect-secrets plugins deliberately not mirrored: unscoped high-entropy strings flag every
@@ -203,7 +311,13 @@ class Redactor:
 
     def _rules(self, text: str) -> list[Rule]:
         lower = text.lower()
-        hit = {i for needle, nocase, i in _NEEDLES if needle in (lower if nocase else text)}
+        hit: set[int] = set()
+        for gate, nocase, needles in _GATES:
+            hay = lower if nocase else text
+            if gate in hay:
+                for needle, rules in needles:
+                    if needle in hay:
+                        hit.update(rules)
         return [*self._extra, *(RULES[i] for i in sorted(hit | _ALWAYS))]
 
     def text(self, text: str) -> str:
@@ -237,7 +351,7 @@ class Redactor:
     def finditer(self, text: str) -> Iterable[tuple[str, int, int]]:
         """(kind, start, end) of every secret in `text`, rule by rule."""
         for rule in self._rules(text):
-            for m in rule.regex.finditer(text):
+            for m in rule.matches(text):
                 secret = m.group(rule.group)
                 if secret is None or secret.startswith("[REDACTED"):
                     continue
