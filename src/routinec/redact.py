@@ -151,31 +151,29 @@ def _keyword_starts(text: str) -> list[int] | None:
     return sorted(set(starts))
 
 
-_TOKEN_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-")
+def _near(finder: Rule, before: int, text: str) -> list[int]:
+    """`before` down to `before - 2` characters before each place `finder` matches."""
+    starts: list[int] = []
+    for m in finder.regex.finditer(text):
+        starts.extend(range(max(m.start() - before, 0), m.start() - before + 3))
+    return sorted(set(starts)) if len(starts) > 3 else starts
+
+
+# Each holds at its start what every match of its rule holds 8-10 (24-26) characters in.
+_TELEGRAM_COLON = Rule("telegram-bot-token", r":(?<=\d:)(?=[0-9A-Za-z_-]{35})")
+_DISCORD_DOTS = Rule("discord-bot-token", r"\.(?=[a-zA-Z\d_-]{6}\.)")
 
 
 def _telegram_starts(text: str) -> list[int]:
-    """telegram-bot-token, `\\d{8,10}:[0-9A-Za-z_-]{35}`: 8 to 10 before a `:` that a token
-    character follows."""
-    starts: list[int] = []
-    at = text.find(":", 8)
-    while at >= 0:
-        if text[at + 1:at + 2] in _TOKEN_CHARS:
-            starts.extend(range(max(at - 10, 0), at - 7))
-        at = text.find(":", at + 1)
-    return sorted(set(starts)) if len(starts) > 3 else starts
+    """telegram-bot-token, `\\d{8,10}:[0-9A-Za-z_-]{35}`: 8 to 10 before a `:` with a digit
+    before it and 35 token characters after."""
+    return _near(_TELEGRAM_COLON, 10, text)
 
 
 def _discord_starts(text: str) -> list[int]:
     """discord-bot-token, `[MNO][a-zA-Z\\d_-]{23,25}\\.[a-zA-Z\\d_-]{6}\\.`: 24 to 26 before a `.`
-    that another `.` follows 7 later."""
-    starts: list[int] = []
-    at = text.find(".", 24)
-    while at >= 0:
-        if text[at + 7:at + 8] == ".":
-            starts.extend(range(at - 26, at - 23))
-        at = text.find(".", at + 1)
-    return sorted(set(starts)) if len(starts) > 3 else starts
+    that six token characters and a `.` follow."""
+    return _near(_DISCORD_DOTS, 26, text)
 
 
 RULES: tuple[Rule, ...] = (
