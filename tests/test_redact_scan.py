@@ -40,6 +40,33 @@ def _entropy(text: str) -> float:
 
 
 _TOKEN = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+_HEX = "0123456789abcdef" * 4
+
+
+def _every_kind() -> dict[str, str]:
+    """One sample per rule kind: `shapes()` and the kinds it lacks, built at run time so no
+    file in the repository trips a scanner."""
+    alnum = "aB3dE5fG7hJ9kL2mN4pQ6rS8tU1vW0xY"
+    return {
+        **{kind: value for kind, value in shapes().items() if kind != "github-fine-grained"},
+        "openai-api-key": "sk-" + alnum[:20] + "T3Blbk" + "FJ" + alnum[5:25],
+        "aws-secret-key": "aws_secret" + '_key = "' + (alnum + "/+" + alnum)[:40] + '"',
+        "gitlab-token": "gl" + "pat-" + alnum[:20],
+        "slack-webhook": "https://hooks." + "slack.com/services/T01ABC/B02DEF/" + alnum,
+        "sendgrid-key": "SG" + "." + alnum[:22] + "." + (alnum + alnum)[:43],
+        "pypi-token": "pypi-" + "AgEIcHlwaS5vcmc" + (alnum * 3)[:70],
+        "npm-token": "//registry.npmjs.org/:" + "_authToken=npm_" + alnum,
+        "azure-storage-key": "Account" + "Key=" + (alnum * 3)[:88],
+        "artifactory-token": 'x="AKC' + alnum[:12] + '"',
+        "discord-bot-token": "M" + alnum[:23] + "." + alnum[:6] + "." + alnum[:27],
+        "mailchimp-key": _HEX[:32] + "-us" + "12",
+        "square-oauth-secret": "sq0" + "csp-" + (alnum * 2)[:43],
+        "telegram-bot-token": "123456789" + ":" + (alnum * 2)[:35],
+        "twilio-key": "SK" + _HEX[:32],
+        "basic-auth": "https://deploy:" + "hunter2pass@example.com",
+        "cloudant-password": "https://acct:" + _HEX + "@acct.cloudant.com",
+        "softlayer-key": "https://api.softlayer.com" + "/soap/v3/" + _HEX,
+    }
 _DIGITS = "0123456789\u0663\uff17"  # \d also takes Arabic-Indic and fullwidth digits
 
 
@@ -76,11 +103,15 @@ def _assignment() -> st.SearchStrategy[str]:
     return st.tuples(keyword, suffix, quote, gap, op, gap, quote, value).map("".join)
 
 
+# Every rule's needles (case-blind ones in both cases), each before a run a token could go on with.
+_NEEDLES = sorted({n for rule in RULES for needle in rule.needles for n in {needle, needle.upper()}})
+
 _PIECES = st.one_of(
     _assignment(),
+    st.tuples(st.sampled_from(_NEEDLES), _run(_TOKEN, 0, 50)).map("".join),
     _discord(),
     _telegram(),
-    st.sampled_from(sorted(shapes().values())),
+    st.sampled_from(sorted(_every_kind().values())),
     st.sampled_from([
         " ", "\n", ": ", ".", "..", "  max_tokens 512\n", "model \"claude-haiku-4-5\"\n", "https://", "{{ title }}",
         "token", "AKIA", "PRIVATE KEY", "eyJ", "xoxb-", "-us1", "İ", "ſ", "K", "Bearer ",
@@ -111,6 +142,13 @@ def test_a_rule_tried_where_it_can_start_matches_as_over_the_whole_text(text: st
     assert {rule.kind for rule in shortcut} == {"discord-bot-token", "telegram-bot-token", "generic-secret"}
     for rule in shortcut:
         assert [m.span(rule.group) for m in rule.matches(text)] == [m.span(rule.group) for m in rule.regex.finditer(text)]
+
+
+def test_the_generated_texts_can_hold_every_kind() -> None:
+    samples = _every_kind()
+    assert set(samples) == {rule.kind for rule in RULES}
+    for kind, sample in sorted(samples.items()):
+        assert kind in {found for found, _, _ in Redactor().finditer(sample)}, kind
 
 
 def test_extra_rules_come_first_and_scan_the_whole_text() -> None:
