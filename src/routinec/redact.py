@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 __all__ = ["RULES", "Redactor", "Rule", "find_secret", "redact_text", "redact_value"]
@@ -28,18 +28,20 @@ class Rule:
 
     `needles` are substrings one of which every match contains (lowercase for case-blind
     rules): a rule whose needles are all absent is skipped, so ordinary text costs a few `in`
-    tests. A plain class, not a dataclass: this module is imported by every diagnostic
-    renderer, and generating dataclass methods cost more than the whole table.
+    tests. `starts`, for a rule whose needle ordinary text holds (`.`, `:`, `token`), names
+    the places a match could start (see `matches`). A plain class, not a dataclass: this
+    module is imported by every diagnostic renderer, and generating dataclass methods cost
+    more than the whole table.
     """
 
-    __slots__ = ("_nocase", "_regex", "flags", "group", "kind", "min_entropy", "needles", "origin", "pattern")
+    __slots__ = ("_nocase", "_regex", "flags", "group", "kind", "min_entropy", "needles", "origin", "pattern", "starts")
 
     def __init__(
         self, kind: str, pattern: str, group: int = 0, min_entropy: float = 0.0, origin: str = "gitleaks",
-        flags: int = 0, needles: tuple[str, ...] = (), nocase: bool = False,
+        flags: int = 0, needles: tuple[str, ...] = (), nocase: bool = False, starts: _Starts | None = None,
     ) -> None:
         self.kind, self.pattern, self.group, self.min_entropy = kind, pattern, group, min_entropy
-        self.origin, self.flags, self.needles = origin, flags, needles
+        self.origin, self.flags, self.needles, self.starts = origin, flags, needles, starts
         self._nocase = nocase  # case-blind without (?i): see _caseless
         self._regex: re.Pattern[str] | None = None
 
@@ -57,10 +59,32 @@ class Rule:
             self._regex = re.compile(self.pattern, self.flags)
         return self._regex
 
+    def matches(self, text: str) -> Iterator[re.Match[str]]:
+        """What `regex.finditer(text)` yields, trying the regex only where `starts` says a match
+        could begin. Exact when those places include every position the regex matches at (in
+        ascending order; extra ones cost a failed match) and the regex never matches empty:
+        finditer yields the match at the first position, from where the last match ended, at
+        which the regex matches, and `match(text, pos)` sees the text before `pos` as
+        finditer does (look-behinds, \\b)."""
+        starts = self.starts(text) if self.starts is not None else None
+        if starts is None:
+            yield from self.regex.finditer(text)
+            return
+        match, end = self.regex.match, 0
+        for start in starts:
+            if start >= end:
+                m = match(text, start)
+                if m is not None:
+                    yield m
+                    end = m.end()
+
+
+_Starts = Callable[[str], "list[int] | None"]
+
 
 def _r(kind: str, pattern: str, *, group: int = 0, entropy: float = 0.0, origin: str = "detect-secrets",
-       flags: int = 0, needles: tuple[str, ...] = (), nocase: bool = False) -> Rule:
-    return Rule(kind, pattern, group, entropy, origin, flags, needles, nocase)
+       flags: int = 0, needles: tuple[str, ...] = (), nocase: bool = False, starts: _Starts | None = None) -> Rule:
+    return Rule(kind, pattern, group, entropy, origin, flags, needles, nocase, starts)
 
 
 _GENERIC_ENTROPY = 3.5  # bits per character; `token = "see the docs"` stays below it
@@ -93,6 +117,65 @@ def _caseless(pattern: str) -> str:
         out.append(ch)
     return "".join(out)
 
+
+# Where a match can start, for the rules whose needle ordinary text is full of. Each returns,
+# ascending, every position its rule's regex matches at (and some where it does not).
+
+_GENERIC_KEYWORDS = r"api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|client[_-]?secret|auth"
+
+
+def _heads(keywords: str) -> tuple[str, ...]:
+    """Each keyword's leading letters, `api` for `api[_-]?key` and `apikey`, `passw` for
+    `passw(?:or)?d`: a match starts at one of them."""
+    heads = {word.split("[")[0].split("(")[0] for word in keywords.split("|")}
+    return tuple(sorted(h for h in heads if not any(h != o and h.startswith(o) for o in heads)))
+
+
+_KEYWORD_HEADS = _heads(_GENERIC_KEYWORDS)
+# The non-ASCII letters `_caseless` lets stand for an ASCII one, mapped to it; `str.lower`
+# then folds ASCII case. (It would turn U+0130 into two characters; mapped first, it cannot.)
+_FOLD_TABLE = str.maketrans({ch: letter for letter, chars in _FOLDS.items() for ch in chars if not ch.isascii()})
+
+
+def _keyword_starts(text: str) -> list[int] | None:
+    """generic-secret: where a keyword's head is, case-blind as `_caseless` spells it."""
+    folded = text.lower() if text.isascii() else text.translate(_FOLD_TABLE).lower()
+    if len(folded) != len(text):  # positions would not line up: scan the whole text
+        return None
+    starts: list[int] = []
+    for head in _KEYWORD_HEADS:
+        at = folded.find(head)
+        while at >= 0:
+            starts.append(at)
+            at = folded.find(head, at + 1)
+    return sorted(set(starts))
+
+
+def _near(finder: Rule, before: int, text: str) -> list[int]:
+    """`before` down to `before - 2` characters before each place `finder` matches."""
+    starts: list[int] = []
+    for m in finder.regex.finditer(text):
+        starts.extend(range(max(m.start() - before, 0), m.start() - before + 3))
+    return sorted(set(starts)) if len(starts) > 3 else starts
+
+
+# Each holds at its start what every match of its rule holds 8-10 (24-26) characters in.
+_TELEGRAM_COLON = Rule("telegram-bot-token", r":(?<=\d:)(?=[0-9A-Za-z_-]{35})")
+_DISCORD_DOTS = Rule("discord-bot-token", r"\.(?=[a-zA-Z\d_-]{6}\.)")
+
+
+def _telegram_starts(text: str) -> list[int]:
+    """telegram-bot-token, `\\d{8,10}:[0-9A-Za-z_-]{35}`: 8 to 10 before a `:` with a digit
+    before it and 35 token characters after."""
+    return _near(_TELEGRAM_COLON, 10, text)
+
+
+def _discord_starts(text: str) -> list[int]:
+    """discord-bot-token, `[MNO][a-zA-Z\\d_-]{23,25}\\.[a-zA-Z\\d_-]{6}\\.`: 24 to 26 before a `.`
+    that six token characters and a `.` follow."""
+    return _near(_DISCORD_DOTS, 26, text)
+
+
 RULES: tuple[Rule, ...] = (
     _r("private-key",
        r"-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]{0,20000}?"
@@ -123,10 +206,11 @@ RULES: tuple[Rule, ...] = (
     _r("azure-storage-key", r"AccountKey=[a-zA-Z0-9+/=]{88}", needles=("AccountKey=",)),
     _r("artifactory-token", r"(?<![^\s=:\"])AKC[a-zA-Z0-9]{10,}(?![^\s\"])", needles=("AKC",)),
     _r("artifactory-token", r"(?<![^\s=:\"])AP[\dABCDEF][a-zA-Z0-9]{8,}(?![^\s\"])", needles=("AP",)),
-    _r("discord-bot-token", _B + r"[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}" + _E, needles=(".",)),
+    _r("discord-bot-token", _B + r"[MNO][a-zA-Z\d_-]{23,25}\.[a-zA-Z\d_-]{6}\.[a-zA-Z\d_-]{27}" + _E, needles=(".",),
+       starts=_discord_starts),
     _r("mailchimp-key", _B + r"[0-9a-z]{32}-us[0-9]{1,2}" + _E, needles=("-us",)),
     _r("square-oauth-secret", r"sq0csp-[0-9A-Za-z\\\-_]{43}", needles=("sq0csp-",)),
-    _r("telegram-bot-token", _B + r"\d{8,10}:[0-9A-Za-z_-]{35}" + _E, needles=(":",)),
+    _r("telegram-bot-token", _B + r"\d{8,10}:[0-9A-Za-z_-]{35}" + _E, needles=(":",), starts=_telegram_starts),
     _r("twilio-key", _B + r"(?:AC|SK)[a-f0-9]{32}" + _E, needles=("AC", "SK")),
     _r("basic-auth", r"://[^:/?#\[\]@!$&'()*+,;=\s]+:([^:/?#\[\]@!$&'()*+,;=\s]+)@", group=1, needles=("://",)),
     _r("cloudant-password", r"https?://[\w\-]+:([0-9a-f]{64}|[a-z]{24})@[\w\-]+\.cloudant\.com", group=1, needles=("cloudant.com",)),
@@ -137,13 +221,60 @@ RULES: tuple[Rule, ...] = (
     _r("generic-secret",
        # Case-blind like (?i), spelled out for the keywords: under a global (?i) Python's `re`
        # tried the alternation at every position of the text (20x slower on a lock).
-       _caseless(r"(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|access[_-]?key|client[_-]?secret|auth)")
+       _caseless("(?:" + _GENERIC_KEYWORDS + ")")
        + r"(?i:[\w.-]{0,20}[\"']?\s*(?:[:=]|=>|:=)\s*[\"']?([A-Za-z0-9_\-+/=.~]{16,200}))",
        group=1, entropy=_GENERIC_ENTROPY, origin="gitleaks", needles=("key", "secret", "token", "passw", "pwd", "auth"),
-       nocase=True),
+       nocase=True, starts=_keyword_starts),
 )
 
-_NEEDLES = tuple((n, r.nocase, i) for i, r in enumerate(RULES) for n in r.needles)
+# Characters by how rarely ordinary text (prose, specs, templates) holds them, rarest first.
+_RARITY = "QZJXKVWYBFGPMUCLDHRSNIOATEqjzxkvbywgpfmucldhrsnioate0123456789=/-_.:"
+
+# (needle, the rules it selects); needles under a common prefix; those under a character.
+_Needles = tuple[tuple[str, tuple[int, ...]], ...]
+_Gate = tuple[str, tuple[tuple[str, _Needles], ...]]
+
+
+def _gates(nocase: bool) -> tuple[_Gate, ...]:
+    """The (case-blind or not) rules' needles grouped under their rarest character, and under
+    that by their first two characters: a text without a group's character or prefix holds
+    none of its needles. A character's `in` test is memchr-fast; a needle's scans slower."""
+
+    def rarity(ch: str) -> int:
+        rank = _RARITY.find(ch)
+        return len(_RARITY) if rank < 0 else rank
+
+    groups: dict[str, dict[str, list[int]]] = {}
+    for i, rule in enumerate(RULES):
+        if rule.nocase is nocase:
+            for needle in rule.needles:
+                groups.setdefault(min(needle, key=rarity), {}).setdefault(needle, []).append(i)
+    gates: list[_Gate] = []
+    for gate, needles in groups.items():
+        heads: dict[str, list[str]] = {}
+        for needle in needles:
+            heads.setdefault(needle[:2], []).append(needle)
+        gates.append((gate, tuple(
+            (head if len(group) > 1 else group[0], tuple((needle, tuple(needles[needle])) for needle in group))
+            for head, group in heads.items()
+        )))
+    return tuple(gates)
+
+
+_CASED_GATES, _CASELESS_GATES = _gates(False), _gates(True)
+
+
+def _selected(hay: str, gates: tuple[_Gate, ...], hit: set[int]) -> None:
+    """Adds to `hit` the rules whose needles `hay` holds."""
+    for gate, groups in gates:
+        if gate in hay:
+            for prefix, needles in groups:
+                if prefix in hay:
+                    for needle, rules in needles:
+                        if needle == prefix or needle in hay:
+                            hit.update(rules)
+
+
 _ALWAYS = frozenset(i for i, r in enumerate(RULES) if not r.needles)
 
 # Detect-secrets plugins deliberately not mirrored: unscoped high-entropy strings flag every
@@ -202,8 +333,9 @@ class Redactor:
         self.count = 0
 
     def _rules(self, text: str) -> list[Rule]:
-        lower = text.lower()
-        hit = {i for needle, nocase, i in _NEEDLES if needle in (lower if nocase else text)}
+        hit: set[int] = set()
+        _selected(text, _CASED_GATES, hit)
+        _selected(text.lower(), _CASELESS_GATES, hit)
         return [*self._extra, *(RULES[i] for i in sorted(hit | _ALWAYS))]
 
     def text(self, text: str) -> str:
@@ -237,7 +369,7 @@ class Redactor:
     def finditer(self, text: str) -> Iterable[tuple[str, int, int]]:
         """(kind, start, end) of every secret in `text`, rule by rule."""
         for rule in self._rules(text):
-            for m in rule.regex.finditer(text):
+            for m in rule.matches(text):
                 secret = m.group(rule.group)
                 if secret is None or secret.startswith("[REDACTED"):
                     continue
