@@ -98,10 +98,28 @@ def to_decimal(value: float | int | str | Decimal) -> Decimal:
 
 # The C string encoder (non-ASCII kept as UTF-8); json.dumps per string built an encoder each time.
 _quote: Any = json.encoder.encode_basestring
+# json's C encoder, called directly: json.dumps built a JSONEncoder and its C encoder per call,
+# which cost more than the encoding for the many small values a lock digests.
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
 
 
-def _encode(value: Any, out: list[str], indent: str | None, level: int) -> None:
-    if value is None:
+_LITERAL = {None: "null", True: "true", False: "false"}
+
+
+def _encode(value: Any, out: list[str], pad: str, step: str, colon: str) -> None:
+    """Append `value`'s canonical JSON to `out`. `pad` is the newline and indentation of the
+    line `value` is on (`""` for compact text), `step` one level of indentation, `colon` the
+    key separator. Strings, ints and literals inside a container are written inline, and
+    exact types are tested before isinstance: a call and a chain of tests per value were most
+    of the time of `dumps_pretty` on a lock."""
+    kind = value.__class__
+    if kind is dict:
+        _encode_object(value, out, pad, step, colon)
+    elif kind is list:
+        _encode_array(value, out, pad, step, colon)
+    elif kind is str:
+        out.append(_quote(value))
+    elif value is None:
         out.append("null")
     elif value is True:
         out.append("true")
@@ -116,66 +134,78 @@ def _encode(value: Any, out: list[str], indent: str | None, level: int) -> None:
     elif isinstance(value, float):
         out.append(decimal_text(to_decimal(value)))
     elif isinstance(value, dict):
-        if not value:
-            out.append("{}")
-            return
-        keys = sorted(value)
-        for key in keys:
-            if not isinstance(key, str):
-                raise TypeError(f"JSON object keys must be strings, got {type(key).__name__}")
-        if indent is None:
-            out.append("{")
-            for i, key in enumerate(keys):
-                if i:
-                    out.append(",")
-                out.append(_quote(key))
-                out.append(":")
-                _encode(value[key], out, None, level)
-            out.append("}")
-        else:
-            pad = "\n" + indent * (level + 1)
-            out.append("{")
-            for i, key in enumerate(keys):
-                if i:
-                    out.append(",")
-                out.append(pad)
-                out.append(_quote(key))
-                out.append(": ")
-                _encode(value[key], out, indent, level + 1)
-            out.append("\n" + indent * level + "}")
+        _encode_object(value, out, pad, step, colon)
     elif isinstance(value, list | tuple):
-        if not value:
-            out.append("[]")
-            return
-        if indent is None:
-            out.append("[")
-            for i, item in enumerate(value):
-                if i:
-                    out.append(",")
-                _encode(item, out, None, level)
-            out.append("]")
-        else:
-            pad = "\n" + indent * (level + 1)
-            out.append("[")
-            for i, item in enumerate(value):
-                if i:
-                    out.append(",")
-                out.append(pad)
-                _encode(item, out, indent, level + 1)
-            out.append("\n" + indent * level + "]")
+        _encode_array(value, out, pad, step, colon)
     else:
         raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
+def _encode_object(value: dict[Any, Any], out: list[str], pad: str, step: str, colon: str) -> None:
+    if not value:
+        out.append("{}")
+        return
+    keys = sorted(value)
+    try:
+        "".join(keys)  # every key a string (one C loop, not an isinstance per key)
+    except TypeError:
+        for key in keys:
+            if not isinstance(key, str):
+                raise TypeError(f"JSON object keys must be strings, got {type(key).__name__}") from None
+        raise
+    inner = pad + step
+    sep = "{" + inner
+    between = "," + inner
+    for key in keys:
+        item = value[key]
+        kind = item.__class__
+        if kind is str:
+            out.append(sep + _quote(key) + colon + _quote(item))
+        elif kind is int:
+            out.append(sep + _quote(key) + colon + str(item))
+        elif kind is dict:
+            out.append(sep + _quote(key) + colon)
+            _encode_object(item, out, inner, step, colon)
+        elif kind is bool or item is None:
+            out.append(sep + _quote(key) + colon + _LITERAL[item])
+        else:
+            out.append(sep + _quote(key) + colon)
+            _encode(item, out, inner, step, colon)
+        sep = between
+    out.append(pad + "}")
+
+
+def _encode_array(value: list[Any] | tuple[Any, ...], out: list[str], pad: str, step: str, colon: str) -> None:
+    if not value:
+        out.append("[]")
+        return
+    inner = pad + step
+    sep = "[" + inner
+    between = "," + inner
+    for item in value:
+        kind = item.__class__
+        if kind is str:
+            out.append(sep + _quote(item))
+        elif kind is dict:
+            out.append(sep)
+            _encode_object(item, out, inner, step, colon)
+        else:
+            out.append(sep)
+            _encode(item, out, inner, step, colon)
+        sep = between
+    out.append(pad + "]")
+
+
 _MARK = "\x00routinec-decimal:"
 _MARKED = re.compile(r'"\\u0000routinec-decimal:(-?[0-9.]+)"')
+_MARK_JSON = '"\\u0000routinec-decimal:'  # how the C encoder writes a marked string's start
 
 
-def _c_dumps(value: Any, indent: int | None) -> str | None:
-    """json.dumps through the C encoder with sorted keys; Decimals pass through `default` as
-    marked strings and are spliced back as plain numbers (`0.50` → `0.5`), so no float ever
-    formats a number. None when the data itself contains the marker (the count differs) or
-    is not JSON: the pure encoder then decides."""
+def _c_dumps(value: Any) -> str | None:
+    """Compact JSON through the C encoder with sorted keys; Decimals pass through `default`
+    as marked strings and are spliced back as plain numbers (`0.50` → `0.5`), so no float
+    ever formats a number. None when the data itself contains the marker (the count differs)
+    or is not JSON: the pure encoder then decides."""
     marked = 0
 
     def mark(item: Any) -> str:
@@ -185,15 +215,22 @@ def _c_dumps(value: Any, indent: int | None) -> str | None:
             return _MARK + decimal_text(item)
         raise TypeError(f"cannot encode {type(item).__name__} as JSON")
 
-    separators = (",", ":") if indent is None else (",", ": ")
     try:
-        text = json.dumps(
-            value, sort_keys=True, separators=separators, indent=indent, ensure_ascii=False,
-            allow_nan=False, default=mark,
-        )
+        if _c_make_encoder is None:  # an interpreter without json's C accelerator
+            text = json.dumps(
+                value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=mark,
+            )
+        else:
+            # No markers dict: a cycle is a RecursionError here, as in `_encode`.
+            encoder = _c_make_encoder(None, mark, _quote, None, ":", ",", True, False, False)
+            text = "".join(encoder(value, 0))
     except (TypeError, ValueError):
         return None
     if marked:
+        parts = text.split(_MARK_JSON)
+        if len(parts) == marked + 1:
+            # Every occurrence is a mark: its number, then the closing quote to drop.
+            return parts[0] + "".join([part.replace('"', "", 1) for part in parts[1:]])
         text, replaced = _MARKED.subn(r"\1", text)
         if replaced != marked:
             return None
@@ -204,10 +241,10 @@ def _c_dumps(value: Any, indent: int | None) -> str | None:
 
 def canonical_bytes(value: Any) -> bytes:
     """Compact canonical JSON (sorted keys, no spaces, UTF-8): the input of every hash."""
-    text = _c_dumps(value, None)
+    text = _c_dumps(value)
     if text is None:
         out: list[str] = []
-        _encode(value, out, None, 0)
+        _encode(value, out, "", "", ":")
         text = "".join(out)
     return text.encode("utf-8")
 
@@ -218,7 +255,7 @@ def dumps_pretty(value: Any) -> str:
     Not json.dumps(indent=2): before Python 3.13 an indent selects json's pure-Python
     encoder, which measured 3x slower than `_encode` on a 1,000-routine lock."""
     out: list[str] = []
-    _encode(value, out, "  ", 0)
+    _encode(value, out, "\n", "  ", ": ")
     out.append("\n")
     return "".join(out)
 
@@ -227,7 +264,7 @@ def pretty_member(key: str, value: Any, level: int) -> str:
     """`"key": value` as `dumps_pretty` writes it inside an object at depth `level` (the text
     between that object's padding and its comma), so a caller can splice members it kept."""
     out = [_quote(key), ": "]
-    _encode(value, out, "  ", level)
+    _encode(value, out, "\n" + "  " * level, "  ", ": ")
     return "".join(out)
 
 
@@ -250,8 +287,14 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constant)
+
+
 def loads(text: str | bytes) -> Any:
     """Parse JSON with every non-integer number as Decimal (ints stay int)."""
+    if isinstance(text, str) and not text.startswith("\ufeff"):
+        # One decoder for every call (json.loads with options builds one per call).
+        return _DECODER.decode(text)
     return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
 
 

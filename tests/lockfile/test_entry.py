@@ -4,6 +4,7 @@ is a `lock-corrupt` diagnostic (exit 2) from verify and test, never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,8 @@ def test_any_entry_round_trips_through_canonical_json(entry: LockEntry) -> None:
     again = LockEntry.from_json(loads(dumps_pretty(entry.to_json())), entry.name)
     assert again.to_json() == entry.to_json()
     assert again.entry_hash == entry.entry_hash == entry_hash(again.to_json())
+    # Sealing sets entry_hash and nothing else.
+    assert dataclasses.replace(entry, entry_hash="").sealed() == entry
 
 
 # --- hand-edited, resealed entries with the wrong types ------------------------------------

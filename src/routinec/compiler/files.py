@@ -25,6 +25,14 @@ class FileError(Exception):
         self.diagnostic = diagnostic
 
 
+def _read(path: str) -> bytes:
+    """A file's bytes. A string path, not `root / rel`, and no buffered reader: pathlib's
+    parsing and the buffer cost more than the read itself on the small files a lock reads
+    (thousands of them, and all of them again when a re-lock re-digests its sources)."""
+    with open(path, "rb", buffering=0) as handle:
+        return handle.readall()
+
+
 class ProjectFiles:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -33,12 +41,18 @@ class ProjectFiles:
         self._root = str(self.root)
         self._root_slash = self._root.rstrip("/") + "/"
         self._dirs: dict[tuple[str, ...], str] = {}
+        # Paths as written → their project-relative path, for paths that did not fail: a file
+        # named again (a shared include, schema or input) is not resolved again.
+        self._normal: dict[str, str] = {}
         # Paths as written that reach their file through a symlink → the file: the written
         # path is a source too, so repointing the link is a change (cache, verify, runtime).
         self.links: dict[str, str] = {}
 
     def normalise(self, written: str, span: Span, what: str) -> str:
         """The project-relative POSIX path for `written`, or a FileError if it leaves the root."""
+        known = self._normal.get(written)
+        if known is not None:
+            return known
         fwd = written.replace("\\", "/")
         if not written.strip():
             raise FileError(Diagnostic(Code.MISSING_FILE, Severity.ERROR, f"empty {what} path", span))
@@ -69,9 +83,12 @@ class ProjectFiles:
                 )
             )
         rel = resolved[len(self._root_slash):] if resolved != self._root else "."
-        lexical = posixpath.normpath(fwd)
-        if lexical != rel and not lexical.startswith(".."):
-            self.links[lexical] = rel
+        # A path written as its real, normal form reached no link (normpath(rel) is rel).
+        if fwd != rel:
+            lexical = posixpath.normpath(fwd)
+            if lexical != rel and not lexical.startswith(".."):
+                self.links[lexical] = rel
+        self._normal[written] = rel
         return rel
 
     @staticmethod
@@ -92,11 +109,11 @@ class ProjectFiles:
 
     def read_bytes(self, written: str, span: Span, what: str) -> tuple[str, bytes]:
         rel = self.normalise(written, span, what)
-        if rel in self._bytes:
-            return rel, self._bytes[rel]
-        path = self.root / rel
+        data = self._bytes.get(rel)
+        if data is not None:
+            return rel, data
         try:
-            data = path.read_bytes()
+            data = _read(self._root_slash + rel)
         except (FileNotFoundError, NotADirectoryError):
             raise FileError(
                 Diagnostic(
@@ -158,11 +175,7 @@ class ProjectFiles:
         if rel not in self._digests:
             data = self._bytes.get(rel)
             if data is None:
-                # A string join, not `root / rel`: pathlib's parsing cost more than the read
-                # when a re-lock re-digests the thousands of files its cached entries name.
-                with open(self._root_slash + rel, "rb") as handle:
-                    data = handle.read()
-                self._bytes[rel] = data
+                data = self._bytes[rel] = _read(self._root_slash + rel)
             self._digests[rel] = source_digest(data)
         return self._digests[rel]
 

@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, NoReturn
 
 from routinec.canonical import digest
@@ -507,7 +508,13 @@ class LockEntry:
 
     def sealed(self) -> LockEntry:
         """This entry with `entry_hash` computed over the canonical JSON of the rest."""
-        return dataclasses.replace(self, entry_hash=entry_hash(self.to_json()))
+        data = self.to_json()
+        del data["entry_hash"]  # a fresh dict: no copy without the key (`entry_hash`)
+        # The constructor with this entry's values, not dataclasses.replace (which looks up
+        # the fields again on every call); runs once per routine on every lock.
+        values = list(_ENTRY_VALUES(self))
+        values[_ENTRY_HASH_AT] = digest(data)
+        return LockEntry(*values)
 
     def mismatched_hashes(self) -> list[str]:
         """The parts whose content no longer matches the hash stored beside it. A lock edited
@@ -551,9 +558,13 @@ def _triggers(value: Any) -> tuple[Trigger, ...]:
     return tuple(Trigger.from_json(item, f"triggers[{i}]") for i, item in enumerate(value))
 
 
+_ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(LockEntry))
+_ENTRY_VALUES = attrgetter(*_ENTRY_FIELDS)
+_ENTRY_HASH_AT = _ENTRY_FIELDS.index("entry_hash")
+
 OPTIONAL_KEYS = ("tools", "triggers")
 # What every entry holds, in the model's order (the reader's list of required keys).
-ENTRY_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(LockEntry) if f.name not in OPTIONAL_KEYS)
+ENTRY_KEYS: tuple[str, ...] = tuple(name for name in _ENTRY_FIELDS if name not in OPTIONAL_KEYS)
 
 
 def _corrupt(path: str, message: str) -> Diagnostic:
