@@ -160,18 +160,20 @@ class Reducer:
         self.states = tables.states
         self.plans = tuple(_Plan(*r) for r in tables.rules)
         self.rules = tuple(_rule(p) for p in self.plans)
+        # Backwards, so that a reduce action `-1 - r` indexes its rule as it is.
+        self._rules_back = self.rules[::-1]
         self.start, self.end = tables.start, tables.end
         if self.states[self.end]:
             raise ValueError("the end state has actions")  # Lark's never has: it only accepts
         self._methods: dict[type, tuple[Any, ...]] = {}
 
-    def _methods_of(self, builder_type: type) -> tuple[Any, ...]:
-        """The builder's function per rule (None for a rule that gets no node), looked up once
-        per builder class rather than per node."""
+    def _methods_back(self, builder_type: type) -> tuple[Any, ...]:
+        """The builder's function per rule (None for a rule that gets no node), backwards as
+        `_rules_back`; looked up once per builder class rather than per node."""
         methods = self._methods.get(builder_type)
         if methods is None:
             methods = self._methods[builder_type] = tuple(
-                getattr(builder_type, r.name, None) if r.name else None for r in self.rules
+                getattr(builder_type, r.name, None) if r.name else None for r in self._rules_back
             )
         return methods
 
@@ -180,8 +182,9 @@ class Reducer:
     ) -> Any:
         """Run the loop over `tokens(accepts)`; `accepts()` is the current state's action row
         (what a contextual lexer needs). Returns the start rule's value, or None."""
-        states, rules, end = self.states, self.rules, self.end
-        methods = self._methods_of(type(builder))
+        states, end = self.states, self.end
+        rules_back = self._rules_back
+        methods_back = self._methods_back(type(builder))
         state_stack: list[int] = [self.start]
         values: list[Any] = []
         poses: list[Any] = []
@@ -204,24 +207,20 @@ class Reducer:
                     values.append(tok)
                     poses.append(tok.pos)
                     break
-                r = -1 - action
-                rule = rules[r]
+                rule = rules_back[action]
                 mode = rule.mode
                 if mode == _UNIT:
                     pos = poses[-1]
                     values[-1] = ([values[-1]], [pos])
                     if pos is None:
                         poses[-1] = ()
-                    del state_stack[-1]
-                    state_stack.append(states[state_stack[-1]][rule.origin])
+                    state_stack[-1] = states[state_stack[-2]][rule.origin]
                     continue
                 if mode == _NODE1:
                     pos = poses[-1]
-                    pos = pos[:6] if pos else ()
-                    values[-1] = methods[r](builder, pos, [values[-1]])
-                    poses[-1] = pos
-                    del state_stack[-1]
-                    state_stack.append(states[state_stack[-1]][rule.origin])
+                    pos = poses[-1] = pos[:6] if pos else ()
+                    values[-1] = methods_back[action](builder, pos, [values[-1]])
+                    state_stack[-1] = states[state_stack[-2]][rule.origin]
                     continue
                 size = rule.size
                 if size:
@@ -271,7 +270,7 @@ class Reducer:
                     elif not own and pos:
                         raise _Bail  # Lark would give this node its positions after building it
                 elif rule.name:
-                    value = methods[r](builder, pos, kept)
+                    value = methods_back[action](builder, pos, kept)
                 else:
                     value = (kept, kept_poses)
                 state_stack.append(states[state_stack[-1]][rule.origin])

@@ -327,6 +327,15 @@ def _bad_escape(tok: Token, path: str) -> _Located:
     return _Located("invalid escape sequence in string", Span(path, tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0))
 
 
+def _own_token(tok: Any) -> Token:
+    """A `lark.Token` (Lark's route) as the fast route's `Token`, so the builder reads every
+    token's positions the same way; Lark's missing positions (None) are 0, as spans have them."""
+    return Token(
+        tok.type, str(tok), tok.start_pos or 0, tok.line or 0, tok.column or 0,
+        tok.end_line or 0, tok.end_column or 0, tok.end_pos or 0,
+    )
+
+
 class _Build:
     """Builds AST nodes only; every check lives in compiler.check.
 
@@ -345,7 +354,10 @@ class _Build:
         if handler is None:
             handler = self._handlers[tree.data] = getattr(self, str(tree.data))
         tree_type = self.tree_type
-        children = [self.transform(c) if type(c) is tree_type else c for c in tree.children]
+        children = [
+            self.transform(c) if type(c) is tree_type else None if c is None else _own_token(c)
+            for c in tree.children
+        ]
         meta = tree.meta
         at = () if meta.empty else (
             meta.line, meta.column, meta.start_pos, meta.end_line, meta.end_column, meta.end_pos
@@ -366,13 +378,14 @@ class _Build:
         return Span(self.path, at[0], at[1], at[3], at[4])
 
     def tspan(self, tok: Token) -> Span:
-        return Span(self.path, tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0)
+        at = tok.pos
+        return Span(self.path, at[0], at[1], at[3], at[4])
 
     # ---- literals
     def string(self, at: Any, children: list[Token]) -> tuple[str, Span, bool, int]:
         tok = children[0]
         text = self.unq(tok)
-        return (text, self.tspan(tok), tok.type == "TRIPLE_STRING", tok.line or 0)
+        return (text, self.tspan(tok), tok.type == "TRIPLE_STRING", tok.pos[0])
 
     value_string = string
 
