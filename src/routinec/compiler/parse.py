@@ -382,12 +382,13 @@ class _Build:
         return Span(self.path, at[0], at[1], at[3], at[4])
 
     # ---- literals
-    def string(self, at: Any, children: list[Token]) -> tuple[str, Span, bool, int]:
+    def string(self, at: Any, children: list[Token]) -> tuple[str, Token, bool, int]:
+        """(text, token, triple-quoted, line): the statement that reads it makes the span."""
         tok = children[0]
-        text = self.unq(tok)
-        return (text, self.tspan(tok), tok.type == "TRIPLE_STRING", tok.pos[0])
+        return (self.unq(tok), tok, tok.type == "TRIPLE_STRING", tok.pos[0])
 
-    value_string = string
+    def value_string(self, at: Any, children: list[Token]) -> str:
+        return self.unq(children[0])
 
     def number(self, at: Any, children: list[Token]) -> Decimal:
         return _decimal(children[0], self)
@@ -453,19 +454,19 @@ class _Build:
         name = children[0]
         return ast.TypeDef(str(name), tuple(children[1:]), self.tspan(name))
 
-    # ---- routine statements: each becomes (keyword, payload, span)
-    def _setting(self, key: str, at: Any, value: Any, vspan: Span) -> tuple[str, Any, Span]:
-        span = self.span(at)
-        return (key, ast.Setting(key, value, span, vspan), span)
+    # ---- routine statements: each becomes (keyword, payload, at), the statement's range
+    # made a span only where one is kept (a repeated statement, a test's input)
+    def _setting(self, key: str, at: Any, value: Any, vspan: Span) -> tuple[str, Any, Any]:
+        return (key, ast.Setting(key, value, self.span(at), vspan), at)
 
-    def description_stmt(self, at: Any, children: list[Any]) -> tuple[str, Any, Span]:
-        return ("description", children[0][0], self.span(at))
+    def description_stmt(self, at: Any, children: list[Any]) -> tuple[str, Any, Any]:
+        return ("description", children[0][0], at)
 
-    def model_stmt(self, at: Any, children: list[Any]) -> tuple[str, Any, Span]:
-        text, vspan, _, _ = children[0]
-        return self._setting("model", at, text, vspan)
+    def model_stmt(self, at: Any, children: list[Any]) -> tuple[str, Any, Any]:
+        text, tok, _, _ = children[0]
+        return self._setting("model", at, text, self.tspan(tok))
 
-    def _param_stmt(self, key: str, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
+    def _param_stmt(self, key: str, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
         """A parameter statement; its value's shape comes from the parameter table."""
         kind = BY_KEYWORD[key].kind
         if kind == "strings":
@@ -473,7 +474,7 @@ class _Build:
         value = str(c[0]) if kind == "enum" else _decimal(c[0], self)
         return self._setting(key, at, value, self.tspan(c[0]))
 
-    def state_stmt(self, at: Any, c: list[Token]) -> tuple[str, Any, Span]:
+    def state_stmt(self, at: Any, c: list[Token]) -> tuple[str, Any, Any]:
         return self._setting("state", at, str(c[0]), self.tspan(c[0]))
 
     def inline_template(self, at: Any, c: list[Any]) -> ast.Template:
@@ -483,17 +484,17 @@ class _Build:
     def file_template(self, at: Any, c: list[Token]) -> ast.Template:
         return ast.Template(None, self.unq(c[0]), self.tspan(c[0]))
 
-    def system_stmt(self, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("system", c[0], self.span(at))
+    def system_stmt(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("system", c[0], at)
 
-    def prompt_stmt(self, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("prompt", c[0], self.span(at))
+    def prompt_stmt(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("prompt", c[0], at)
 
-    def input_block(self, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("input", tuple(c), self.span(at))
+    def input_block(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("input", tuple(c), at)
 
-    def output_block(self, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("output", tuple(c), self.span(at))
+    def output_block(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("output", tuple(c), at)
 
     def consumer_name(self, at: Any, c: list[Token]) -> ast.ConsumerRef:
         return ast.ConsumerRef(str(c[0]), False, self.tspan(c[0]))
@@ -501,8 +502,8 @@ class _Build:
     def consumer_file(self, at: Any, c: list[Token]) -> ast.ConsumerRef:
         return ast.ConsumerRef(self.unq(c[0]), True, self.tspan(c[0]))
 
-    def consumers_stmt(self, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("consumers", tuple(x for x in c if x is not None), self.span(at))
+    def consumers_stmt(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("consumers", tuple(x for x in c if x is not None), at)
 
     # ---- tools, limits and triggers
     def option_word(self, at: Any, c: list[Token]) -> str:
@@ -520,7 +521,7 @@ class _Build:
     def tool_option(self, at: Any, c: list[Any]) -> ast.ToolOption:
         return ast.ToolOption(str(c[0]), _plain(c[1]), self.span(at))
 
-    def _tool(self, kind: str, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
+    def _tool(self, kind: str, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
         name, target = c[0], c[1]
         options: list[ast.ToolOption] = []
         inputs: tuple[ast.Field, ...] | None = None
@@ -531,29 +532,28 @@ class _Build:
             else:  # ("input", fields, span) from input_block
                 count += 1
                 inputs = (inputs or ()) + item[1]
-        span = self.span(at)
         tool = ast.ToolDef(
-            str(name), kind, self.unq(target), tuple(options), inputs, span,
+            str(name), kind, self.unq(target), tuple(options), inputs, self.span(at),
             self.tspan(name), self.tspan(target), count,
         )
-        return ("tool", tool, span)
+        return ("tool", tool, at)
 
-    def tool_def(self, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
+    def tool_def(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
         return self._tool("python", at, c)
 
-    def server_tool_def(self, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
+    def server_tool_def(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
         return self._tool("server", at, c)
 
-    def max_turns_stmt(self, at: Any, c: list[Token]) -> tuple[str, Any, Span]:
+    def max_turns_stmt(self, at: Any, c: list[Token]) -> tuple[str, Any, Any]:
         return self._setting("max_turns", at, _decimal(c[0], self), self.tspan(c[0]))
 
-    def max_tool_calls_stmt(self, at: Any, c: list[Token]) -> tuple[str, Any, Span]:
+    def max_tool_calls_stmt(self, at: Any, c: list[Token]) -> tuple[str, Any, Any]:
         return self._setting("max_tool_calls", at, _decimal(c[0], self), self.tspan(c[0]))
 
-    def parallel_tools_stmt(self, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
+    def parallel_tools_stmt(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
         return self._setting("parallel_tools", at, bool(c[0]), self.span(at))
 
-    def tool_choice_stmt(self, at: Any, c: list[Token]) -> tuple[str, Any, Span]:
+    def tool_choice_stmt(self, at: Any, c: list[Token]) -> tuple[str, Any, Any]:
         return self._setting("tool_choice", at, str(c[0]), self.tspan(c[0]))
 
     def on_string(self, at: Any, c: list[Token]) -> str:
@@ -562,29 +562,25 @@ class _Build:
     def on_names(self, at: Any, c: list[Any]) -> tuple[str, ...]:
         return tuple(str(x) for x in c if x is not None)
 
-    def on_stmt(self, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        span = self.span(at)
-        return ("on", ast.Trigger(str(c[0]), c[1], span), span)
+    def on_stmt(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("on", ast.Trigger(str(c[0]), c[1], self.span(at)), at)
 
-    def expect_tools(self, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
+    def expect_tools(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
         names = tuple(str(x) for x in c if x is not None)
-        span = self.span(at)
-        return ("expect", ast.ToolExpect("tools", names, span), span)
+        return ("expect", ast.ToolExpect("tools", names, self.span(at)), at)
 
-    def expect_tool(self, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        span = self.span(at)
-        return ("expect", ast.ToolExpect("tool", (str(c[0]), c[1]), span), span)
+    def expect_tool(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("expect", ast.ToolExpect("tool", (str(c[0]), c[1]), self.span(at)), at)
 
-    def expect_turns(self, at: Any, c: list[Token]) -> tuple[str, Any, Span]:
-        span = self.span(at)
-        return ("expect", ast.ToolExpect("turns", _decimal(c[-1], self), span), span)
+    def expect_turns(self, at: Any, c: list[Token]) -> tuple[str, Any, Any]:
+        return ("expect", ast.ToolExpect("turns", _decimal(c[-1], self), self.span(at)), at)
 
     # ---- tests
-    def test_input_file(self, at: Any, c: list[Token]) -> tuple[str, Any, Span]:
-        return ("input_file", self.unq(c[0]), self.span(at))
+    def test_input_file(self, at: Any, c: list[Token]) -> tuple[str, Any, Any]:
+        return ("input_file", self.unq(c[0]), at)
 
-    def test_input_inline(self, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("input_value", c[0], self.span(at))
+    def test_input_inline(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("input_value", c[0], at)
 
     def compare_args(self, at: Any, c: list[Token]) -> tuple[str, Decimal]:
         return (str(c[0]), _decimal(c[1], self))
@@ -599,17 +595,17 @@ class _Build:
             self.span(at),
         )
 
-    def compare_block(self, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("compare", tuple(x for x in c if x is not None), self.span(at))
+    def compare_block(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("compare", tuple(x for x in c if x is not None), at)
 
-    def test_block(self, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
+    def test_block(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
         name = c[0]
         input_file = input_value = None
         input_span = None
         compare: tuple[ast.CompareItem, ...] = ()
         n_input = n_compare = 0
         trajectory: list[ast.ToolExpect] = []
-        for kind, payload, span in c[1:]:
+        for kind, payload, stmt_at in c[1:]:
             if kind == "expect":
                 trajectory.append(payload)
             elif kind == "compare":
@@ -617,7 +613,7 @@ class _Build:
                 compare = compare + payload
             else:
                 n_input += 1
-                input_span = span
+                input_span = self.span(stmt_at)
                 if kind == "input_file":
                     input_file = payload
                 else:
@@ -626,7 +622,7 @@ class _Build:
             str(name), input_file, input_value, compare, self.tspan(name),
             input_span, n_input, n_compare, tuple(trajectory),
         )
-        return ("test", test, self.span(at))
+        return ("test", test, at)
 
     def routine_def(self, at: Any, c: list[Any]) -> ast.RoutineDef:
         name, version = c[0], c[1]
@@ -637,7 +633,7 @@ class _Build:
         tests: list[ast.TestDef] = []
         tools: list[ast.ToolDef] = []
         triggers: list[ast.Trigger] = []
-        for kind, payload, span in c[2:]:
+        for kind, payload, stmt_at in c[2:]:
             if kind == "test":
                 tests.append(payload)
                 continue
@@ -648,7 +644,7 @@ class _Build:
                 triggers.append(payload)
                 continue
             if kind in single or (kind == "consumers" and consumers):
-                repeats.append((kind, span))
+                repeats.append((kind, self.span(stmt_at)))
                 continue
             if kind == "consumers":
                 consumers.extend(payload)
@@ -676,8 +672,8 @@ class _Build:
             triggers=tuple(triggers),
         )
 
-    def expects_block(self, at: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("expects", tuple(c), self.span(at))
+    def expects_block(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("expects", tuple(c), at)
 
     def consumer_def(self, at: Any, c: list[Any]) -> ast.ConsumerDef:
         name = c[0]
@@ -725,8 +721,8 @@ def _decimal(tok: Token, build: _Build) -> Decimal:
 
 
 def _plain(value: Any) -> Any:
-    """Strings arrive from the `string` rule as (text, span, triple, line); keep the text."""
-    if isinstance(value, tuple) and len(value) == 4 and isinstance(value[1], Span):
+    """Strings arrive from the `string` rule as (text, token, triple, line); keep the text."""
+    if type(value) is tuple and len(value) == 4 and type(value[1]) is Token:
         return value[0]
     return value
 
