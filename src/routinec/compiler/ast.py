@@ -102,6 +102,7 @@ def _node(cls: type[_N]) -> type[_N]:
         body.append(f"    _set{i}(self, {f.name})\n")
     exec(f"def __init__(self, {', '.join(params)}):\n{''.join(body)}", namespace)  # source made of our own field names
     init = namespace["__init__"]
+    init.__annotations__ = {**{f.name: f.type for f in fields(cls)}, "return": None}  # type: ignore[arg-type]
     if not documented:  # what dataclass writes, e.g. "NamedType(name: 'str', span: 'Span')"
         shown = ", ".join(f"{f.name}: {f.type!r}" + ("" if f.default is MISSING else f" = {f.default!r}") for f in fields(cls))  # type: ignore[arg-type]
         cls.__doc__ = f"{cls.__name__}({shown})"

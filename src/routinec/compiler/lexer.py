@@ -81,11 +81,13 @@ EXPECTED_PATTERNS = {
 
 # Alternatives in Lark's order for this grammar: ignored first, the longer string form before
 # the shorter, numbers before words (a word cannot start with a digit or '-'). Whitespace is
-# split in two so a run without a newline costs nothing; OTHER is anything Lark's lexer would
-# stop at (a lone '"' or '-', a vertical tab), so every character is some alternative's.
+# split in two: spaces and tabs before a token are matched with it (possessively), a run with
+# a newline is a match of its own (NL, for the line count); OTHER is anything Lark's lexer
+# would stop at (a lone '"' or '-', a vertical tab), so every character is some alternative's,
+# and END is the spaces after the last token.
 _TOKEN = re.compile(
-    r'(?P<NL>[ \t\f\r]*\n[ \t\f\r\n]*)'
-    r'|(?P<WS>[ \t\f\r]+)'
+    r'[ \t\f\r]*+(?:'
+    r'(?P<NL>\n[ \t\f\r\n]*)'
     r'|(?P<COMMENT>#[^\n]*)'
     r'|(?P<TRIPLE_STRING>"""(?s:(?:[^"\\]|\\.|"(?!""))*)""")'
     r'|(?P<STRING>"(?:[^"\\\n]|\\.)*")'
@@ -93,6 +95,7 @@ _TOKEN = re.compile(
     r'|(?P<WORD>[A-Za-z_][A-Za-z0-9_]*)'
     r'|(?P<PUNCT>[^\sA-Za-z0-9_"#-])'
     r'|(?P<OTHER>[\s\S])'
+    r'|(?P<END>\Z))'
 )
 _VERSION = re.compile(r"v[0-9]+")
 _OPEN = frozenset({"LBRACE", "LSQB", "LPAR"})
@@ -126,15 +129,13 @@ class FastLexer:
         str_new = str.__new__
         for m in _TOKEN.finditer(text):
             kind: str = m.lastgroup  # type: ignore[assignment]  # every alternative is a named group
-            if kind == "WS":
-                continue
             if kind == "NL":
                 stop = m.end()
                 line += text.count("\n", m.start(), stop)
                 line_start = text.rindex("\n", 0, stop) + 1
                 continue
-            value = m.group()
-            pos, stop = m.span()
+            value = m.group(kind)
+            pos, stop = m.span(kind)
             col = pos - line_start + 1
             if kind == "WORD":
                 keyword = keywords.get(value)
@@ -166,6 +167,8 @@ class FastLexer:
                     continue
             elif kind == "OTHER":
                 raise _Unmatched(pos)
+            elif kind == "END":
+                break
             # Token(kind, value, pos, line, col, line, end, stop), without a call
             tok = str_new(Token, value)
             tok.type = kind
