@@ -10,10 +10,10 @@ importing Lark (~0.1 s); anything else is read again by Lark itself (from its ow
 from __future__ import annotations
 
 import json
+import os
 import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from routinec.codes import Code
@@ -43,7 +43,16 @@ _WORDS = {
 
 
 def grammar_text() -> str:
-    return resources.files("routinec.compiler").joinpath("grammar/routine.lark").read_text("utf-8")
+    """The grammar, read from beside this module; through importlib.resources only when the
+    package is not files on disk (a zipped install): its readers import zipfile, ~6 ms of
+    every process that parses (the build's forked workers each read the grammar)."""
+    try:
+        with open(os.path.join(os.path.dirname(__file__), "grammar", "routine.lark"), encoding="utf-8") as f:
+            return f.read()
+    except OSError:
+        from importlib import resources
+
+        return resources.files("routinec.compiler").joinpath("grammar/routine.lark").read_text("utf-8")
 
 
 class _Depth:
