@@ -447,6 +447,8 @@ def to_plain(node: Any) -> Any:
     cls = type(node)
     if cls in _LEAVES:
         return node
+    if cls is tuple or cls is list:  # the common containers first; leaves need no call
+        return [item if type(item) in _LEAVES else to_plain(item) for item in node]
     if cls is Settings:
         # The statement list, as before Settings existed: spec hashes in locks stay the same.
         return [to_plain(s) for s in node.statements]
@@ -459,7 +461,7 @@ def to_plain(node: Any) -> Any:
             value = getattr(node, name)
             if name in _OMIT_EMPTY and not value:
                 continue
-            out[name] = to_plain(value)
+            out[name] = value if type(value) in _LEAVES else to_plain(value)
         return out
     if isinstance(node, tuple | list):
         return [to_plain(item) for item in node]
