@@ -113,7 +113,9 @@ def _plan(rule: Any) -> _Plan:
 # How a rule is reduced, fastest first (all give what `_GENERAL` would):
 _UNIT = 0  # `_rule: x`: wrap the one child to be spliced
 _NODE1 = 1  # `rule: x`, kept as it is: the builder gets [x]
-_GENERAL = 2
+_GROW = 2  # `_rule: _rule x` (how `x*` is written): x appended to the first's lists
+_GROW_SPLICED = 3  # `_rule: _rule _x`: _x's lists appended to the first's
+_GENERAL = 4
 
 
 class _Rule(NamedTuple):
@@ -133,13 +135,17 @@ class _Rule(NamedTuple):
 
 
 def _rule(plan: _Plan) -> _Rule:
-    if plan.size == 1 and plan.identity and not plan.expand1:
-        mode = _NODE1 if plan.name else _UNIT
-    else:
-        mode = _GENERAL
     extends_first = (
         not plan.name and not plan.expand1 and bool(plan.include) and plan.include[0] == (0, True, 0)
     )
+    if plan.size == 1 and plan.identity and not plan.expand1:
+        mode = _NODE1 if plan.name else _UNIT
+    elif extends_first and plan.size == 2 and plan.include[1:] == ((1, False, 0),) and not plan.trailing_nones:
+        mode = _GROW
+    elif extends_first and plan.size == 2 and plan.include[1:] == ((1, True, 0),) and not plan.trailing_nones:
+        mode = _GROW_SPLICED
+    else:
+        mode = _GENERAL
     return _Rule(mode, plan.size, plan.origin, plan.name, plan.expand1, plan.include,
                  plan.trailing_nones, plan.identity, extends_first)
 
@@ -220,6 +226,21 @@ class Reducer:
                     pos = poses[-1]
                     pos = poses[-1] = pos[:6] if pos else ()
                     values[-1] = methods_back[action](builder, pos, [values[-1]])
+                    state_stack[-1] = states[state_stack[-2]][rule.origin]
+                    continue
+                if mode == _GROW or mode == _GROW_SPLICED:
+                    item, item_pos = values.pop(), poses.pop()
+                    del state_stack[-1]
+                    grown, grown_poses = values[-1]
+                    if mode == _GROW:
+                        grown.append(item)
+                        grown_poses.append(item_pos)
+                    else:
+                        grown += item[0]
+                        grown_poses += item[1]
+                    first = poses[-1] or item_pos
+                    last = item_pos or first
+                    poses[-1] = (first[0], first[1], first[2], last[3], last[4], last[5]) if first else ()
                     state_stack[-1] = states[state_stack[-2]][rule.origin]
                     continue
                 size = rule.size
