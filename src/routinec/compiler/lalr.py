@@ -228,7 +228,7 @@ class Reducer:
                     values[-1] = methods_back[action](builder, pos, [values[-1]])
                     state_stack[-1] = states[state_stack[-2]][rule.origin]
                     continue
-                if mode == _GROW or mode == _GROW_SPLICED:
+                if mode in (_GROW, _GROW_SPLICED):
                     item, item_pos = values.pop(), poses.pop()
                     del state_stack[-1]
                     grown, grown_poses = values[-1]
