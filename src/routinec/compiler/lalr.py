@@ -106,9 +106,10 @@ def _plan(rule: Any) -> _Plan:
 # A stack entry's position: () for a node with nothing positioned under it, else (line,
 # column, start_pos, end_line, end_column, end_pos) of its *container* range (Lark's
 # `container_*` attributes: the node's own range, except for a node a `?rule` handed up, and
-# what a parent takes its own range from); a token's has a 7th item. In a kept-children list,
-# None is a `[x]` placeholder's. A builder method gets its node's own range as such a 6-tuple
-# (or ()): what Lark's `Meta` would say, without making one per node.
+# what a parent takes its own range from); a token's has a 7th item (a `_rule` wrapping one
+# token keeps it: only its first six are read). In a kept-children list, None is a `[x]`
+# placeholder's. A builder method gets its node's own range as such a 6-tuple (or ()): what
+# Lark's `Meta` would say, without making one per node.
 
 # How a rule is reduced, fastest first (all give what `_GENERAL` would):
 _UNIT = 0  # `_rule: x`: wrap the one child to be spliced
@@ -187,7 +188,9 @@ class Reducer:
         self, tokens: Callable[[Callable[[], dict[str, Any]]], Iterable[Any]], builder: Any
     ) -> Any:
         """Run the loop over `tokens(accepts)`; `accepts()` is the current state's action row
-        (what a contextual lexer needs). Returns the start rule's value, or None."""
+        (what a contextual lexer needs). A token has `type` and `pos` (its 7-tuple above). A
+        rule's node is `builder.<rule>(range, children)`. Returns the start rule's value, or
+        None."""
         states, end = self.states, self.end
         rules_back = self._rules_back
         methods_back = self._methods_back(type(builder))
