@@ -44,6 +44,16 @@ def test_the_parser_in_use_comes_from_the_shipped_tables() -> None:
     assert parse._fast() is not None
 
 
+def test_the_loop_refuses_tables_of_a_shape_it_does_not_run() -> None:
+    from routinec.compiler.lalr import Reducer, Tables
+
+    with pytest.raises(ValueError, match="shifts"):
+        Reducer(Tables(0, 1, ({"$END": 1, "A": 1}, {}), ()))
+    with pytest.raises(ValueError, match="end state"):
+        Reducer(Tables(0, 1, ({"A": 1}, {"B": 0}), ()))
+    assert Reducer(Tables(0, 1, ({"A": 1}, {}), ())).parse(lambda accepts: iter(()), object()) is None
+
+
 def test_a_valid_spec_is_parsed_without_importing_lark() -> None:
     import subprocess
     import sys

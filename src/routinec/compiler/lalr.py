@@ -170,8 +170,11 @@ class Reducer:
         # Backwards, so that a reduce action `-1 - r` indexes its rule as it is.
         self._rules_back = self.rules[::-1]
         self.start, self.end = tables.start, tables.end
+        # Lark's tables never have these: the end state only accepts, `$END` is never shifted
         if self.states[self.end]:
-            raise ValueError("the end state has actions")  # Lark's never has: it only accepts
+            raise ValueError("the end state has actions")
+        if any(row.get("$END", -1) >= 0 for row in self.states):
+            raise ValueError("a state shifts $END")
         self._methods: dict[type, tuple[Any, ...]] = {}
 
     def _methods_back(self, builder_type: type) -> tuple[Any, ...]:
@@ -210,8 +213,6 @@ class Reducer:
                         return values[-1]
                     return None
                 if action >= 0:
-                    if kind == "$END":
-                        return None
                     state_stack.append(action)
                     values.append(tok)
                     poses.append(tok.pos)

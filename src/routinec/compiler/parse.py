@@ -256,7 +256,11 @@ def _fast() -> tuple[FastLexer, Reducer] | None:
         return None
     if grammar_digest() != shipped.GRAMMAR_SHA256:
         return None
-    return FastLexer(shipped.KEYWORDS, shipped.PUNCT), Reducer(Tables(*shipped.TABLES))
+    try:
+        reducer = Reducer(Tables(*shipped.TABLES))
+    except ValueError:  # tables of a shape the loop does not run: Lark's parser reads every spec
+        return None
+    return FastLexer(shipped.KEYWORDS, shipped.PUNCT), reducer
 
 
 def _fast_parse(text: str, path: str) -> ast.File | None:
