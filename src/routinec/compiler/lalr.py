@@ -116,7 +116,8 @@ _UNIT = 0  # `_rule: x`: wrap the one child to be spliced
 _NODE1 = 1  # `rule: x`, kept as it is: the builder gets [x]
 _GROW = 2  # `_rule: _rule x` (how `x*` is written): x appended to the first's lists
 _GROW_SPLICED = 3  # `_rule: _rule _x`: _x's lists appended to the first's
-_GENERAL = 4
+_NODE = 4  # any other `rule`'s node: its children's positions are not kept (only a `_rule` needs them)
+_GENERAL = 5
 
 
 class _Rule(NamedTuple):
@@ -145,6 +146,8 @@ def _rule(plan: _Plan) -> _Rule:
         mode = _GROW
     elif extends_first and plan.size == 2 and plan.include[1:] == ((1, True, 0),) and not plan.trailing_nones:
         mode = _GROW_SPLICED
+    elif plan.name and not plan.expand1 and not plan.identity:
+        mode = _NODE
     else:
         mode = _GENERAL
     return _Rule(mode, plan.size, plan.origin, plan.name, plan.expand1, plan.include,
@@ -256,6 +259,17 @@ class Reducer:
                     raw_values, raw_poses = [], []
                 if rule.identity:
                     kept, kept_poses = raw_values, raw_poses
+                elif mode == _NODE:
+                    kept = []
+                    for i, splice, nones in rule.include:
+                        if nones:
+                            kept += [None] * nones
+                        if splice:
+                            kept += raw_values[i][0]
+                        else:
+                            kept.append(raw_values[i])
+                    if rule.trailing_nones:
+                        kept += [None] * rule.trailing_nones
                 else:
                     include = rule.include
                     if rule.extends_first:
