@@ -44,6 +44,16 @@ def test_the_parser_in_use_comes_from_the_shipped_tables() -> None:
     assert parse._fast() is not None
 
 
+def test_the_loop_refuses_tables_of_a_shape_it_does_not_run() -> None:
+    from routinec.compiler.lalr import Reducer, Tables
+
+    with pytest.raises(ValueError, match="shifts"):
+        Reducer(Tables(0, 1, ({"$END": 1, "A": 1}, {}), ()))
+    with pytest.raises(ValueError, match="end state"):
+        Reducer(Tables(0, 1, ({"A": 1}, {"B": 0}), ()))
+    assert Reducer(Tables(0, 1, ({"A": 1}, {}), ())).parse(lambda accepts: iter(()), object()) is None
+
+
 def test_a_valid_spec_is_parsed_without_importing_lark() -> None:
     import subprocess
     import sys
@@ -100,9 +110,25 @@ def test_fast_lexer_matches_lark_on_damaged_specs(text: str, edits: list[tuple[i
     'routine r v1 { prompt """a\n"b""\n""" }', 'type T { a: "x" | """y""" }', "type T { a: int = -1e5 }",
     "type T { a: int = 1abc }", "# only a comment", "", "routine r v1 { stop [\"a\",] }", "type T{a:int(min 1,)=1}",
     "routine r v1 { test t { input { true: true, null: [null, false] } } }", "type T { ?: int }", "type\x0bT {}",
+    # whitespace around tokens, at the end, and whitespace Lark's WS is not
+    "type T {}   ", "type T {}\t", "   ", "\n \t\n", "type T {  \x0b}", "type T {\r\n  a: int\r\n}\r\n",
+    "type T { a: int = - 1 }", "type T\f{ a: int }", "type T { a: int } # c  ", "#c\n\n  #d",
+    # nesting: 64 levels (the block's brace and 63 brackets) are read, 65 are refused
+    "type T { a: int = " + "[" * 63 + "]" * 63 + " }", "type T { a: int = " + "[" * 64 + "]" * 64 + " }",
 ])
 def test_fast_lexer_matches_lark_on_edge_cases(text: str) -> None:
     _same(text)
+
+
+def test_nesting_deeper_than_the_limit_is_refused_with_a_located_diagnostic() -> None:
+    deep = "type T { a: int = " + "[" * 64 + "]" * 64 + " }"
+    assert parse._fast_parse(deep, "x.routine") is None
+    with pytest.raises(DiagnosticError) as raised:
+        parse.parse_text(deep, "x.routine")
+    (said,) = raised.value.diagnostics
+    assert said.message == "nesting deeper than 64 levels"
+    assert (said.span.line, said.span.column) == (1, 19 + 63)
+    assert parse._fast_parse(deep.replace("[]", "", 1), "x.routine") is not None
 
 
 @given(st.text().filter(lambda s: '"' not in s and "\\" not in s))

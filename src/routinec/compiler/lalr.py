@@ -20,33 +20,10 @@ Lark's loop wraps every reduction in four callable layers and every token in a m
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import chain
 from typing import Any, NamedTuple
 
-__all__ = ["Meta", "Reducer", "Tables", "tables_from_lark"]
-
-
-class Meta(NamedTuple):
-    """Positions of a node, as Lark's `Meta` has them (the attributes the builder reads)."""
-
-    empty: bool
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    start_pos: int
-    end_pos: int
-
-
-_EMPTY = Meta(True, 0, 0, 0, 0, 0, 0)
-
-
-class _Inlined:
-    """A `_rule`'s children, spliced into its parent's."""
-
-    __slots__ = ("poses", "values")
-
-    def __init__(self, values: list[Any], poses: list[Any]) -> None:
-        self.values, self.poses = values, poses
+__all__ = ["Reducer", "Tables", "tables_from_lark"]
 
 
 class _Bail(Exception):
@@ -126,10 +103,64 @@ def _plan(rule: Any) -> _Plan:
     )
 
 
-# A stack entry's position: None for a `[x]` placeholder, () for a node with nothing
-# positioned under it, else (line, column, start_pos, end_line, end_column, end_pos) of its
-# *container* range (Lark's `container_*` attributes: the node's own range, except for a node
-# a `?rule` handed up, and what a parent takes its own range from); a token's has a 7th item.
+# A stack entry's position: () for a node with nothing positioned under it, else (line,
+# column, start_pos, end_line, end_column, end_pos) of its *container* range (Lark's
+# `container_*` attributes: the node's own range, except for a node a `?rule` handed up, and
+# what a parent takes its own range from); a token's has a 7th item (a `_rule` wrapping one
+# token keeps it: only its first six are read). In a kept-children list, None is a `[x]`
+# placeholder's. A builder method gets its node's own range as such a 6-tuple (or ()): what
+# Lark's `Meta` would say, without making one per node.
+
+# How a rule is reduced, fastest first (all give what `_GENERAL` would):
+_UNIT = 0  # `_rule: x`: wrap the one child to be spliced
+_NODE1 = 1  # `rule: x`, kept as it is: the builder gets [x]
+_GROW = 2  # `_rule: _rule x` (how `x*` is written): x appended to the first's lists
+_GROW_SPLICED = 3  # `_rule: _rule _x`: _x's lists appended to the first's
+_NODE = 4  # any other `rule`'s node: its children's positions are not kept (only a `_rule` needs them)
+_GENERAL = 5
+
+
+class _Rule(NamedTuple):
+    """A `_Plan` as the loop reads it."""
+
+    mode: int
+    size: int
+    origin: str
+    name: str
+    expand1: bool
+    include: tuple[tuple[int, bool, int], ...]
+    trailing_nones: int
+    identity: bool
+    # the rule's first child is a `_rule` spliced at the front of a `_rule`: its lists are
+    # reused (appended to) instead of copied, so a `_rule*` list grows without copying
+    extends_first: bool
+
+
+def _rule(plan: _Plan) -> _Rule:
+    extends_first = (
+        not plan.name and not plan.expand1 and bool(plan.include) and plan.include[0] == (0, True, 0)
+    )
+    if plan.size == 1 and plan.identity and not plan.expand1:
+        mode = _NODE1 if plan.name else _UNIT
+    elif extends_first and plan.size == 2 and plan.include[1:] == ((1, False, 0),) and not plan.trailing_nones:
+        mode = _GROW
+    elif extends_first and plan.size == 2 and plan.include[1:] == ((1, True, 0),) and not plan.trailing_nones:
+        mode = _GROW_SPLICED
+    elif plan.name and not plan.expand1 and not plan.identity:
+        mode = _NODE
+    else:
+        mode = _GENERAL
+    return _Rule(mode, plan.size, plan.origin, plan.name, plan.expand1, plan.include,
+                 plan.trailing_nones, plan.identity, extends_first)
+
+
+class _End:
+    """The lookahead after the last token."""
+
+    type = "$END"
+
+
+_END = (_End(),)
 
 
 class Reducer:
@@ -138,100 +169,150 @@ class Reducer:
     def __init__(self, tables: Tables) -> None:
         self.states = tables.states
         self.plans = tuple(_Plan(*r) for r in tables.rules)
+        self.rules = tuple(_rule(p) for p in self.plans)
+        # Backwards, so that a reduce action `-1 - r` indexes its rule as it is.
+        self._rules_back = self.rules[::-1]
         self.start, self.end = tables.start, tables.end
+        # Lark's tables never have these: the end state only accepts, `$END` is never shifted
+        if self.states[self.end]:
+            raise ValueError("the end state has actions")
+        if any(row.get("$END", -1) >= 0 for row in self.states):
+            raise ValueError("a state shifts $END")
+        self._methods: dict[type, tuple[Any, ...]] = {}
+
+    def _methods_back(self, builder_type: type) -> tuple[Any, ...]:
+        """The builder's function per rule (None for a rule that gets no node), backwards as
+        `_rules_back`; looked up once per builder class rather than per node."""
+        methods = self._methods.get(builder_type)
+        if methods is None:
+            methods = self._methods[builder_type] = tuple(
+                getattr(builder_type, r.name, None) if r.name else None for r in self._rules_back
+            )
+        return methods
 
     def parse(
         self, tokens: Callable[[Callable[[], dict[str, Any]]], Iterable[Any]], builder: Any
     ) -> Any:
         """Run the loop over `tokens(accepts)`; `accepts()` is the current state's action row
-        (what a contextual lexer needs). Returns the start rule's value, or None."""
-        states, plans = self.states, self.plans
+        (what a contextual lexer needs). A token has `type` and `pos` (its 7-tuple above). A
+        rule's node is `builder.<rule>(range, children)`. Returns the start rule's value, or
+        None."""
+        states, end = self.states, self.end
+        rules_back = self._rules_back
+        methods_back = self._methods_back(type(builder))
         state_stack: list[int] = [self.start]
         values: list[Any] = []
         poses: list[Any] = []
-        handlers: dict[str, Any] = {}
-        inlined_type = _Inlined
 
         def accepts() -> dict[str, int]:
             return states[state_stack[-1]]
 
-        def reduce(plan: _Plan) -> None:
-            size = plan.size
-            if size:
-                raw_values = values[-size:]
-                raw_poses = poses[-size:]
-                del state_stack[-size:], values[-size:], poses[-size:]
-            else:
-                raw_values, raw_poses = [], []
-            if plan.identity:
-                kept, kept_poses = raw_values, raw_poses
-            else:
-                kept, kept_poses = [], []
-                for i, splice, nones in plan.include:
-                    if nones:
-                        kept += [None] * nones
-                        kept_poses += [None] * nones
-                    if splice:
-                        inlined = raw_values[i]
-                        kept += inlined.values
-                        kept_poses += inlined.poses
-                    else:
-                        kept.append(raw_values[i])
-                        kept_poses.append(raw_poses[i])
-                if plan.trailing_nones:
-                    kept += [None] * plan.trailing_nones
-                    kept_poses += [None] * plan.trailing_nones
-            first = last = None
-            for p in raw_poses:
-                if p:
-                    first = p
-                    break
-            if first is not None:
-                for p in reversed(raw_poses):
-                    if p:
-                        last = p
-                        break
-                pos: tuple[int, ...] | None = (first[0], first[1], first[2], last[3], last[4], last[5])  # type: ignore[index]
-            else:
-                pos = ()
-            if plan.expand1 and len(kept) == 1:
-                value = kept[0]
-                own = kept_poses[0]
-                if own is None or len(own) == 7:
-                    pos = own  # a placeholder or a token: Lark hands it up as it is
-                elif not own and pos:
-                    raise _Bail  # Lark would give this node its positions after building it
-            elif plan.name:
-                handler = handlers.get(plan.name)
-                if handler is None:
-                    handler = handlers[plan.name] = getattr(builder, plan.name)
-                meta = Meta(False, pos[0], pos[1], pos[3], pos[4], pos[2], pos[5]) if pos else _EMPTY
-                value = handler(meta, kept)
-            else:
-                value = inlined_type(kept, kept_poses)
-            state_stack.append(states[state_stack[-1]][plan.origin])
-            values.append(value)
-            poses.append(pos)
-
-        for tok in tokens(accepts):
+        for tok in chain(tokens(accepts), _END):
             kind = tok.type
             while True:
                 action = states[state_stack[-1]].get(kind)
                 if action is None:
+                    if kind == "$END" and state_stack[-1] == end:
+                        return values[-1]
                     return None
-                if action < 0:
-                    reduce(plans[-1 - action])
+                if action >= 0:
+                    state_stack.append(action)
+                    values.append(tok)
+                    poses.append(tok.pos)
+                    break
+                rule = rules_back[action]
+                mode = rule.mode
+                if mode == _UNIT:
+                    pos = poses[-1]
+                    values[-1] = ([values[-1]], [pos])
+                    if pos is None:
+                        poses[-1] = ()
+                    state_stack[-1] = states[state_stack[-2]][rule.origin]
                     continue
-                state_stack.append(action)
-                values.append(tok)
-                # a token's: its own range, and a 7th item that says it is a token
-                poses.append((tok.line, tok.column, tok.start_pos, tok.end_line, tok.end_column, tok.end_pos, True))
-                break
-        end = self.end
-        while True:
-            action = states[state_stack[-1]].get("$END")
-            if action is None or action >= 0:
-                return None
-            reduce(plans[-1 - action])
-            if state_stack[-1] == end:
-                return values[-1]
+                if mode == _NODE1:
+                    pos = poses[-1]
+                    pos = poses[-1] = pos[:6] if pos else ()
+                    values[-1] = methods_back[action](builder, pos, [values[-1]])
+                    state_stack[-1] = states[state_stack[-2]][rule.origin]
+                    continue
+                if mode in (_GROW, _GROW_SPLICED):
+                    item, item_pos = values.pop(), poses.pop()
+                    del state_stack[-1]
+                    grown, grown_poses = values[-1]
+                    if mode == _GROW:
+                        grown.append(item)
+                        grown_poses.append(item_pos)
+                    else:
+                        grown += item[0]
+                        grown_poses += item[1]
+                    first = poses[-1] or item_pos
+                    last = item_pos or first
+                    poses[-1] = (first[0], first[1], first[2], last[3], last[4], last[5]) if first else ()
+                    state_stack[-1] = states[state_stack[-2]][rule.origin]
+                    continue
+                size = rule.size
+                if size:
+                    raw_values = values[-size:]
+                    raw_poses = poses[-size:]
+                    del state_stack[-size:], values[-size:], poses[-size:]
+                else:
+                    raw_values, raw_poses = [], []
+                if rule.identity:
+                    kept, kept_poses = raw_values, raw_poses
+                elif mode == _NODE:
+                    kept = []
+                    for i, splice, nones in rule.include:
+                        if nones:
+                            kept += [None] * nones
+                        if splice:
+                            kept += raw_values[i][0]
+                        else:
+                            kept.append(raw_values[i])
+                    if rule.trailing_nones:
+                        kept += [None] * rule.trailing_nones
+                else:
+                    include = rule.include
+                    if rule.extends_first:
+                        kept, kept_poses = raw_values[0]
+                        include = include[1:]
+                    else:
+                        kept, kept_poses = [], []
+                    for i, splice, nones in include:
+                        if nones:
+                            kept += [None] * nones
+                            kept_poses += [None] * nones
+                        if splice:
+                            inlined_values, inlined_poses = raw_values[i]
+                            kept += inlined_values
+                            kept_poses += inlined_poses
+                        else:
+                            kept.append(raw_values[i])
+                            kept_poses.append(raw_poses[i])
+                    if rule.trailing_nones:
+                        kept += [None] * rule.trailing_nones
+                        kept_poses += [None] * rule.trailing_nones
+                if size:
+                    first = raw_poses[0]
+                    if not first:
+                        first = next((p for p in raw_poses if p), None)
+                    last = raw_poses[-1]
+                    if not last:
+                        last = next((p for p in reversed(raw_poses) if p), None)
+                    pos = (first[0], first[1], first[2], last[3], last[4], last[5]) if first else ()
+                else:
+                    pos = ()
+                if rule.expand1 and len(kept) == 1:
+                    value = kept[0]
+                    own = kept_poses[0]
+                    if own is None or len(own) == 7:
+                        pos = own  # a placeholder or a token: Lark hands it up as it is
+                    elif not own and pos:
+                        raise _Bail  # Lark would give this node its positions after building it
+                elif rule.name:
+                    value = methods_back[action](builder, pos, kept)
+                else:
+                    value = (kept, kept_poses)
+                state_stack.append(states[state_stack[-1]][rule.origin])
+                values.append(value)
+                poses.append(pos)
+        return None  # not reached: the loop returns at `$END`

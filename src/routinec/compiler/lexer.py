@@ -18,29 +18,55 @@ __all__ = ["FastLexer", "Token", "fast_lexer_for"]
 
 
 class Token(str):
-    """A token as `lark.Token` has it: the text, plus its type and where it is."""
+    """A token as `lark.Token` has it: the text, plus its type and where it is (the same
+    attribute names). Its positions are kept as the one tuple the parser stacks (`pos`:
+    line, column, start_pos, end_line, end_column, end_pos, True), so making a token sets
+    two slots instead of eight."""
 
-    __slots__ = ("column", "end_column", "end_line", "end_pos", "line", "start_pos", "type", "value")
+    __slots__ = ("pos", "type")
     type: str
-    value: str
-    start_pos: int
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    end_pos: int
+    pos: tuple[int, int, int, int, int, int, bool]
 
     def __new__(
         cls, type: str, value: str, start_pos: int, line: int, column: int,
         end_line: int, end_column: int, end_pos: int,
     ) -> Token:
         tok = str.__new__(cls, value)
-        tok.type, tok.value, tok.start_pos, tok.line, tok.column = type, value, start_pos, line, column
-        tok.end_line, tok.end_column, tok.end_pos = end_line, end_column, end_pos
+        tok.type = type
+        tok.pos = (line, column, start_pos, end_line, end_column, end_pos, True)
         return tok
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def line(self) -> int:
+        return self.pos[0]
+
+    @property
+    def column(self) -> int:
+        return self.pos[1]
+
+    @property
+    def start_pos(self) -> int:
+        return self.pos[2]
+
+    @property
+    def end_line(self) -> int:
+        return self.pos[3]
+
+    @property
+    def end_column(self) -> int:
+        return self.pos[4]
+
+    @property
+    def end_pos(self) -> int:
+        return self.pos[5]
 
     def __repr__(self) -> str:
         return f"Token({self.type!r}, {self.value!r})"
+
 
 # The regex terminals of grammar/routine.lark, exactly; a different set disables FastLexer.
 EXPECTED_PATTERNS = {
@@ -54,21 +80,31 @@ EXPECTED_PATTERNS = {
 }
 
 # Alternatives in Lark's order for this grammar: ignored first, the longer string form before
-# the shorter, numbers before words (a word cannot start with a digit or '-').
+# the shorter, numbers before words (a word cannot start with a digit or '-'). Whitespace is
+# split in two: spaces and tabs before a token are matched with it (possessively), a run with
+# a newline is a match of its own (NL, for the line count); OTHER is anything Lark's lexer
+# would stop at (a lone '"' or '-', a vertical tab), so every character is some alternative's,
+# and END is the spaces after the last token.
 _TOKEN = re.compile(
-    r'(?P<WS>[ \t\f\r\n]+)'
+    r'[ \t\f\r]*+(?:'
+    r'(?P<NL>\n[ \t\f\r\n]*)'
     r'|(?P<COMMENT>#[^\n]*)'
     r'|(?P<TRIPLE_STRING>"""(?s:(?:[^"\\]|\\.|"(?!""))*)""")'
     r'|(?P<STRING>"(?:[^"\\\n]|\\.)*")'
     r'|(?P<NUMBER>-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)'
     r'|(?P<WORD>[A-Za-z_][A-Za-z0-9_]*)'
     r'|(?P<PUNCT>[^\sA-Za-z0-9_"#-])'
+    r'|(?P<OTHER>[\s\S])'
+    r'|(?P<END>\Z))'
 )
 _VERSION = re.compile(r"v[0-9]+")
+_OPEN = frozenset({"LBRACE", "LSQB", "LPAR"})
+_CLOSE = frozenset({"RBRACE", "RSQB", "RPAR"})
 
 
 class _Unmatched(Exception):
-    """Text this tokenizer does not read; the caller falls back to Lark's lexer."""
+    """Text this tokenizer does not read (or nesting deeper than allowed); the caller falls
+    back to Lark's lexer, which says why."""
 
 
 class FastLexer:
@@ -77,72 +113,66 @@ class FastLexer:
     def __init__(self, keywords: dict[str, str], punct: dict[str, str]) -> None:
         self.keywords = keywords
         self.punct = punct
+        # a punctuation character's terminal and what it does to the nesting depth
+        self._punct = {
+            char: (kind, 1 if kind in _OPEN else -1 if kind in _CLOSE else 0) for char, kind in punct.items()
+        }
 
     def tokens(
-        self,
-        text: str,
-        accepts: Callable[[], Any],
-        on_open: Callable[[Token], Token],
-        on_close: Callable[[Token], Token],
-        comments: list[Token],
+        self, text: str, accepts: Callable[[], Any], comments: list[Token], max_depth: int
     ) -> Iterator[Token]:
-        """Yield the tokens of `text`; `accepts()` is the parser's current action table row."""
-        match = _TOKEN.match
-        keywords, punct = self.keywords, self.punct
-        pos, end = 0, len(text)
-        line, line_start = 1, 0
-        new = Token
+        """Yield the tokens of `text`; `accepts()` is the parser's current action table row.
+        Comments go to `comments`; brackets nested deeper than `max_depth` stop the tokenizer."""
+        keywords, punct = self.keywords, self._punct
+        version = _VERSION.fullmatch
+        line, line_start, depth = 1, 0, 0
         str_new = str.__new__
-        while pos < end:
-            m = match(text, pos)
-            if m is None:
-                raise _Unmatched(pos)
-            kind = m.lastgroup or ""
-            value = m.group()
-            stop = m.end()
-            col = pos - line_start + 1
-            if kind == "WS" or kind == "TRIPLE_STRING":
-                newlines = value.count("\n")
-                if kind == "WS":
-                    if newlines:
-                        line += newlines
-                        line_start = pos + value.rindex("\n") + 1
-                    pos = stop
-                    continue
-                if newlines:
-                    first_line = line
-                    line += newlines
-                    line_start = pos + value.rindex("\n") + 1
-                    tok = new(kind, value, pos, first_line, col, line, stop - line_start + 1, stop)
-                    pos = stop
-                    yield tok
-                    continue
-            elif kind == "COMMENT":
-                comments.append(new(kind, value, pos, line, col, line, stop - line_start + 1, stop))
-                pos = stop
+        for m in _TOKEN.finditer(text):
+            kind: str = m.lastgroup  # type: ignore[assignment]  # every alternative is a named group
+            if kind == "NL":
+                stop = m.end()
+                line += text.count("\n", m.start(), stop)
+                line_start = text.rindex("\n", 0, stop) + 1
                 continue
-            elif kind == "WORD":
-                row = accepts()
+            value = m.group(kind)
+            pos, stop = m.span(kind)
+            col = pos - line_start + 1
+            if kind == "WORD":
                 keyword = keywords.get(value)
-                if keyword is not None and keyword in row:
+                if keyword is not None and keyword in accepts():
                     kind = keyword
-                elif "VERSION" in row and _VERSION.fullmatch(value):
+                elif value[0] == "v" and version(value) and "VERSION" in accepts():
                     kind = "VERSION"
                 else:
                     kind = "NAME"
             elif kind == "PUNCT":
-                kind = punct.get(value, "")
-                if not kind:
+                found = punct.get(value)
+                if found is None:
                     raise _Unmatched(pos)
+                kind, nesting = found
+                if nesting:
+                    depth += nesting
+                    if depth > max_depth:
+                        raise _Unmatched(pos)
+            elif kind == "COMMENT":
+                comments.append(Token(kind, value, pos, line, col, line, stop - line_start + 1, stop))
+                continue
+            elif kind == "TRIPLE_STRING":
+                newlines = value.count("\n")
+                if newlines:
+                    first_line = line
+                    line += newlines
+                    line_start = pos + value.rindex("\n") + 1
+                    yield Token(kind, value, pos, first_line, col, line, stop - line_start + 1, stop)
+                    continue
+            elif kind == "OTHER":
+                raise _Unmatched(pos)
+            elif kind == "END":
+                break
             # Token(kind, value, pos, line, col, line, end, stop), without a call
-            tok = str_new(new, value)
-            tok.type, tok.value, tok.start_pos, tok.line, tok.column = kind, value, pos, line, col
-            tok.end_line, tok.end_column, tok.end_pos = line, stop - line_start + 1, stop
-            pos = stop
-            if kind in ("LBRACE", "LSQB", "LPAR"):
-                tok = on_open(tok)
-            elif kind in ("RBRACE", "RSQB", "RPAR"):
-                tok = on_close(tok)
+            tok = str_new(Token, value)
+            tok.type = kind
+            tok.pos = (line, col, pos, line, stop - line_start + 1, stop, True)
             yield tok
 
 

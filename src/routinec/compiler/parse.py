@@ -10,10 +10,10 @@ importing Lark (~0.1 s); anything else is read again by Lark itself (from its ow
 from __future__ import annotations
 
 import json
+import os
 import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from routinec.codes import Code
@@ -43,7 +43,16 @@ _WORDS = {
 
 
 def grammar_text() -> str:
-    return resources.files("routinec.compiler").joinpath("grammar/routine.lark").read_text("utf-8")
+    """The grammar, read from beside this module; through importlib.resources only when the
+    package is not files on disk (a zipped install): its readers import zipfile, ~6 ms of
+    every process that parses (the build's forked workers each read the grammar)."""
+    try:
+        with open(os.path.join(os.path.dirname(__file__), "grammar", "routine.lark"), encoding="utf-8") as f:
+            return f.read()
+    except OSError:
+        from importlib import resources
+
+        return resources.files("routinec.compiler").joinpath("grammar/routine.lark").read_text("utf-8")
 
 
 class _Depth:
@@ -247,7 +256,11 @@ def _fast() -> tuple[FastLexer, Reducer] | None:
         return None
     if grammar_digest() != shipped.GRAMMAR_SHA256:
         return None
-    return FastLexer(shipped.KEYWORDS, shipped.PUNCT), Reducer(Tables(*shipped.TABLES))
+    try:
+        reducer = Reducer(Tables(*shipped.TABLES))
+    except ValueError:  # tables of a shape the loop does not run: Lark's parser reads every spec
+        return None
+    return FastLexer(shipped.KEYWORDS, shipped.PUNCT), reducer
 
 
 def _fast_parse(text: str, path: str) -> ast.File | None:
@@ -259,11 +272,8 @@ def _fast_parse(text: str, path: str) -> ast.File | None:
         return None
     lexer, reducer = fast
     comments: list[Token] = []
-    _DEPTH.depth = 0
     try:
-        items = reducer.parse(
-            lambda accepts: lexer.tokens(text, accepts, _DEPTH.open, _DEPTH.close, comments), _Build(path)
-        )
+        items = reducer.parse(lambda accepts: lexer.tokens(text, accepts, comments, MAX_DEPTH), _Build(path))
     except Exception:
         return None
     if items is None:
@@ -330,10 +340,19 @@ def _bad_escape(tok: Token, path: str) -> _Located:
     return _Located("invalid escape sequence in string", Span(path, tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0))
 
 
+def _own_token(tok: Any) -> Token:
+    """A `lark.Token` (Lark's route) as the fast route's `Token`, so the builder reads every
+    token's positions the same way; Lark's missing positions (None) are 0, as spans have them."""
+    return Token(
+        tok.type, str(tok), tok.start_pos or 0, tok.line or 0, tok.column or 0,
+        tok.end_line or 0, tok.end_column or 0, tok.end_pos or 0,
+    )
+
+
 class _Build:
     """Builds AST nodes only; every check lives in compiler.check.
 
-    Its own bottom-up walk calls `rule(meta, children)` directly: Lark's Transformer
+    Its own bottom-up walk calls `rule(at, children)` directly: Lark's Transformer
     re-wraps `v_args` methods on every call, which was a tenth of a large lock's time.
     Depth is bounded by MAX_DEPTH, so the recursion cannot run away.
     """
@@ -348,8 +367,15 @@ class _Build:
         if handler is None:
             handler = self._handlers[tree.data] = getattr(self, str(tree.data))
         tree_type = self.tree_type
-        children = [self.transform(c) if type(c) is tree_type else c for c in tree.children]
-        return handler(tree.meta, children)
+        children = [
+            self.transform(c) if type(c) is tree_type else None if c is None else _own_token(c)
+            for c in tree.children
+        ]
+        meta = tree.meta
+        at = () if meta.empty else (
+            meta.line, meta.column, meta.start_pos, meta.end_line, meta.end_column, meta.end_pos
+        )
+        return handler(at, children)
 
     def unq(self, tok: Token) -> str:
         try:
@@ -357,38 +383,42 @@ class _Build:
         except ValueError:
             raise _bad_escape(tok, self.path) from None
 
-    def span(self, meta: Any) -> Span:
-        if getattr(meta, "empty", True):
+    def span(self, at: tuple[int, ...]) -> Span:
+        """The span of a node whose range is `at`: (line, column, start_pos, end_line,
+        end_column, end_pos), or () when nothing in it has a position."""
+        if not at:
             return Span(self.path)
-        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
+        return Span(self.path, at[0], at[1], at[3], at[4])
 
     def tspan(self, tok: Token) -> Span:
-        return Span(self.path, tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0)
+        at = tok.pos
+        return Span(self.path, at[0], at[1], at[3], at[4])
 
     # ---- literals
-    def string(self, meta: Any, children: list[Token]) -> tuple[str, Span, bool, int]:
+    def string(self, at: Any, children: list[Token]) -> tuple[str, Token, bool, int]:
+        """(text, token, triple-quoted, line): the statement that reads it makes the span."""
         tok = children[0]
-        text = self.unq(tok)
-        return (text, self.tspan(tok), tok.type == "TRIPLE_STRING", tok.line or 0)
+        return (self.unq(tok), tok, tok.type == "TRIPLE_STRING", tok.pos[0])
 
-    value_string = string
+    def value_string(self, at: Any, children: list[Token]) -> str:
+        return self.unq(children[0])
 
-    def number(self, meta: Any, children: list[Token]) -> Decimal:
+    def number(self, at: Any, children: list[Token]) -> Decimal:
         return _decimal(children[0], self)
 
-    def true(self, meta: Any, _: list[Any]) -> bool:
+    def true(self, at: Any, _: list[Any]) -> bool:
         return True
 
-    def false(self, meta: Any, _: list[Any]) -> bool:
+    def false(self, at: Any, _: list[Any]) -> bool:
         return False
 
-    def null(self, meta: Any, _: list[Any]) -> None:
+    def null(self, at: Any, _: list[Any]) -> None:
         return None
 
-    def array(self, meta: Any, children: list[Any]) -> list[Any]:
+    def array(self, at: Any, children: list[Any]) -> list[Any]:
         return [_plain(c) for c in children]
 
-    def object(self, meta: Any, children: list[Any]) -> dict[str, Any]:
+    def object(self, at: Any, children: list[Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in children:
             out[key] = value
@@ -396,31 +426,31 @@ class _Build:
 
     stmt_object = object
 
-    def pair(self, meta: Any, children: list[Any]) -> tuple[str, Any]:
+    def pair(self, at: Any, children: list[Any]) -> tuple[str, Any]:
         key = children[0]
         name = self.unq(key) if key.type == "STRING" else str(key)
         return (name, _plain(children[1]))
 
     # ---- types and fields
-    def named_type(self, meta: Any, children: list[Token]) -> ast.NamedType:
-        return ast.NamedType(str(children[0]), self.span(meta))
+    def named_type(self, at: Any, children: list[Token]) -> ast.NamedType:
+        return ast.NamedType(str(children[0]), self.span(at))
 
-    def list_type(self, meta: Any, children: list[Any]) -> ast.ListType:
-        return ast.ListType(children[0], self.span(meta))
+    def list_type(self, at: Any, children: list[Any]) -> ast.ListType:
+        return ast.ListType(children[0], self.span(at))
 
-    def literal_union(self, meta: Any, children: list[Token]) -> ast.LiteralUnion:
-        return ast.LiteralUnion(tuple(self.unq(c) for c in children), self.span(meta))
+    def literal_union(self, at: Any, children: list[Token]) -> ast.LiteralUnion:
+        return ast.LiteralUnion(tuple(self.unq(c) for c in children), self.span(at))
 
-    def constraint(self, meta: Any, children: list[Any]) -> ast.Constraint:
-        return ast.Constraint(str(children[0]), _plain(children[1]), self.span(meta))
+    def constraint(self, at: Any, children: list[Any]) -> ast.Constraint:
+        return ast.Constraint(str(children[0]), _plain(children[1]), self.span(at))
 
-    def constraints(self, meta: Any, children: list[Any]) -> tuple[ast.Constraint, ...]:
+    def constraints(self, at: Any, children: list[Any]) -> tuple[ast.Constraint, ...]:
         return tuple(c for c in children if c is not None)
 
-    def default(self, meta: Any, children: list[Any]) -> tuple[Any, Span]:
-        return (_plain(children[0]), self.span(meta))
+    def default(self, at: Any, children: list[Any]) -> tuple[Any, Span]:
+        return (_plain(children[0]), self.span(at))
 
-    def field(self, meta: Any, children: list[Any]) -> ast.Field:
+    def field(self, at: Any, children: list[Any]) -> ast.Field:
         name, optional, type_, constraints, default = children
         return ast.Field(
             name=str(name),
@@ -433,62 +463,63 @@ class _Build:
             default_span=default[1] if default is not None else None,
         )
 
-    def type_def(self, meta: Any, children: list[Any]) -> ast.TypeDef:
+    def type_def(self, at: Any, children: list[Any]) -> ast.TypeDef:
         name = children[0]
         return ast.TypeDef(str(name), tuple(children[1:]), self.tspan(name))
 
-    # ---- routine statements: each becomes (keyword, payload, span)
-    def _setting(self, key: str, meta: Any, value: Any, vspan: Span) -> tuple[str, Any, Span]:
-        return (key, ast.Setting(key, value, self.span(meta), vspan), self.span(meta))
+    # ---- routine statements: each becomes (keyword, payload, at), the statement's range
+    # made a span only where one is kept (a repeated statement, a test's input)
+    def _setting(self, key: str, at: Any, value: Any, vspan: Span) -> tuple[str, Any, Any]:
+        return (key, ast.Setting(key, value, self.span(at), vspan), at)
 
-    def description_stmt(self, meta: Any, children: list[Any]) -> tuple[str, Any, Span]:
-        return ("description", children[0][0], self.span(meta))
+    def description_stmt(self, at: Any, children: list[Any]) -> tuple[str, Any, Any]:
+        return ("description", children[0][0], at)
 
-    def model_stmt(self, meta: Any, children: list[Any]) -> tuple[str, Any, Span]:
-        text, vspan, _, _ = children[0]
-        return self._setting("model", meta, text, vspan)
+    def model_stmt(self, at: Any, children: list[Any]) -> tuple[str, Any, Any]:
+        text, tok, _, _ = children[0]
+        return self._setting("model", at, text, self.tspan(tok))
 
-    def _param_stmt(self, key: str, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+    def _param_stmt(self, key: str, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
         """A parameter statement; its value's shape comes from the parameter table."""
         kind = BY_KEYWORD[key].kind
         if kind == "strings":
-            return self._setting(key, meta, tuple(s[0] for s in c if s is not None), self.span(meta))
+            return self._setting(key, at, tuple(s[0] for s in c if s is not None), self.span(at))
         value = str(c[0]) if kind == "enum" else _decimal(c[0], self)
-        return self._setting(key, meta, value, self.tspan(c[0]))
+        return self._setting(key, at, value, self.tspan(c[0]))
 
-    def state_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
-        return self._setting("state", meta, str(c[0]), self.tspan(c[0]))
+    def state_stmt(self, at: Any, c: list[Token]) -> tuple[str, Any, Any]:
+        return self._setting("state", at, str(c[0]), self.tspan(c[0]))
 
-    def inline_template(self, meta: Any, c: list[Any]) -> ast.Template:
+    def inline_template(self, at: Any, c: list[Any]) -> ast.Template:
         text, _, triple, line = c[0]
-        return ast.Template(text, None, self.span(meta), text_line=line, triple=triple)
+        return ast.Template(text, None, self.span(at), text_line=line, triple=triple)
 
-    def file_template(self, meta: Any, c: list[Token]) -> ast.Template:
+    def file_template(self, at: Any, c: list[Token]) -> ast.Template:
         return ast.Template(None, self.unq(c[0]), self.tspan(c[0]))
 
-    def system_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("system", c[0], self.span(meta))
+    def system_stmt(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("system", c[0], at)
 
-    def prompt_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("prompt", c[0], self.span(meta))
+    def prompt_stmt(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("prompt", c[0], at)
 
-    def input_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("input", tuple(c), self.span(meta))
+    def input_block(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("input", tuple(c), at)
 
-    def output_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("output", tuple(c), self.span(meta))
+    def output_block(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("output", tuple(c), at)
 
-    def consumer_name(self, meta: Any, c: list[Token]) -> ast.ConsumerRef:
+    def consumer_name(self, at: Any, c: list[Token]) -> ast.ConsumerRef:
         return ast.ConsumerRef(str(c[0]), False, self.tspan(c[0]))
 
-    def consumer_file(self, meta: Any, c: list[Token]) -> ast.ConsumerRef:
+    def consumer_file(self, at: Any, c: list[Token]) -> ast.ConsumerRef:
         return ast.ConsumerRef(self.unq(c[0]), True, self.tspan(c[0]))
 
-    def consumers_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("consumers", tuple(x for x in c if x is not None), self.span(meta))
+    def consumers_stmt(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("consumers", tuple(x for x in c if x is not None), at)
 
     # ---- tools, limits and triggers
-    def option_word(self, meta: Any, c: list[Token]) -> str:
+    def option_word(self, at: Any, c: list[Token]) -> str:
         return str(c[0])
 
     # an option's values build as `_value`'s do (their own rules only for the grammar's sake)
@@ -500,10 +531,10 @@ class _Build:
     option_array = array
     option_object = object
 
-    def tool_option(self, meta: Any, c: list[Any]) -> ast.ToolOption:
-        return ast.ToolOption(str(c[0]), _plain(c[1]), self.span(meta))
+    def tool_option(self, at: Any, c: list[Any]) -> ast.ToolOption:
+        return ast.ToolOption(str(c[0]), _plain(c[1]), self.span(at))
 
-    def _tool(self, kind: str, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+    def _tool(self, kind: str, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
         name, target = c[0], c[1]
         options: list[ast.ToolOption] = []
         inputs: tuple[ast.Field, ...] | None = None
@@ -515,79 +546,79 @@ class _Build:
                 count += 1
                 inputs = (inputs or ()) + item[1]
         tool = ast.ToolDef(
-            str(name), kind, self.unq(target), tuple(options), inputs, self.span(meta),
+            str(name), kind, self.unq(target), tuple(options), inputs, self.span(at),
             self.tspan(name), self.tspan(target), count,
         )
-        return ("tool", tool, self.span(meta))
+        return ("tool", tool, at)
 
-    def tool_def(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return self._tool("python", meta, c)
+    def tool_def(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return self._tool("python", at, c)
 
-    def server_tool_def(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return self._tool("server", meta, c)
+    def server_tool_def(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return self._tool("server", at, c)
 
-    def max_turns_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
-        return self._setting("max_turns", meta, _decimal(c[0], self), self.tspan(c[0]))
+    def max_turns_stmt(self, at: Any, c: list[Token]) -> tuple[str, Any, Any]:
+        return self._setting("max_turns", at, _decimal(c[0], self), self.tspan(c[0]))
 
-    def max_tool_calls_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
-        return self._setting("max_tool_calls", meta, _decimal(c[0], self), self.tspan(c[0]))
+    def max_tool_calls_stmt(self, at: Any, c: list[Token]) -> tuple[str, Any, Any]:
+        return self._setting("max_tool_calls", at, _decimal(c[0], self), self.tspan(c[0]))
 
-    def parallel_tools_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return self._setting("parallel_tools", meta, bool(c[0]), self.span(meta))
+    def parallel_tools_stmt(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return self._setting("parallel_tools", at, bool(c[0]), self.span(at))
 
-    def tool_choice_stmt(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
-        return self._setting("tool_choice", meta, str(c[0]), self.tspan(c[0]))
+    def tool_choice_stmt(self, at: Any, c: list[Token]) -> tuple[str, Any, Any]:
+        return self._setting("tool_choice", at, str(c[0]), self.tspan(c[0]))
 
-    def on_string(self, meta: Any, c: list[Token]) -> str:
+    def on_string(self, at: Any, c: list[Token]) -> str:
         return self.unq(c[0])
 
-    def on_names(self, meta: Any, c: list[Any]) -> tuple[str, ...]:
+    def on_names(self, at: Any, c: list[Any]) -> tuple[str, ...]:
         return tuple(str(x) for x in c if x is not None)
 
-    def on_stmt(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("on", ast.Trigger(str(c[0]), c[1], self.span(meta)), self.span(meta))
+    def on_stmt(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("on", ast.Trigger(str(c[0]), c[1], self.span(at)), at)
 
-    def expect_tools(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+    def expect_tools(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
         names = tuple(str(x) for x in c if x is not None)
-        return ("expect", ast.ToolExpect("tools", names, self.span(meta)), self.span(meta))
+        return ("expect", ast.ToolExpect("tools", names, self.span(at)), at)
 
-    def expect_tool(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("expect", ast.ToolExpect("tool", (str(c[0]), c[1]), self.span(meta)), self.span(meta))
+    def expect_tool(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("expect", ast.ToolExpect("tool", (str(c[0]), c[1]), self.span(at)), at)
 
-    def expect_turns(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
-        return ("expect", ast.ToolExpect("turns", _decimal(c[-1], self), self.span(meta)), self.span(meta))
+    def expect_turns(self, at: Any, c: list[Token]) -> tuple[str, Any, Any]:
+        return ("expect", ast.ToolExpect("turns", _decimal(c[-1], self), self.span(at)), at)
 
     # ---- tests
-    def test_input_file(self, meta: Any, c: list[Token]) -> tuple[str, Any, Span]:
-        return ("input_file", self.unq(c[0]), self.span(meta))
+    def test_input_file(self, at: Any, c: list[Token]) -> tuple[str, Any, Any]:
+        return ("input_file", self.unq(c[0]), at)
 
-    def test_input_inline(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("input_value", c[0], self.span(meta))
+    def test_input_inline(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("input_value", c[0], at)
 
-    def compare_args(self, meta: Any, c: list[Token]) -> tuple[str, Decimal]:
+    def compare_args(self, at: Any, c: list[Token]) -> tuple[str, Decimal]:
         return (str(c[0]), _decimal(c[1], self))
 
-    def compare_item(self, meta: Any, c: list[Any]) -> ast.CompareItem:
+    def compare_item(self, at: Any, c: list[Any]) -> ast.CompareItem:
         field, rule, args = c
         return ast.CompareItem(
             str(field),
             str(rule),
             args[0] if args else None,
             args[1] if args else None,
-            self.span(meta),
+            self.span(at),
         )
 
-    def compare_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("compare", tuple(x for x in c if x is not None), self.span(meta))
+    def compare_block(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("compare", tuple(x for x in c if x is not None), at)
 
-    def test_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+    def test_block(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
         name = c[0]
         input_file = input_value = None
         input_span = None
         compare: tuple[ast.CompareItem, ...] = ()
         n_input = n_compare = 0
         trajectory: list[ast.ToolExpect] = []
-        for kind, payload, span in c[1:]:
+        for kind, payload, stmt_at in c[1:]:
             if kind == "expect":
                 trajectory.append(payload)
             elif kind == "compare":
@@ -595,7 +626,7 @@ class _Build:
                 compare = compare + payload
             else:
                 n_input += 1
-                input_span = span
+                input_span = self.span(stmt_at)
                 if kind == "input_file":
                     input_file = payload
                 else:
@@ -604,9 +635,9 @@ class _Build:
             str(name), input_file, input_value, compare, self.tspan(name),
             input_span, n_input, n_compare, tuple(trajectory),
         )
-        return ("test", test, self.span(meta))
+        return ("test", test, at)
 
-    def routine_def(self, meta: Any, c: list[Any]) -> ast.RoutineDef:
+    def routine_def(self, at: Any, c: list[Any]) -> ast.RoutineDef:
         name, version = c[0], c[1]
         settings: list[ast.Setting] = []
         single: dict[str, Any] = {}
@@ -615,7 +646,7 @@ class _Build:
         tests: list[ast.TestDef] = []
         tools: list[ast.ToolDef] = []
         triggers: list[ast.Trigger] = []
-        for kind, payload, span in c[2:]:
+        for kind, payload, stmt_at in c[2:]:
             if kind == "test":
                 tests.append(payload)
                 continue
@@ -626,7 +657,7 @@ class _Build:
                 triggers.append(payload)
                 continue
             if kind in single or (kind == "consumers" and consumers):
-                repeats.append((kind, span))
+                repeats.append((kind, self.span(stmt_at)))
                 continue
             if kind == "consumers":
                 consumers.extend(payload)
@@ -646,7 +677,7 @@ class _Build:
             outputs=single.get("output"),
             consumers=tuple(consumers),
             tests=tuple(tests),
-            span=self.span(meta),
+            span=self.span(at),
             name_span=self.tspan(name),
             repeats=tuple(repeats),
             description=single.get("description"),
@@ -654,10 +685,10 @@ class _Build:
             triggers=tuple(triggers),
         )
 
-    def expects_block(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return ("expects", tuple(c), self.span(meta))
+    def expects_block(self, at: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("expects", tuple(c), at)
 
-    def consumer_def(self, meta: Any, c: list[Any]) -> ast.ConsumerDef:
+    def consumer_def(self, at: Any, c: list[Any]) -> ast.ConsumerDef:
         name = c[0]
         description = None
         expects: tuple[ast.Field, ...] = ()
@@ -669,10 +700,10 @@ class _Build:
                 count += 1
                 expects = expects + payload
         return ast.ConsumerDef(
-            str(name), description, expects, self.span(meta), self.tspan(name), count
+            str(name), description, expects, self.span(at), self.tspan(name), count
         )
 
-    def start(self, meta: Any, children: list[Any]) -> tuple[Any, ...]:
+    def start(self, at: Any, children: list[Any]) -> tuple[Any, ...]:
         return tuple(children)
 
 
@@ -681,7 +712,7 @@ for _param in PARAMS:
     setattr(
         _Build,
         f"{_param.keyword}_stmt",
-        lambda self, meta, c, _key=_param.keyword: self._param_stmt(_key, meta, c),
+        lambda self, at, c, _key=_param.keyword: self._param_stmt(_key, at, c),
     )
 
 
@@ -703,8 +734,8 @@ def _decimal(tok: Token, build: _Build) -> Decimal:
 
 
 def _plain(value: Any) -> Any:
-    """Strings arrive from the `string` rule as (text, span, triple, line); keep the text."""
-    if isinstance(value, tuple) and len(value) == 4 and isinstance(value[1], Span):
+    """Strings arrive from the `string` rule as (text, token, triple, line); keep the text."""
+    if type(value) is tuple and len(value) == 4 and type(value[1]) is Token:
         return value[0]
     return value
 
