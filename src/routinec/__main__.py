@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from routinec.cli import main
+from routinec.cli import entry
 
-main()
+entry()

@@ -7,6 +7,7 @@ so `routinec --help` stays fast and no command pays for another's imports.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -85,6 +86,25 @@ Common options: --format text|json|github[|sarif], -q/-v, --color auto|always|ne
 @click.version_option(__version__, "-V", "--version", prog_name="routinec")
 def cli() -> None:
     """routinec: compile .routine specs into a lockfile, verify them in CI, replay and test them."""
+
+
+def entry() -> None:
+    """The `routinec` console script and `python -m routinec`: `main()`, then, for a command
+    that asked for it (`options.leave_fast`), an exit that skips freeing the process's
+    objects once stdout and stderr are flushed."""
+    try:
+        main()
+    except SystemExit as done:
+        from routinec.cli.options import leaving_fast
+
+        if not leaving_fast() or not (done.code is None or isinstance(done.code, int)):
+            raise
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (BrokenPipeError, ValueError):
+            raise done from None  # the usual way out, which knows what to do with a closed pipe
+        os._exit(done.code or 0)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -15,6 +15,7 @@ from routinec.cli.options import (
     emit,
     format_option,
     guard,
+    leave_fast,
     load_or_exit,
     log,
     output_options,
@@ -75,6 +76,7 @@ Examples:
 @guard
 def check(paths: tuple[Path, ...], fmt: str, project: Path | None) -> None:
     """Parse and check specs; print diagnostics. Exit 0 when there is no error."""
+    leave_fast()
     from routinec.commands.project import check as run
     from routinec.config import discover_specs
 
@@ -170,6 +172,7 @@ Examples:
 @guard
 def lock(resolve_online: bool, fmt: str, project: Path | None) -> None:
     """Compile every spec and write routines.lock (only when it changes; atomically)."""
+    leave_fast()
     from routinec.commands.project import lock as run
 
     config = load_or_exit(project, fmt)
@@ -203,6 +206,7 @@ Examples:
 @guard
 def verify(full: bool, refresh_models: bool, fmt: str, project: Path | None) -> None:
     """Recompile the specs and compare with routines.lock, field by field."""
+    leave_fast()
     from routinec.commands.project import verify as run
     from routinec.diagnostics import Diagnostic, Severity
 

@@ -444,6 +444,23 @@ def _debug() -> bool:
     return env().debug
 
 
+# Set by a command that leaves nothing to clean up at exit (`leave_fast`).
+_LEAVE_FAST = False
+
+
+def leave_fast() -> None:
+    """The command ends as soon as its output is flushed: `routinec` (the console script, not
+    an in-process `main()`) then skips freeing every object one by one, as mypy does. Only for
+    commands that start no threads, telemetry or database connections and close what they
+    write (lock, check, verify): on 1,000 routines the teardown cost ~40 ms of a cold lock."""
+    global _LEAVE_FAST
+    _LEAVE_FAST = True
+
+
+def leaving_fast() -> bool:
+    return _LEAVE_FAST
+
+
 def guard(func: F) -> F:
     """Turn any exception that escapes a command into one line and exit 2 (never a traceback),
     and end every command the same way (`finish`: --strict, the JSON summary, SARIF).
