@@ -93,6 +93,12 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
+# For a pytest run inside a test, whose subject is routinec's own plugin: hypothesis' and
+# anyio's plugins (installed for this suite) cost ~0.7 s of imports in each such process and
+# its xdist workers, and take no part in what is tested.
+UNRELATED_PYTEST_PLUGINS = ("-p", "no:hypothesispytest", "-p", "no:anyio")
+
+
 def run_cli(
     *args: str,
     cwd: Path,

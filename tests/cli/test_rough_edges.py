@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import cli_env, run_cli, write_project
+from tests.helpers import UNRELATED_PYTEST_PLUGINS, cli_env, run_cli, write_project
 
 
 def test_runtime_on_the_specs_folder_names_the_path(tmp_path: Path) -> None:
@@ -44,7 +44,7 @@ def test_parent_pyproject_without_tool_routinec_is_not_adopted_silently(tmp_path
 
 
 def _pytest(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", *args],
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", *UNRELATED_PYTEST_PLUGINS, *args],
                           cwd=root, env=cli_env(), capture_output=True, text=True, timeout=300, check=False)
 
 

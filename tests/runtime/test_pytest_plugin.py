@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 
 from routinec.runtime.fixtures import write_fixtures
+from tests.helpers import UNRELATED_PYTEST_PLUGINS
 from tests.runtime.conftest import cli_env
 
 
 def _pytest(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *UNRELATED_PYTEST_PLUGINS, "-q", *args],
         cwd=root,
         env=cli_env(),
         capture_output=True,
@@ -64,7 +65,7 @@ def test_update_golden_under_xdist_loses_nothing(project: Path) -> None:
 
 def test_update_golden_refused_in_ci(project: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--routinec-update-golden"],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *UNRELATED_PYTEST_PLUGINS, "--routinec-update-golden"],
         cwd=project,
         env=cli_env(CI="true"),
         capture_output=True,
