@@ -60,16 +60,7 @@ _PARTS = st.sampled_from(["a", "b", "c", "f.j2", "prompts", "p.j2", "link_dir", 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(_PARTS, min_size=1, max_size=6), st.sampled_from(["/", "\\", "//"]), st.booleans())
 def test_normalise_agrees_with_realpath(tree: Path, parts: list[str], sep: str, trailing: bool) -> None:
-    written = sep.join(parts) + (sep if trailing else "")
-    files = ProjectFiles(tree)
-    expected = _reference(tree, written)
-    try:
-        rel = files.normalise(written, Span("x.routine"), "prompt")
-    except FileError as exc:
-        assert exc.diagnostic.code == expected, (written, exc.diagnostic.message)
-        return
-    assert not isinstance(expected, str) or expected == rel, (written, expected, rel)
-    assert (rel, files.links.get(posixpath.normpath(written.replace("\\", "/")))) == expected, written
+    _agrees(ProjectFiles(tree), tree, sep.join(parts) + (sep if trailing else ""))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -79,13 +70,19 @@ def test_one_project_files_agrees_with_realpath_on_every_path_every_time(tree: P
     # what it remembers between calls must not change any answer.
     files = ProjectFiles(tree)
     for written in paths + paths:
-        expected = _reference(tree, written)
-        try:
-            rel = files.normalise(written, Span("x.routine"), "prompt")
-        except FileError as exc:
-            assert exc.diagnostic.code == expected, (written, exc.diagnostic.message)
-            continue
-        assert (rel, files.links.get(posixpath.normpath(written))) == expected, written
+        _agrees(files, tree, written)
+
+
+def _agrees(files: ProjectFiles, tree: Path, written: str) -> None:
+    """`files.normalise(written)` gives what `_reference` (realpath) says: the same error code,
+    or the same relative path and the same symlink noted."""
+    expected = _reference(tree, written)
+    try:
+        rel = files.normalise(written, Span("x.routine"), "prompt")
+    except FileError as exc:
+        assert exc.diagnostic.code == expected, (written, exc.diagnostic.message)
+        return
+    assert (rel, files.links.get(posixpath.normpath(written.replace("\\", "/")))) == expected, written
 
 
 def _read_error(files: ProjectFiles, written: str, how: str = "read_bytes") -> tuple[str, str, str | None]:
