@@ -300,14 +300,15 @@ class BuildCache:
                 return
         self._write(self._path(rel, data), record, scanned=proven_clean)
 
-    def _summary_path(self, lock_digest: str) -> Path | None:
+    def _keyed(self, key: str, suffix: str) -> Path | None:
+        """The file of one of this project's records named by `key` (a lock digest, a root)."""
         if self.folder is None:
             return None
-        return self.folder / (hashlib.sha256(f"{self.project_key}\n{lock_digest}".encode()).hexdigest() + ".project")
+        return self.folder / (hashlib.sha256(f"{self.project_key}\n{key}".encode()).hexdigest() + suffix)
 
     def load_summary(self, lock_digest: str) -> ProjectSummary | None:
         """The summary of the `lock` that wrote a lockfile whose bytes have this digest."""
-        record = self._read(self._summary_path(lock_digest))
+        record = self._read(self._keyed(lock_digest, ".project"))
         if (
             not isinstance(record, ProjectSummary)
             or not isinstance(record.sources, dict)
@@ -335,16 +336,11 @@ class BuildCache:
             texts.update((pin.alias, pin.snapshot, pin.resolved_by, pin.lifecycle, pin.retires_at or "", source))
         if find_secret_text("\n".join(sorted(texts))):
             return
-        self._write(self._summary_path(lock_digest), summary, scanned=True)
-
-    def _validated_path(self) -> Path | None:
-        if self.folder is None:
-            return None
-        return self.folder / (hashlib.sha256(f"{self.project_key}\nvalidated".encode()).hexdigest() + ".valid")
+        self._write(self._keyed(lock_digest, ".project"), summary, scanned=True)
 
     def load_validated(self) -> set[bytes]:
         """Digests of the validations this project's builds saw pass (`values.Validated`)."""
-        record = self._read(self._validated_path())
+        record = self._read(self._keyed("validated", ".valid"))
         if not isinstance(record, set) or not all(isinstance(key, bytes) for key in record):
             return set()
         return record
@@ -352,16 +348,11 @@ class BuildCache:
     def store_validated(self, keys: set[bytes], added: set[bytes]) -> None:
         """Digests only (nothing to scan). Past `VALIDATED_LIMIT` the memo starts again from
         this build's `added` rather than grow without bound."""
-        self._write(self._validated_path(), keys if len(keys) <= VALIDATED_LIMIT else added, scanned=True)
-
-    def _checks_path(self, root: Path) -> Path | None:
-        if self.folder is None:
-            return None
-        return self.folder / (hashlib.sha256(f"{self.project_key}\n{root}".encode()).hexdigest() + ".check")
+        self._write(self._keyed("validated", ".valid"), keys if len(keys) <= VALIDATED_LIMIT else added, scanned=True)
 
     def load_checks(self, root: Path) -> CheckRecord | None:
         """The check findings the last build of the project at `root` filed."""
-        record = self._read(self._checks_path(root))
+        record = self._read(self._keyed(str(root), ".check"))
         if (
             not isinstance(record, CheckRecord)
             or not isinstance(record.interface, str)
@@ -377,7 +368,7 @@ class BuildCache:
         """Only for a build none of whose spec files holds a secret: every string in the
         findings is then a piece of a clean spec file or made by the compiler (the reasoning
         of `spec_secrets.RecordScreen`), so the pickled bytes need no scan of their own."""
-        self._write(self._checks_path(root), record, scanned=True)
+        self._write(self._keyed(str(root), ".check"), record, scanned=True)
 
     def _read(self, path: Path | None) -> Any:
         if path is None:
