@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from routinec.compiler.ast import Setting
 from routinec.compiler.cache import CheckRecord, FileChecks
 from routinec.compiler.check import (
     Resolver,
@@ -82,11 +83,12 @@ def check_specs(state: BuildState) -> None:
         diags.extend(found)
     resolved: dict[str, tuple[ModelInfo | None, str]] = {}  # the model a name resolves to, its repr
     aliases: dict[str, str | None] = {}
+    settings: dict[str, Setting | None] = {}  # each routine's `model` statement
     filed: dict[str, tuple[str | None, str, list[Diagnostic]]] = {}
     todo: list[str] = []
     for name, decl in project.routines.items():
         before, _ = findings(decl.path)
-        setting = decl.head.model if decl.head is not None else decl.node.settings.get("model")
+        setting = settings[name] = decl.head.model if decl.head is not None else decl.node.settings.get("model")
         alias = aliases[name] = None if setting is None else str(setting.value)
         shown = "None"
         if alias is not None:
@@ -125,7 +127,7 @@ def check_specs(state: BuildState) -> None:
             found = filed[name][2]
         mine.routines[name] = (alias, shown, found)
         diags.extend(found)
-        setting = decl.head.model if decl.head is not None else decl.node.settings.get("model")
+        setting = settings[name]
         if model is not None and setting is not None:
             state.models[name] = model
             state.model_spans[name] = setting.value_span
