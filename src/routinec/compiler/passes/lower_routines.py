@@ -9,7 +9,9 @@ records of the spec files it lowered (a record pickled straight to disk, not acr
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
+from itertools import accumulate
 from typing import Any
 
 from routinec.compiler import ast
@@ -130,17 +132,14 @@ def lower_routines(state: BuildState) -> None:
                     _remember(state, parsed[rel], by_file.get(rel, []), done, lowered, screen)
             return lowered, set(state.validated.added)  # (a forked half's new passes go back to the parent)
 
-        # Halves of about equal work (a spec file costs its routines to lower, or one to file),
-        # the parent's a little bigger: the child also pickles its half back (~3% of its time).
-        weights = [max(1, len(todo.get(rel, ()))) for rel in units]
-        at, total, running = len(units), sum(weights), 0
-        for i, weight in enumerate(weights):
-            if running * 100 >= total * 51:
-                at = i
-                break
-            running += weight
-        fork = sum(map(len, todo.values())) >= PARALLEL_ROUTINES or (filing and len(units) >= PARALLEL_RECORDS)
-        for some, added in split_run(job, units, min_items=2 if fork else len(units) + 1, at=at):
+        if sum(map(len, todo.values())) >= PARALLEL_ROUTINES or (filing and len(units) >= PARALLEL_RECORDS):
+            # Halves of about equal work (a spec file costs its routines to lower, or one to
+            # file), the parent's a little bigger: the child also pickles its half back (~3%).
+            ends = list(accumulate(max(1, len(todo.get(rel, ()))) for rel in units))
+            parts = split_run(job, units, min_items=2, at=bisect_left(ends, ends[-1] * 0.51) + 1)
+        else:
+            parts = [job(units)]
+        for some, added in parts:
             done.update(some)
             state.validated.merge(added)
     for name in sorted(done):
