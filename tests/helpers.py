@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.support import forked
 
 __all__ = [
     "DATA",
@@ -106,15 +106,10 @@ def run_cli(
     timeout: float = 120,
     module: str = "routinec",
 ) -> Result:
-    """Run `python -m routinec ARGS` in `cwd`; output decoded as UTF-8 (bad bytes replaced)."""
-    proc = subprocess.run(
-        [sys.executable, "-m", module, *args],
-        cwd=cwd,
-        env=env if env is not None else cli_env(),
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
+    """Run `python -m routinec ARGS` in `cwd`; output decoded as UTF-8 (bad bytes replaced).
+    A real process of its own, forked from a warm interpreter (tests/support/forked.py)."""
+    proc = forked.run(list(args), cwd=cwd, env=env if env is not None else cli_env(),
+                      timeout=timeout, module=module)
     return Result(
         proc.returncode,
         proc.stdout.decode("utf-8", "replace"),

@@ -3,6 +3,7 @@ in a subprocess, and the loopback Messages API server."""
 
 from __future__ import annotations
 
+import locale
 import os
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from routinec.cli import cli
+from tests.support import forked
 from tests.support.fake_api import TEST_KEY, FakeAnthropic
 
 SUMMARIZE = '''\
@@ -137,14 +139,17 @@ def cli_env(api: FakeAnthropic | None = None, **extra: str) -> dict[str, str]:
 def run_cli(
     root: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "routinec", *args],
-        cwd=root,
-        env=env if env is not None else cli_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+    """`python -m routinec ARGS` in `root`, as `subprocess.run(..., text=True)` reports it: a
+    real process of its own, forked from a warm interpreter (tests/support/forked.py)."""
+    done = forked.run(list(args), cwd=root, env=env if env is not None else cli_env(), timeout=timeout)
+    return subprocess.CompletedProcess(
+        [sys.executable, "-m", "routinec", *args], done.returncode, _text(done.stdout), _text(done.stderr)
     )
+
+
+def _text(data: bytes) -> str:
+    # what text=True gives: the locale's encoding, universal newlines
+    return data.decode(locale.getpreferredencoding(False)).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def snapshot(root: Path, *, ledger: bool = False) -> dict[str, bytes]:

@@ -1,0 +1,92 @@
+"""The suite's forked CLI runs (tests/support/forked.py) behave as ordinary `python -m routinec`
+processes: same exit code, stdout, stderr and files, byte for byte, for each kind of outcome."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import cli_env, copy_examples, snapshot
+from tests.support import forked
+
+# Each run in order, in one project; the same sequence once per way of starting the CLI.
+SEQUENCE: tuple[tuple[str, ...], ...] = (
+    ("--help",),
+    ("--version",),
+    ("check",),
+    ("check", "--format", "json"),
+    ("lock",),
+    ("verify",),
+    ("test",),
+    ("show", "summarize_pr/small_fix"),
+    ("show", "summarize_pr/no_such_case"),  # exit 2, did-you-mean
+    ("frobnicate",),  # click's usage error, exit 2
+    ("verify", "--format", "github"),
+    ("fmt", "--check"),
+    ("ledger", "ls"),
+)
+_DURATION = re.compile(rb"\d+(\.\d+)?\s?(ms|s)\b")
+
+
+def _break(root: Path) -> None:
+    """Between the sequence's halves: a golden that disagrees and a drifted spec."""
+    golden = root / "golden" / "summarize_pr" / "small_fix.output.json"
+    golden.write_text(golden.read_text("utf-8").replace('"risk": "low"', '"risk": "high"'), "utf-8")
+    spec = root / "specs" / "summarize_pr.routine"
+    spec.write_text(spec.read_text("utf-8").replace("temperature 0", "temperature 0.2", 1), "utf-8")
+
+
+def _sequence(root: Path, *, fork: bool) -> list[tuple[tuple[str, ...], int, bytes, bytes, bool]]:
+    env = cli_env(CI="true")
+    seen = []
+    for half in (0, 1):
+        if half:
+            _break(root)
+        for args in SEQUENCE:
+            done = forked.run(list(args), cwd=root, env=env, timeout=120, fork=fork)
+            seen.append((args, done.returncode, _DURATION.sub(b"T", done.stdout),
+                         _DURATION.sub(b"T", done.stderr), done.forked))
+    return seen
+
+
+def test_forked_and_ordinary_runs_agree_byte_for_byte(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    copy_examples(root)
+    ordinary = _sequence(root, fork=False)
+    files = {k: v for k, v in snapshot(root).items() if not k.startswith(".routinec/")}
+    shutil.rmtree(root)
+    copy_examples(root)  # the same path again: outputs that name files compare as they are
+    forked_runs = _sequence(root, fork=True)
+    assert all(run[-1] for run in forked_runs), "a run meant to be forked was not"
+    assert not any(run[-1] for run in ordinary)
+    codes = {run[1] for run in ordinary}
+    assert {0, 1, 2} <= codes, codes  # the sequence covers each exit code
+    for before, after in zip(ordinary, forked_runs, strict=True):
+        assert before[:4] == after[:4], before[0]
+    assert {k: v for k, v in snapshot(root).items() if not k.startswith(".routinec/")} == files
+
+
+def test_start_up_variables_get_a_fresh_interpreter(tmp_path: Path) -> None:
+    copy_examples(tmp_path)
+    profiled = forked.run(["verify"], cwd=tmp_path, env=cli_env(PYTHONPROFILEIMPORTTIME="1"), timeout=120)
+    assert not profiled.forked
+    assert b"import time:" in profiled.stderr and b"routinec.cli" in profiled.stderr
+    seeded = forked.run(["verify"], cwd=tmp_path, env=cli_env(PYTHONHASHSEED="7"), timeout=120)
+    assert not seeded.forked and seeded.returncode == 0
+
+
+def test_a_run_past_its_timeout_is_killed_and_reported_as_subprocess_does(tmp_path: Path) -> None:
+    read, write = os.pipe()  # the language server waits on stdin, which never closes
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            forked.run(["lsp"], cwd=tmp_path, env=cli_env(), timeout=1, stdin=read)
+    finally:
+        os.close(read)
+        os.close(write)
+    after = forked.run(["--version"], cwd=tmp_path, env=cli_env(), timeout=120)
+    assert after.forked and after.returncode == 0  # the zygote serves on

@@ -1,0 +1,263 @@
+"""Run `python -m routinec ARGS` as a real process, started by fork from a warm interpreter.
+
+The suite starts the CLI ~1,500 times. A fresh interpreter spends most of a short command
+importing (click, jsonschema, Jinja; the anthropic SDK, ~1-2 s, for every `record`; SQLAlchemy
+for every ledger command) before the command does anything, and on a 2-core machine that was
+most of the suite's time. So each pytest worker starts one *zygote* (as Android starts apps,
+and as Instagram's uWSGI workers are forked from a warm master): a `python` started with the
+same interpreter and the same start-up variables as `run_cli` gives the CLI, which imports
+routinec's command modules and the libraries they load, then forks one child per run.
+
+Each child is an ordinary process of its own: its own pid, cwd, environment, argv, stdin,
+stdout and stderr (files the caller passed over a Unix socket), its own exit (the
+interpreter's normal shutdown: atexit handlers, buffered output flushed, a traceback and
+exit code 1 for an uncaught exception) and its own exit status, a signal number included.
+It runs `routinec.__main__` through `runpy` exactly as `python -m routinec` does, so
+`sys.argv[0]`, the program name in usage lines and `sys.path[0]` (the cwd) are the same.
+What it shares with its siblings is what the interpreter decided at start-up; so a zygote is
+started per set of start-up variables (the locale, PYTHONUTF8 …; `TZ` is reset on the fly),
+and a run that sets any other `PYTHON*` variable (PYTHONHASHSEED, PYTHONPATH, import-time
+profiling) is started the ordinary way instead, as is every run when
+`ROUTINEC_TEST_EXEC=1` (the whole suite then runs exactly as before, just slower), and on a
+platform without `fork`. Hash randomisation is per zygote, not per run: the determinism tests
+set `PYTHONHASHSEED` and so always get fresh processes. `tests/cli/test_forked_runs.py`
+compares forked and ordinary runs byte for byte.
+
+Protocol, one connection per run: the caller sends one JSON line (argv, cwd, env) with three
+file descriptors (stdin, stdout, stderr) attached; the zygote forks a *supervisor*, which
+forks the CLI process, writes its pid as one line, waits for it and writes its exit status.
+The zygote ignores SIGCHLD so its supervisors are reaped by the kernel, and exits when the
+worker that started it closes its stdin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Completed", "run"]
+
+# Read once when an interpreter starts. Runs are forked only where the start-up variables are
+# these (any values: a zygote is started per set of values) and no others: PYTHONHASHSEED,
+# PYTHONPATH, PYTHONPROFILEIMPORTTIME and the rest get a fresh interpreter, as a test that
+# sets one wants.
+_AT_START = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE")
+_FORKABLE_START = frozenset({
+    *_AT_START, "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING", "PYTHONUNBUFFERED", "PYTHONUTF8",
+})
+# What a zygote imports before it forks: the CLI and its command modules, and the libraries
+# they load on the way. Not the language server, not opentelemetry (routinec looks for an
+# application's own tracer in sys.modules) and nothing only a test uses.
+_PRELOAD = (
+    "routinec.cli",
+    "routinec.cli.attest",
+    "routinec.cli.compat",
+    "routinec.cli.compile",
+    "routinec.cli.gen",
+    "routinec.cli.ledger",
+    "routinec.cli.report",
+    "routinec.cli.rollout",
+    "routinec.cli.run",
+    "routinec.cli.runtime",
+    "routinec.cli.show",
+    "routinec.compiler.build",
+    "routinec.runtime.core",
+    "routinec.ledger.store",
+    "jsonschema",
+    "jinja2.sandbox",
+    "anthropic",
+)
+_MAX_ZYGOTES = 2  # per pytest worker: one per distinct start-up environment
+
+
+@dataclass(frozen=True)
+class Completed:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    forked: bool  # False: started the ordinary way
+
+
+def _startup_env(env: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in env.items() if k.startswith("PYTHON") or k in _AT_START))
+
+
+# --- the caller's side ---------------------------------------------------------------
+
+_lock = threading.Lock()
+_zygotes: dict[tuple[tuple[str, str], ...], tuple[subprocess.Popen[bytes], str]] = {}
+
+
+def _zygote(env: dict[str, str]) -> str | None:
+    """The socket of a running zygote for runs with this environment, started if need be;
+    None where runs with it must start the ordinary way."""
+    key = _startup_env(env)
+    if (not hasattr(os, "fork") or os.environ.get("ROUTINEC_TEST_EXEC") == "1"
+            or any(name not in _FORKABLE_START for name, _ in key)):
+        return None
+    with _lock:
+        known = _zygotes.get(key)
+        if known is not None and known[0].poll() is None:
+            return known[1]
+        if known is None and len(_zygotes) >= _MAX_ZYGOTES:
+            return None
+        path = os.path.join(tempfile.mkdtemp(prefix="routinec-zygote-"), "socket")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.forked", path],
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert proc.stdout is not None
+        ready = proc.stdout.readline()  # the zygote says so once it listens
+        if ready != b"ready\n":
+            raise RuntimeError(f"the test zygote did not start: {ready!r}")
+        _zygotes[key] = (proc, path)
+        return path
+
+
+def _readline(conn: socket.socket) -> bytes:
+    line = b""
+    while not line.endswith(b"\n"):
+        got = conn.recv(64)
+        if not got:
+            raise RuntimeError(f"the test zygote hung up: {line!r}")
+        line += got
+    return line
+
+
+def run(
+    args: list[str], *, cwd: Path, env: dict[str, str], timeout: float, module: str = "routinec",
+    stdin: int = 0, fork: bool = True,
+) -> Completed:
+    """`python -m MODULE ARGS` in `cwd` with exactly `env`, reading file descriptor `stdin`
+    (this process's own by default, as subprocess.run passes it on); output captured as bytes.
+    Raises `subprocess.TimeoutExpired` as `subprocess.run` does. `fork=False`: always the
+    ordinary way."""
+    path = _zygote(env) if module == "routinec" and fork else None
+    if path is None:
+        done = subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env=env, stdin=stdin,
+                              capture_output=True, timeout=timeout, check=False)
+        return Completed(done.returncode, done.stdout, done.stderr, forked=False)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.connect(path)
+        request = json.dumps({"args": args, "cwd": str(cwd), "env": env}).encode() + b"\n"
+        socket.send_fds(conn, [request], [stdin, out.fileno(), err.fileno()])
+        pid = int(_readline(conn))
+        conn.settimeout(timeout)
+        try:
+            status = _readline(conn)
+        except TimeoutError:
+            os.kill(pid, signal.SIGKILL)
+            conn.settimeout(None)
+            _readline(conn)
+            out.seek(0)
+            err.seek(0)
+            raise subprocess.TimeoutExpired(
+                [sys.executable, "-m", module, *args], timeout, out.read(), err.read()) from None
+        out.seek(0)
+        err.seek(0)
+        return Completed(int(status), out.read(), err.read(), forked=True)
+
+
+# --- the zygote ------------------------------------------------------------------------
+
+Request = tuple[dict[str, object], list[int]]
+
+
+def _serve(path: str) -> Request | None:
+    """Preload, listen, and fork a supervisor per connection. Returns only in a forked CLI
+    process (its request), or None once the worker that started the zygote is gone."""
+    import gc
+    import importlib
+
+    for name in _PRELOAD:
+        importlib.import_module(name)
+    assert threading.active_count() == 1, "a preloaded module started a thread"
+    gc.collect()
+    gc.freeze()  # the children share these pages instead of copying them on their first GC
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(64)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    watch = selectors.DefaultSelector()
+    watch.register(listener, selectors.EVENT_READ)
+    watch.register(sys.stdin.fileno(), selectors.EVENT_READ)
+    while True:
+        for key, _ in watch.select():
+            if key.fileobj != listener:  # the worker closed our stdin: it is gone
+                return None
+            conn, _ = listener.accept()
+            if os.fork() == 0:
+                watch.close()
+                listener.close()
+                return _supervise(conn)
+            conn.close()
+
+
+def _supervise(conn: socket.socket) -> Request:
+    """In a forked supervisor: read the request and fork the CLI process; report its pid, wait
+    for it and report its exit status (negative for a signal, as subprocess reports it).
+    Returns only in the CLI process; the supervisor itself always leaves by os._exit."""
+    me = os.getpid()
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        message, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
+        while not message.endswith(b"\n"):
+            message += conn.recv(1 << 20)
+        pid = os.fork()
+        if pid == 0:
+            conn.close()
+            return json.loads(message), fds
+        for fd in fds:
+            os.close(fd)
+        conn.sendall(f"{pid}\n".encode())
+        _, status = os.waitpid(pid, 0)
+        conn.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+    finally:
+        if os.getpid() == me:
+            os._exit(0)
+
+
+def _become(request: dict[str, object], fds: list[int]) -> None:
+    """In the forked CLI process: become `python -m routinec ARGS` and run it. Whatever it
+    raises (SystemExit included) reaches the interpreter's own top level, as in `python -m`."""
+    import runpy
+    import time
+
+    for target, fd in enumerate(fds):
+        if fd != target:
+            os.dup2(fd, target)
+            os.close(fd)
+    env = request["env"]
+    assert isinstance(env, dict)
+    tz_before = os.environ.get("TZ")
+    os.environ.clear()
+    os.environ.update(env)
+    if os.environ.get("TZ") != tz_before:
+        time.tzset()
+    os.chdir(str(request["cwd"]))
+    sys.path[0] = os.getcwd()  # as `python -m` puts it there
+    args = request["args"]
+    assert isinstance(args, list)
+    sys.argv = ["-m", *args]  # runpy puts the module's file in argv[0], as `-m` does
+    runpy.run_module("routinec", run_name="__main__", alter_sys=True)
+
+
+if __name__ == "__main__":
+    served = _serve(sys.argv[1])
+    if served is not None:
+        _become(*served)
