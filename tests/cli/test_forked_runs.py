@@ -28,9 +28,12 @@ SEQUENCE: tuple[tuple[str, ...], ...] = (
     ("frobnicate",),  # click's usage error, exit 2
     ("verify", "--format", "github"),
     ("fmt", "--check"),
+    ("test", "--ledger"),  # SQLite: its -wal/-shm files are compared by name below
     ("ledger", "ls"),
 )
-_DURATION = re.compile(rb"\d+(\.\d+)?\s?(ms|s)\b")
+# What differs between any two runs: durations, and a ledger run's id and time.
+_VARYING = re.compile(rb"\d+(\.\d+)?\s?(ms|s)\b|[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"
+                      rb"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 
 
 def _break(root: Path) -> None:
@@ -49,8 +52,8 @@ def _sequence(root: Path, *, fork: bool) -> list[tuple[tuple[str, ...], int, byt
             _break(root)
         for args in SEQUENCE:
             done = forked.run(list(args), cwd=root, env=env, timeout=120, fork=fork)
-            seen.append((args, done.returncode, _DURATION.sub(b"T", done.stdout),
-                         _DURATION.sub(b"T", done.stderr), done.forked))
+            seen.append((args, done.returncode, _VARYING.sub(b"~", done.stdout),
+                         _VARYING.sub(b"~", done.stderr), done.forked))
     return seen
 
 
@@ -58,7 +61,7 @@ def test_forked_and_ordinary_runs_agree_byte_for_byte(tmp_path: Path) -> None:
     root = tmp_path / "project"
     copy_examples(root)
     ordinary = _sequence(root, fork=False)
-    files = {k: v for k, v in snapshot(root).items() if not k.startswith(".routinec/")}
+    files = _files(root)
     shutil.rmtree(root)
     copy_examples(root)  # the same path again: outputs that name files compare as they are
     forked_runs = _sequence(root, fork=True)
@@ -68,7 +71,12 @@ def test_forked_and_ordinary_runs_agree_byte_for_byte(tmp_path: Path) -> None:
     assert {0, 1, 2} <= codes, codes  # the sequence covers each exit code
     for before, after in zip(ordinary, forked_runs, strict=True):
         assert before[:4] == after[:4], before[0]
-    assert {k: v for k, v in snapshot(root).items() if not k.startswith(".routinec/")} == files
+    assert _files(root) == files
+
+
+def _files(root: Path) -> dict[str, bytes | None]:
+    """Every file's bytes; under .routinec/ (run ids and times in the ledger) only its name."""
+    return {k: None if k.startswith(".routinec/") else v for k, v in snapshot(root).items()}
 
 
 def test_start_up_variables_get_a_fresh_interpreter(tmp_path: Path) -> None:
