@@ -8,6 +8,7 @@ goldens; N concurrent `lock` runs. Kill points are random (seeded); every outcom
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -26,6 +27,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from gen_project import generate  # noqa: E402
 
 from routinec.canonical import loads  # noqa: E402
+from tests.support import forked  # noqa: E402
 from tests.support.fake_api import TEST_KEY, FakeAnthropic  # noqa: E402
 
 __all__ = ["KillFigures", "run_kills", "scenario_concurrent", "scenario_lock", "scenario_record", "scenario_update_golden"]
@@ -63,7 +65,7 @@ class KillFigures:
 def env(api: FakeAnthropic | None = None, **extra: str) -> dict[str, str]:
     out = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "ROUTINEC_"))}
     out.pop("CI", None)
-    out.update({"ROUTINEC_TODAY": "2026-06-01", "PYTHONPATH": str(ROOT)})
+    out.update({"ROUTINEC_TODAY": "2026-06-01"})
     if api is not None:
         out.update({"ANTHROPIC_BASE_URL": api.base_url, "ANTHROPIC_API_KEY": TEST_KEY})
     out.update(extra)
@@ -71,23 +73,26 @@ def env(api: FakeAnthropic | None = None, **extra: str) -> dict[str, str]:
 
 
 def cli(root: Path, *args: str, environ: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "routinec", *args], cwd=root, env=environ or env(),
-        capture_output=True, text=True, timeout=600, check=False,
-    )
+    done = forked.run(list(args), cwd=root, env=environ or env(), timeout=600)
+    return subprocess.CompletedProcess(args, done.returncode, done.stdout.decode(), done.stderr.decode())
 
 
 def temps(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob(_TEMP))
 
 
+def _start(root: Path, args: list[str], environ: dict[str, str]) -> forked.Process | subprocess.Popen[bytes]:
+    """The CLI as a process of its own (forked from the test zygote: it starts working at
+    once, so a random kill point falls in the command's work rather than in its imports)."""
+    with open(os.devnull, "wb") as null:
+        return forked.start(args, cwd=root, env=environ, stdin=null.fileno(), stdout=null.fileno(),
+                            stderr=null.fileno())
+
+
 def _kill_at_random(root: Path, args: list[str], environ: dict[str, str], within: float, rng: random.Random) -> bool:
     """Start the CLI, SIGKILL it after a random delay in [0, within); True if it was still running.
     (The delay only picks the kill point; nothing asserts on time.)"""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "routinec", *args], cwd=root, env=environ,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    proc = _start(root, args, environ)
     try:
         proc.wait(rng.uniform(0, within))
         return False
@@ -100,10 +105,7 @@ def _kill_at_random(root: Path, args: list[str], environ: dict[str, str], within
 def _kill_at_temp(root: Path, args: list[str], environ: dict[str, str]) -> bool:
     """Start the CLI and SIGKILL it as soon as a temp file of an atomic write appears (the
     worst moment: mid-write). True if it was killed while running."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "routinec", *args], cwd=root, env=environ,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    proc = _start(root, args, environ)
     while proc.poll() is None:
         if any(root.glob(".*.tmp")):
             proc.send_signal(signal.SIGKILL)
@@ -255,15 +257,14 @@ def scenario_concurrent(base: Path, routines: int, jobs: int, rounds: int) -> Ki
     lock = root / "routines.lock"
     for _ in range(rounds):
         lock.write_bytes(old)
-        procs = [
-            subprocess.Popen([sys.executable, "-m", "routinec", "lock"], cwd=root, env=env(),
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            for _ in range(jobs)
-        ]
-        for proc in procs:
-            out, _ = proc.communicate(timeout=600)
-            if proc.returncode != 0:
-                fig.other.append(f"a concurrent lock exited {proc.returncode}: {out.strip()[:200]}")
+        with contextlib.ExitStack() as stack:
+            outputs = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(jobs)]
+            procs = [forked.start(["lock"], cwd=root, env=env(), stdout=out.fileno(), stderr=out.fileno())
+                     for out in outputs]
+            for proc, out in zip(procs, outputs, strict=True):
+                if proc.wait(timeout=600) != 0:
+                    out.seek(0)
+                    fig.other.append(f"a concurrent lock exited {proc.returncode}: {out.read().decode().strip()[:200]}")
         fig.kills += 0
         _classify(fig, "routines.lock", _read(lock), old, new)
         if lock.read_bytes() != new:

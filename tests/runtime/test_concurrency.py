@@ -12,21 +12,14 @@ import time
 from pathlib import Path
 
 from routinec.canonical import loads
-from tests.runtime.conftest import cli_env, snapshot
+from tests.runtime.conftest import cli_env, run_cli, snapshot
 from tests.support.fake_api import FakeAnthropic, Reply, default_reply, error_reply
 
 
 def test_429_and_529_retry_after_is_honoured(project: Path, fake_api: FakeAnthropic) -> None:
     fake_api.push(error_reply(429, "slow down", retry_after=1), error_reply(529, "overloaded", retry_after=0.5))
     start = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "routinec", "record", "chat", "--jobs", "1"],
-        cwd=project,
-        env=cli_env(fake_api),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_cli(project, "record", "chat", "--jobs", "1", env=cli_env(fake_api))
     assert result.returncode == 0, result.stdout + result.stderr
     posts = fake_api.messages()
     assert len(posts) == 3
@@ -37,14 +30,7 @@ def test_429_and_529_retry_after_is_honoured(project: Path, fake_api: FakeAnthro
 
 def test_retry_after_beyond_cap_fails_fast(project: Path, fake_api: FakeAnthropic) -> None:
     fake_api.push(error_reply(429, "come back tomorrow", retry_after=86400))
-    result = subprocess.run(
-        [sys.executable, "-m", "routinec", "record", "chat"],
-        cwd=project,
-        env=cli_env(fake_api),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_cli(project, "record", "chat", env=cli_env(fake_api))
     assert result.returncode == 1
     assert "the API asks to wait 86400s before retrying" in result.stdout
 

@@ -44,7 +44,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Completed", "run"]
+__all__ = ["Completed", "Process", "run", "start"]
 
 # Read once when an interpreter starts. Runs are forked only where the start-up variables are
 # these (any values: a zygote is started per set of values) and no others: PYTHONHASHSEED,
@@ -148,14 +148,65 @@ def _zygote(env: dict[str, str]) -> str | None:
         return path
 
 
-def _readline(conn: socket.socket) -> bytes:
-    line = b""
-    while not line.endswith(b"\n"):
-        got = conn.recv(64)
-        if not got:
-            raise RuntimeError(f"the test zygote hung up: {line!r}")
-        line += got
-    return line
+class Process:
+    """A forked CLI process, with the part of `subprocess.Popen`'s interface the tests use:
+    `pid`, `returncode`, `poll()`, `wait(timeout)`, `send_signal()`, `kill()`."""
+
+    def __init__(self, path: str, args: list[str], cwd: Path, env: dict[str, str], fds: list[int]) -> None:
+        self.args = [sys.executable, "-m", "routinec", *args]
+        self.returncode: int | None = None
+        self._buffer = b""
+        self._conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._conn.connect(path)
+        request = json.dumps({"args": args, "cwd": str(cwd), "env": env}).encode() + b"\n"
+        socket.send_fds(self._conn, [request], fds)
+        self.pid = int(self._line(None))
+
+    def _line(self, timeout: float | None) -> bytes:
+        self._conn.settimeout(timeout)
+        while b"\n" not in self._buffer:
+            got = self._conn.recv(64)  # a timeout raises before anything is taken
+            if not got:
+                raise RuntimeError(f"the test zygote hung up: {self._buffer!r}")
+            self._buffer += got
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            try:
+                self.returncode = int(self._line(timeout))
+            except (TimeoutError, BlockingIOError):  # BlockingIOError: timeout 0, nothing there
+                raise subprocess.TimeoutExpired(self.args, timeout or 0) from None
+            self._conn.close()
+        return self.returncode
+
+    def poll(self) -> int | None:
+        try:
+            return self.wait(0)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def start(
+    args: list[str], *, cwd: Path, env: dict[str, str], stdin: int | None = None,
+    stdout: int | None = None, stderr: int | None = None,
+) -> Process | subprocess.Popen[bytes]:
+    """Start `python -m routinec ARGS`, forked where it can be (else a `subprocess.Popen`).
+    stdin/stdout/stderr: file descriptors, or None for this process's own (as Popen)."""
+    path = _zygote(env)
+    if path is None:
+        return subprocess.Popen([sys.executable, "-m", "routinec", *args], cwd=cwd, env=env,
+                                stdin=stdin, stdout=stdout, stderr=stderr)
+    fds = [n if fd is None else fd for n, fd in enumerate((stdin, stdout, stderr))]
+    return Process(path, args, cwd, env, fds)
 
 
 def run(
@@ -171,26 +222,20 @@ def run(
         done = subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env=env, stdin=stdin,
                               capture_output=True, timeout=timeout, check=False)
         return Completed(done.returncode, done.stdout, done.stderr, forked=False)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-        conn.connect(path)
-        request = json.dumps({"args": args, "cwd": str(cwd), "env": env}).encode() + b"\n"
-        socket.send_fds(conn, [request], [stdin, out.fileno(), err.fileno()])
-        pid = int(_readline(conn))
-        conn.settimeout(timeout)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = Process(path, args, cwd, env, [stdin, out.fileno(), err.fileno()])
         try:
-            status = _readline(conn)
-        except TimeoutError:
-            os.kill(pid, signal.SIGKILL)
-            conn.settimeout(None)
-            _readline(conn)
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
             out.seek(0)
             err.seek(0)
-            raise subprocess.TimeoutExpired(
-                [sys.executable, "-m", module, *args], timeout, out.read(), err.read()) from None
+            raise subprocess.TimeoutExpired(proc.args, timeout, out.read(), err.read()) from None
         out.seek(0)
         err.seek(0)
-        return Completed(int(status), out.read(), err.read(), forked=True)
+        assert proc.returncode is not None
+        return Completed(proc.returncode, out.read(), err.read(), forked=True)
 
 
 # --- the zygote ------------------------------------------------------------------------
