@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -98,3 +99,17 @@ def test_a_run_past_its_timeout_is_killed_and_reported_as_subprocess_does(tmp_pa
         os.close(write)
     after = forked.run(["--version"], cwd=tmp_path, env=cli_env(), timeout=120)
     assert after.forked and after.returncode == 0  # the zygote serves on
+
+
+def test_a_started_process_reports_a_signal_as_popen_does(tmp_path: Path) -> None:
+    read, write = os.pipe()
+    try:
+        proc = forked.start(["lsp"], cwd=tmp_path, env=cli_env(), stdin=read)
+        assert isinstance(proc, forked.Process)
+        assert proc.poll() is None  # it waits on stdin, which never closes
+        proc.kill()
+        assert proc.wait() == -signal.SIGKILL == proc.returncode
+        proc.kill()  # once it is reaped, a second kill is a no-op (as Popen's)
+    finally:
+        os.close(read)
+        os.close(write)

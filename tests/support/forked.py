@@ -19,19 +19,20 @@ started per set of start-up variables (the locale, PYTHONUTF8 …; `TZ` is reset
 and a run that sets any other `PYTHON*` variable (PYTHONHASHSEED, PYTHONPATH, import-time
 profiling) is started the ordinary way instead, as is every run when
 `ROUTINEC_TEST_EXEC=1` (the whole suite then runs exactly as before, just slower), and on a
-platform without `fork`. Hash randomisation is per zygote, not per run: the determinism tests
+platform without `os.pidfd_open` (Linux only). Hash randomisation is per zygote, not per run: the determinism tests
 set `PYTHONHASHSEED` and so always get fresh processes. `tests/cli/test_forked_runs.py`
 compares forked and ordinary runs byte for byte.
 
 Protocol, one connection per run: the caller sends one JSON line (argv, cwd, env) with three
-file descriptors (stdin, stdout, stderr) attached; the zygote forks a *supervisor*, which
-forks the CLI process, writes its pid as one line, waits for it and writes its exit status.
-The zygote ignores SIGCHLD so its supervisors are reaped by the kernel, and exits when the
-worker that started it closes its stdin.
+file descriptors (stdin, stdout, stderr) attached; the zygote forks the CLI process and
+writes its pid as one line, then, when the process's pidfd turns readable, reaps it and
+writes its exit status. One thread, no signal handlers; it exits when the worker that
+started it closes its stdin.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -123,7 +124,7 @@ def _zygote(env: dict[str, str]) -> str | None:
     """The socket of a running zygote for runs with this environment, started if need be;
     None where runs with it must start the ordinary way."""
     key = _startup_env(env)
-    if (not hasattr(os, "fork") or os.environ.get("ROUTINEC_TEST_EXEC") == "1"
+    if (not hasattr(os, "pidfd_open") or os.environ.get("ROUTINEC_TEST_EXEC") == "1"
             or any(name not in _FORKABLE_START for name, _ in key)):
         return None
     with _lock:
@@ -244,8 +245,10 @@ Request = tuple[dict[str, object], list[int]]
 
 
 def _serve(path: str) -> Request | None:
-    """Preload, listen, and fork a supervisor per connection. Returns only in a forked CLI
-    process (its request), or None once the worker that started the zygote is gone."""
+    """Preload, listen, and fork a CLI process per connection; report each one's pid at once
+    and its exit status (negative for a signal, as subprocess reports it) when a pidfd says it
+    ended. Returns only in a forked CLI process (its request), or None once the worker that
+    started the zygote is gone."""
     import atexit
     import gc
     import importlib
@@ -256,7 +259,6 @@ def _serve(path: str) -> Request | None:
     assert threading.active_count() == 1, "a preloaded module started a thread"
     gc.collect()
     gc.freeze()  # the children share these pages instead of copying them on their first GC
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
@@ -265,40 +267,38 @@ def _serve(path: str) -> Request | None:
     watch = selectors.DefaultSelector()
     watch.register(listener, selectors.EVENT_READ)
     watch.register(sys.stdin.fileno(), selectors.EVENT_READ)
+    running: dict[int, tuple[int, socket.socket]] = {}  # pidfd -> (pid, its caller)
     while True:
         for key, _ in watch.select():
-            if key.fileobj != listener:  # the worker closed our stdin: it is gone
+            if key.fileobj is listener:
+                conn, _ = listener.accept()
+                message, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
+                while not message.endswith(b"\n"):
+                    message += conn.recv(1 << 20)
+                pid = os.fork()
+                if pid == 0:
+                    watch.close()
+                    listener.close()
+                    conn.close()
+                    for pidfd, (_pid, caller) in running.items():
+                        os.close(pidfd)
+                        caller.close()
+                    return json.loads(message), fds
+                for fd in fds:
+                    os.close(fd)
+                conn.sendall(f"{pid}\n".encode())
+                pidfd = os.pidfd_open(pid)
+                running[pidfd] = (pid, conn)
+                watch.register(pidfd, selectors.EVENT_READ)
+            elif key.fd in running:  # a CLI process ended
+                pid, conn = running.pop(key.fd)
+                watch.unregister(key.fd)
+                os.close(key.fd)
+                _, status = os.waitpid(pid, 0)
+                with conn, contextlib.suppress(OSError):  # OSError: the caller is gone
+                    conn.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+            else:  # the worker closed our stdin: it is gone
                 return None
-            conn, _ = listener.accept()
-            if os.fork() == 0:
-                watch.close()
-                listener.close()
-                return _supervise(conn)
-            conn.close()
-
-
-def _supervise(conn: socket.socket) -> Request:
-    """In a forked supervisor: read the request and fork the CLI process; report its pid, wait
-    for it and report its exit status (negative for a signal, as subprocess reports it).
-    Returns only in the CLI process; the supervisor itself always leaves by os._exit."""
-    me = os.getpid()
-    try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        message, fds, _flags, _addr = socket.recv_fds(conn, 1 << 20, 3)
-        while not message.endswith(b"\n"):
-            message += conn.recv(1 << 20)
-        pid = os.fork()
-        if pid == 0:
-            conn.close()
-            return json.loads(message), fds
-        for fd in fds:
-            os.close(fd)
-        conn.sendall(f"{pid}\n".encode())
-        _, status = os.waitpid(pid, 0)
-        conn.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
-    finally:
-        if os.getpid() == me:
-            os._exit(0)
 
 
 def _become(request: dict[str, object], fds: list[int]) -> None:
