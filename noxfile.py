@@ -29,6 +29,25 @@ def _python() -> str | None:
     return None
 
 
+def _install_editable(session: nox.Session, *extras: str) -> None:
+    """`pip install -e .[extras]` under the constraints, skipped when this venv already holds
+    that install from the same pyproject.toml and constraints.txt (an editable install picks
+    up source changes by itself; pip takes ~10 s to find that nothing changed). Delete the
+    session's venv under .nox/ to force it."""
+    import hashlib
+
+    spec = ".[" + ",".join(extras) + "]"
+    stamp = Path(session.virtualenv.location) / ".routinec-installed"
+    key = hashlib.sha256(b"\0".join(
+        [spec.encode(), (ROOT / "pyproject.toml").read_bytes(), (ROOT / "constraints.txt").read_bytes()]
+    )).hexdigest()
+    if stamp.is_file() and stamp.read_text() == key:
+        session.log(f"{spec} already installed from this pyproject.toml and constraints.txt")
+        return
+    session.install(*CONSTRAINTS, "-e", spec)
+    stamp.write_text(key)
+
+
 @nox.session(python=_python())
 def demo(session: nox.Session) -> None:
     """The main job on the shipped examples: check, lock, verify, replay and golden tests; then
@@ -103,7 +122,7 @@ def _demo_rollout(session: nox.Session, copy: Path) -> None:
 @nox.session(python=_python())
 def tests(session: nox.Session) -> None:
     """The whole test suite, on two workers."""
-    session.install(*CONSTRAINTS, "-e", ".[dev]")
+    _install_editable(session, "dev")
     # The suite starts `routinec` ~1,500 times. Where PYTHONDONTWRITEBYTECODE is set (CI images
     # often set it) no start ever writes bytecode, so each compiled routinec from source again:
     # ~0.1 s of CPU per start. Compile once here (py_compile writes whatever that variable says).
