@@ -255,7 +255,8 @@ def _serve(path: str) -> Request | None:
 
     atexit.register(_leave)  # first registered, so it runs after every other exit handler
     for name in _PRELOAD:
-        importlib.import_module(name)
+        with contextlib.suppress(ImportError):  # an optional extra not installed: loaded per run
+            importlib.import_module(name)
     assert threading.active_count() == 1, "a preloaded module started a thread"
     gc.collect()
     gc.freeze()  # the children share these pages instead of copying them on their first GC
@@ -363,3 +364,6 @@ if __name__ == "__main__":
     served = _serve(sys.argv[1])
     if served is not None:
         _become(*served)
+    else:  # the zygote itself, leaving: its socket's folder goes with it
+        os.unlink(sys.argv[1])
+        os.rmdir(os.path.dirname(sys.argv[1]))
