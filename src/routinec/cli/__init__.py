@@ -17,25 +17,28 @@ from routinec import __version__
 
 __all__ = ["main"]
 
-# command name -> "module:attribute"; the order here is the order --help lists them in.
-_COMMANDS: dict[str, str] = {
-    "init": "routinec.cli.compile:init",
-    "check": "routinec.cli.compile:check",
-    "fmt": "routinec.cli.compile:fmt",
-    "lock": "routinec.cli.compile:lock",
-    "verify": "routinec.cli.compile:verify",
-    "record": "routinec.cli.runtime:record",
-    "test": "routinec.cli.runtime:test",
-    "show": "routinec.cli.show:show",
-    "run": "routinec.cli.run:run",
-    "compat": "routinec.cli.compat:compat",
-    "outcome": "routinec.cli.ledger:outcome",
-    "ledger": "routinec.cli.ledger:ledger",
-    "attest": "routinec.cli.attest:attest",
-    "report": "routinec.cli.report:report",
-    "rollout": "routinec.cli.rollout:rollout",
-    "gen": "routinec.cli.gen:gen",
-    "lsp": "routinec.cli.lsp:lsp",
+# command name -> ("module:attribute", its line in --help); the order here is the order --help
+# lists them in. `--help` prints these lines without importing a single command module (each
+# imports its own dependencies), and a command fetched through the group gets its line as its
+# short help, so the listing is the same whichever way it is made (tests/cli/test_help_lines.py).
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("routinec.cli.compile:init", "Create a new project: a spec, its prompt, a test and CI."),
+    "check": ("routinec.cli.compile:check", "Parse and check specs; print diagnostics."),
+    "fmt": ("routinec.cli.compile:fmt", "Rewrite .routine files in the canonical layout."),
+    "lock": ("routinec.cli.compile:lock", "Compile every spec and write routines.lock."),
+    "verify": ("routinec.cli.compile:verify", "Fail when the specs drifted from routines.lock."),
+    "record": ("routinec.cli.runtime:record", "Call the model per test case; write redacted transcripts."),
+    "test": ("routinec.cli.runtime:test", "Replay transcripts offline and compare with golden files."),
+    "show": ("routinec.cli.show:show", "Show a routine's cases, or one case's output and diff."),
+    "run": ("routinec.cli.run:run", "Run one routine live and print its validated output."),
+    "compat": ("routinec.cli.compat:compat", "Schema compatibility against a git ref, or of two schemas."),
+    "outcome": ("routinec.cli.ledger:outcome", "Record what became of a run's output."),
+    "ledger": ("routinec.cli.ledger:ledger", "The run ledger: list, show and sync recorded runs."),
+    "attest": ("routinec.cli.attest:attest", "Write or check the SLSA provenance of a ledger run."),
+    "report": ("routinec.cli.report:report", "The routine health report, as one HTML page or JSON."),
+    "rollout": ("routinec.cli.rollout:rollout", "Channels, sticky canaries and one-command rollback."),
+    "gen": ("routinec.cli.gen:gen", "Generate the typed client and workflows from the lock."),
+    "lsp": ("routinec.cli.lsp:lsp", "Run the .routine language server."),
 }
 
 
@@ -44,9 +47,10 @@ class LazyGroup(click.Group):
         return list(_COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = _COMMANDS.get(cmd_name)
-        if target is None:
+        known = _COMMANDS.get(cmd_name)
+        if known is None:
             return None
+        target, line = known
         module_name, _, attr = target.partition(":")
         try:
             module = importlib.import_module(module_name)
@@ -55,7 +59,12 @@ class LazyGroup(click.Group):
                 raise
             return None
         command: click.Command = getattr(module, attr)
+        command.short_help = line
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, line) for name, (_, line) in _COMMANDS.items()])
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
