@@ -73,8 +73,7 @@ def env(api: FakeAnthropic | None = None, **extra: str) -> dict[str, str]:
 
 
 def cli(root: Path, *args: str, environ: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    done = forked.run(list(args), cwd=root, env=environ or env(), timeout=600)
-    return subprocess.CompletedProcess(args, done.returncode, done.stdout.decode(), done.stderr.decode())
+    return forked.run_text(list(args), cwd=root, env=environ or env(), timeout=600)
 
 
 def temps(root: Path) -> list[str]:

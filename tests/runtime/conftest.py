@@ -3,11 +3,9 @@ in a subprocess, and the loopback Messages API server."""
 
 from __future__ import annotations
 
-import locale
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -141,15 +139,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """`python -m routinec ARGS` in `root`, as `subprocess.run(..., text=True)` reports it: a
     real process of its own, forked from a warm interpreter (tests/support/forked.py)."""
-    done = forked.run(list(args), cwd=root, env=env if env is not None else cli_env(), timeout=timeout)
-    return subprocess.CompletedProcess(
-        [sys.executable, "-m", "routinec", *args], done.returncode, _text(done.stdout), _text(done.stderr)
-    )
-
-
-def _text(data: bytes) -> str:
-    # what text=True gives: the locale's encoding, universal newlines
-    return data.decode(locale.getpreferredencoding(False)).replace("\r\n", "\n").replace("\r", "\n")
+    return forked.run_text(list(args), cwd=root, env=env if env is not None else cli_env(), timeout=timeout)
 
 
 def snapshot(root: Path, *, ledger: bool = False) -> dict[str, bytes]:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import locale
 import os
 import selectors
 import signal
@@ -45,7 +46,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Completed", "Process", "run", "start"]
+__all__ = ["Completed", "Process", "run", "run_text", "start"]
 
 # Read once when an interpreter starts. Runs are forked only where the start-up variables are
 # these (any values: a zygote is started per set of values) and no others: PYTHONHASHSEED,
@@ -237,6 +238,19 @@ def run(
         err.seek(0)
         assert proc.returncode is not None
         return Completed(proc.returncode, out.read(), err.read(), forked=True)
+
+
+def run_text(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """`run`, reported as `subprocess.run(..., capture_output=True, text=True)` reports it:
+    output decoded with the locale's encoding, newlines universal."""
+    done = run(args, cwd=cwd, env=env, timeout=timeout)
+    return subprocess.CompletedProcess(
+        [sys.executable, "-m", "routinec", *args], done.returncode, _text(done.stdout), _text(done.stderr)
+    )
+
+
+def _text(data: bytes) -> str:
+    return data.decode(locale.getpreferredencoding(False)).replace("\r\n", "\n").replace("\r", "\n")
 
 
 # --- the zygote ------------------------------------------------------------------------
